@@ -1,0 +1,295 @@
+import { type Addr, checkAddr, ffs, fromPfn, offOf, pfnOf, toNumber, U64_LIMIT, u64Less } from "./addr.js";
+import { IommuCounters } from "./counters.js";
+import {
+  __IOMMU_DOMAIN_PAGING,
+  IOMMU_DOMAIN_BLOCKED,
+  IOMMU_DOMAIN_IDENTITY,
+  type IommuDomain,
+  type IommuDomainGeometry,
+  SizeOut,
+} from "./domain.js";
+import { IommuError } from "./errno.js";
+import { IotlbGather, iotlbGatherAddRange } from "./gather.js";
+import { PgsizeResult, iommuPgsize } from "./pgsize.js";
+import { PhysLength } from "./phys-length.js";
+import { GFP_BAD_FOR_IOMMU_MAP, GFP_KERNEL } from "./prot.js";
+
+// Scratch records: the core is single-threaded like the model's users, and no core function
+// re-enters another while holding one.
+const pg = new PgsizeResult();
+const mappedOut = new SizeOut();
+
+/** Smallest page size of the domain (`1 << __ffs(pgsize_bitmap)`). */
+export function minPageSize(domain: IommuDomain): number {
+  return 2 ** ffs(domain.pgsizeBitmap);
+}
+
+function isAligned(a: Addr, align: number): boolean {
+  return typeof a === "number" ? a % align === 0 : a % BigInt(align) === 0n;
+}
+
+/**
+ * `iommu_map_nosync()` (generation A, ≈v6.19/7.0): split [iova, iova+size) with
+ * iommu_pgsize(), call map_pages until done, and on failure unmap what was mapped so the
+ * domain is left as it was. Throws {@link IommuError} with `mapped`/`unrolled` set.
+ */
+export function iommuMapNosync(
+  domain: IommuDomain,
+  iova: Addr,
+  paddr: Addr,
+  size: Addr,
+  prot: number,
+  gfp: number = GFP_KERNEL,
+): void {
+  const args = { iova, paddr, size, prot };
+  checkAddr(iova);
+  checkAddr(paddr);
+  checkAddr(size);
+  const ops = domain.ops;
+  if (!(domain.type & __IOMMU_DOMAIN_PAGING)) throw new IommuError("EINVAL", "iommu_map", args, "not a paging domain");
+  if (!ops || domain.pgsizeBitmap === 0) {
+    domain.counters.warn("iommu_map: no map_pages op or empty pgsize_bitmap");
+    throw new IommuError("ENODEV", "iommu_map", args);
+  }
+  if (gfp & GFP_BAD_FOR_IOMMU_MAP) {
+    domain.counters.warn("iommu_map: bad gfp flags for page tables");
+    throw new IommuError("EINVAL", "iommu_map", args, "gfp");
+  }
+  const min = minPageSize(domain);
+  if (!isAligned(iova, min) || !isAligned(paddr, min) || !isAligned(size, min))
+    throw new IommuError("EINVAL", "iommu_map", args, `unaligned to min page size 0x${min.toString(16)}`);
+
+  // Aligned to ≥ 4 KiB, so exact as numbers from here on.
+  const origIova = toNumber(iova);
+  let curIova = origIova;
+  let curPaddr = toNumber(paddr);
+  let remaining = toNumber(size);
+  const origSize = remaining;
+  let ret = 0;
+  let bug = false;
+  while (remaining !== 0) {
+    iommuPgsize(domain.pgsizeBitmap, curIova, curPaddr, remaining, pg);
+    if (pg.pgsize === 0) {
+      // The kernel BUG()s; the model stops with -EINVAL as the reference harness does.
+      domain.counters.bugs++;
+      bug = true;
+      ret = -22;
+      break;
+    }
+    mappedOut.value = 0;
+    domain.counters.mapPagesCalls++;
+    ret = ops.mapPages(domain, curIova, curPaddr, pg.pgsize, pg.count, prot, gfp, mappedOut);
+    const m = mappedOut.value;
+    remaining -= m;
+    if (ret) break;
+    curIova += m;
+    curPaddr += m;
+  }
+  if (ret) {
+    const mapped = origSize - remaining;
+    const unrolled = iommuUnmap(domain, origIova, mapped);
+    const err = IommuError.fromReturn(ret, "iommu_map", args);
+    err.mapped = mapped;
+    err.unrolled = unrolled;
+    err.bug = bug;
+    throw err;
+  }
+}
+
+/** `iommu_sync_map()`: the driver's iotlb_sync_map, 0 when it has none. */
+export function iommuSyncMap(domain: IommuDomain, iova: number, size: number): number {
+  const op = domain.ops?.iotlbSyncMap;
+  if (!op) return 0;
+  domain.counters.syncMaps++;
+  return op.call(domain.ops, domain, iova, size);
+}
+
+/**
+ * `iommu_map()`: map and sync. On any failure nothing stays mapped; throws
+ * {@link IommuError} carrying the kernel errno.
+ */
+export function iommuMap(
+  domain: IommuDomain,
+  iova: Addr,
+  paddr: Addr,
+  size: Addr,
+  prot: number,
+  gfp: number = GFP_KERNEL,
+): void {
+  domain.counters.mapCalls++;
+  iommuMapNosync(domain, iova, paddr, size, prot, gfp);
+  const ret = iommuSyncMap(domain, toNumber(iova), toNumber(size));
+  if (ret) {
+    const unrolled = iommuUnmap(domain, iova, size);
+    const err = IommuError.fromReturn(ret, "iommu_map", { iova, paddr, size, prot }, );
+    err.mapped = toNumber(size);
+    err.unrolled = unrolled;
+    throw err;
+  }
+}
+
+/**
+ * `__iommu_unmap()` (generation A): unmap in iommu_pgsize() steps until done or the driver
+ * returns 0. Returns bytes unmapped as the kernel does — possibly more than asked (a larger
+ * leaf went), and a driver's errno-as-size_t shows up as a negative number (see toU64).
+ */
+export function __iommuUnmap(domain: IommuDomain, iova: Addr, size: Addr, gather: IotlbGather): number {
+  const ops = domain.ops;
+  if (!(domain.type & __IOMMU_DOMAIN_PAGING)) return 0;
+  if (!ops || domain.pgsizeBitmap === 0) {
+    domain.counters.warn("iommu_unmap: no unmap_pages op or empty pgsize_bitmap");
+    return 0;
+  }
+  checkAddr(iova);
+  checkAddr(size);
+  const min = minPageSize(domain);
+  if (!isAligned(iova, min) || !isAligned(size, min)) return 0; // pr_err("unaligned...")
+  let cur = toNumber(iova);
+  const total = toNumber(size);
+  let unmapped = 0;
+  while (u64Less(unmapped, total)) {
+    iommuPgsize(domain.pgsizeBitmap, cur, cur, total - unmapped, pg);
+    if (pg.pgsize === 0) {
+      domain.counters.bugs++;
+      break;
+    }
+    domain.counters.unmapPagesCalls++;
+    const u = ops.unmapPages(domain, cur, pg.pgsize, pg.count, gather);
+    if (u === 0) break;
+    // A driver that does not use the gather still gets an iotlb_sync for the whole range.
+    if (!gather.hasRange) iotlbGatherAddRange(gather, cur, total);
+    cur = wrapAdd(cur, u);
+    unmapped = wrapAdd(unmapped, u);
+  }
+  return unmapped;
+}
+
+/** u64 addition on size_t-style numbers (negative = 2^64 + v), for the kernel's wrapping sums. */
+function wrapAdd(a: number, b: number): number {
+  const s = a + b;
+  if (s >= U64_LIMIT) return s - U64_LIMIT;
+  if (s < 0 && a >= 0 && b >= 0) return s; // cannot happen for non-negative inputs
+  return s;
+}
+
+/**
+ * `iommu_iotlb_sync()`: call the driver's iotlb_sync only when the gather holds a range,
+ * then always re-initialise the gather.
+ */
+export function iommuIotlbSync(domain: IommuDomain, gather: IotlbGather): void {
+  domain.counters.syncs++;
+  const op = domain.ops?.iotlbSync;
+  if (op && gather.hasRange) op.call(domain.ops, domain, gather);
+  gather.init();
+}
+
+const unmapGather = new IotlbGather();
+
+/** `iommu_unmap()`: unmap and sync. Returns bytes unmapped (the kernel's size_t). */
+export function iommuUnmap(domain: IommuDomain, iova: Addr, size: Addr): number {
+  domain.counters.unmapCalls++;
+  // Re-entrancy: a driver's iotlb_sync never calls back into iommu_unmap.
+  const g = unmapGather.init();
+  const n = __iommuUnmap(domain, iova, size, g);
+  iommuIotlbSync(domain, g);
+  return n;
+}
+
+/** `iommu_unmap_fast()`: unmap into the caller's gather; the caller syncs. */
+export function iommuUnmapFast(domain: IommuDomain, iova: Addr, size: Addr, gather: IotlbGather): number {
+  domain.counters.unmapCalls++;
+  domain.counters.unmapFastCalls++;
+  return __iommuUnmap(domain, iova, size, gather);
+}
+
+/** `iommu_flush_iotlb_all()` */
+export function iommuFlushIotlbAll(domain: IommuDomain): void {
+  domain.ops?.flushIotlbAll?.(domain);
+}
+
+const lookup = new PhysLength();
+
+/**
+ * `iommu_iova_to_phys()`: identity → iova, blocked → 0, otherwise the driver's answer; 0
+ * when unmapped (so a mapping of physical 0 is indistinguishable — use
+ * {@link iommuIovaToPhysLength}). Works for drivers that only implement the new op.
+ */
+export function iommuIovaToPhys(domain: IommuDomain, iova: Addr): Addr {
+  domain.counters.walks++;
+  if (domain.type === IOMMU_DOMAIN_IDENTITY) return iova;
+  if (domain.type === IOMMU_DOMAIN_BLOCKED || !domain.ops) return 0;
+  const ops = domain.ops;
+  if (ops.iovaToPhys) return ops.iovaToPhys(domain, iova);
+  if (!ops.iovaToPhysLength) return 0;
+  ops.iovaToPhysLength(domain, iova, lookup);
+  return lookup.mapped ? lookup.phys : 0;
+}
+
+/**
+ * Largest naturally aligned power-of-two block containing `iova` that lies inside the
+ * aperture [start, end]: how far an identity domain translates linearly. For an aperture
+ * of the form [0, 2^n − 1] this is the whole aperture, so a caller crosses it in one step.
+ */
+export function identityUnitLength(geometry: IommuDomainGeometry, iova: Addr): number {
+  const start = typeof geometry.apertureStart === "bigint" ? geometry.apertureStart : BigInt(geometry.apertureStart);
+  const end = typeof geometry.apertureEnd === "bigint" ? geometry.apertureEnd : BigInt(geometry.apertureEnd);
+  const a = typeof iova === "bigint" ? iova : BigInt(iova);
+  for (let bits = 64n; bits >= 0n; bits--) {
+    const size = 1n << bits;
+    const base = a & ~(size - 1n);
+    if (base >= start && base + size - 1n <= end) return 2 ** Number(bits);
+  }
+  return 1;
+}
+
+/**
+ * `iommu_iova_to_phys_length()`: one walk answers the physical address and the size of the
+ * leaf that maps it, or the size of the hole. Falls back to the legacy op (length = the
+ * domain's smallest page) for drivers that lack the new one. Reuse `out` on hot paths.
+ */
+export function iommuIovaToPhysLength(domain: IommuDomain, iova: Addr, out: PhysLength = new PhysLength()): PhysLength {
+  domain.counters.walks++;
+  if (domain.type === IOMMU_DOMAIN_IDENTITY) {
+    out.setMapped(pfnOf(iova), offOf(iova), identityUnitLength(domain.geometry, iova));
+    return out;
+  }
+  const ops = domain.ops;
+  if (domain.type === IOMMU_DOMAIN_BLOCKED || !ops) {
+    out.setUnmapped(U64_LIMIT);
+    return out;
+  }
+  if (ops.iovaToPhysLength) {
+    ops.iovaToPhysLength(domain, iova, out);
+    return out;
+  }
+  const min = minPageSize(domain);
+  const phys = ops.iovaToPhys ? ops.iovaToPhys(domain, iova) : 0;
+  if (phys === 0 || phys === 0n) out.setUnmapped(min);
+  else out.setMapped(pfnOf(phys), offOf(phys), min);
+  return out;
+}
+
+/** Re-exported so callers can name the result of {@link fromPfn} without importing addr. */
+export { fromPfn };
+
+/** A domain with no translation: every access faults. */
+export function createBlockedDomain(): IommuDomain {
+  return {
+    type: IOMMU_DOMAIN_BLOCKED,
+    ops: null,
+    pgsizeBitmap: 0,
+    geometry: { apertureStart: 0, apertureEnd: 0, forceAperture: false },
+    counters: new IommuCounters(),
+  };
+}
+
+/** An identity (passthrough) domain: iova = phys over the aperture (default the whole 64-bit space). */
+export function createIdentityDomain(apertureEnd: Addr = (1n << 64n) - 1n): IommuDomain {
+  return {
+    type: IOMMU_DOMAIN_IDENTITY,
+    ops: null,
+    pgsizeBitmap: 0,
+    geometry: { apertureStart: 0, apertureEnd, forceAperture: false },
+    counters: new IommuCounters(),
+  };
+}

@@ -1,0 +1,50 @@
+import { type Addr, fromPfn, PAGE_SIZE } from "./addr.js";
+
+/**
+ * The result of one `iova_to_phys_length` walk, written into a record the caller reuses so
+ * the hot path allocates nothing. See docs/iova-to-phys-length.md for the contract.
+ *
+ * - mapped: `physPfn`/`physOffset` give the physical address of the IOVA (offset kept), and
+ *   `length` the size of the translation unit that maps it — a power of two, naturally
+ *   aligned in IOVA space: [alignDown(iova, length), +length) is translated linearly.
+ * - unmapped: `length` is the size of the naturally aligned empty span the walk stopped at,
+ *   so a caller can skip the hole in one step.
+ */
+export class PhysLength {
+  mapped = false;
+  /** Physical address >> 12. */
+  physPfn = 0;
+  /** Physical address & 0xfff. */
+  physOffset = 0;
+  /** Bytes covered by the leaf (mapped) or the empty slot (unmapped); a power of two ≥ 1. */
+  length = 0;
+
+  setMapped(physPfn: number, physOffset: number, length: number): void {
+    this.mapped = true;
+    this.physPfn = physPfn;
+    this.physOffset = physOffset;
+    this.length = length;
+  }
+
+  setUnmapped(length: number): void {
+    this.mapped = false;
+    this.physPfn = 0;
+    this.physOffset = 0;
+    this.length = length;
+  }
+
+  /** The physical address: a number when it is a safe integer, else a bigint. 0 when unmapped. */
+  get phys(): Addr {
+    return fromPfn(this.physPfn, this.physOffset);
+  }
+
+  /** The physical address as a bigint (exact, allocates). */
+  get physBigInt(): bigint {
+    return (BigInt(this.physPfn) << 12n) | BigInt(this.physOffset);
+  }
+
+  /** Physical address as a number; exact below 2^53 (and for 4 KiB aligned values below 2^65). */
+  get physNumber(): number {
+    return this.physPfn * PAGE_SIZE + this.physOffset;
+  }
+}

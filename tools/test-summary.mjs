@@ -1,0 +1,46 @@
+#!/usr/bin/env node
+// Runs every package's tests through turbo (--continue, so one failure does not hide the
+// rest), then sums the vitest JSON reports (turbo restores them on cache hits) into the one
+// closing line CI reads: "N passed, N failed".
+import { spawnSync } from "node:child_process";
+import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
+
+const root = new URL("..", import.meta.url).pathname;
+const extra = process.argv.slice(2);
+for (const group of ["packages", "tools"]) {
+  const dir = join(root, group);
+  if (!existsSync(dir)) continue;
+  for (const name of readdirSync(dir)) rmSync(join(dir, name, ".vitest"), { recursive: true, force: true });
+}
+const turbo = spawnSync("turbo", ["run", "test", "--continue", ...extra], { cwd: root, stdio: "inherit" });
+let passed = 0;
+let failed = 0;
+let skipped = 0;
+const missing = [];
+for (const group of ["packages", "tools"]) {
+  const dir = join(root, group);
+  if (!existsSync(dir)) continue;
+  for (const name of readdirSync(dir)) {
+    const pkgDir = join(dir, name);
+    const pkgJson = join(pkgDir, "package.json");
+    if (!existsSync(pkgJson)) continue;
+    const pkg = JSON.parse(readFileSync(pkgJson, "utf8"));
+    if (!pkg.scripts?.test) continue;
+    const report = join(pkgDir, ".vitest/report.json");
+    if (!existsSync(report)) {
+      missing.push(pkg.name);
+      continue;
+    }
+    const r = JSON.parse(readFileSync(report, "utf8"));
+    passed += r.numPassedTests ?? 0;
+    failed += (r.numFailedTests ?? 0) + (r.numFailedTestSuites ?? 0);
+    skipped += (r.numPendingTests ?? 0) + (r.numTodoTests ?? 0);
+  }
+}
+if (missing.length) {
+  console.error(`no test report for: ${missing.join(", ")}`);
+  failed += missing.length;
+}
+console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`);
+process.exit(failed > 0 || passed === 0 || turbo.status !== 0 ? 1 : 0);
