@@ -1,0 +1,77 @@
+/**
+ * What a page-table family (io-pgtable LPAE, v7s, DART; generic_pt) plugs into the script
+ * engine. The engine owns the language (lexing, numbers, prot, echo, unknown commands, the
+ * ` warn=N`/` BUG` suffixes, `map`/`unmap` through the @iommu/core emulation of
+ * iommu_map/iommu_unmap); a family owns `fmt` parsing, its raw ops and its inspection lines.
+ */
+import type { Addr, IommuCounters, IommuDomain, SizeOut } from "@iommu/core";
+
+/** Shared by every command of one script run (one "process" of the reference harness). */
+export interface ScriptEnv {
+  /**
+   * Counters of the whole run. Every table a family creates reports into them (pass them as
+   * the domain's / cfg's counters): the engine derives ` warn=N` and ` BUG` from their delta
+   * over a command, and `warns_total` is `counters.warns`.
+   */
+  readonly counters: IommuCounters;
+  /** Informational output (kernel WARN text, pr_err): goes to stderr, never compared. */
+  stderr(line: string): void;
+}
+
+/** A live page table created by a successful `fmt`. */
+export interface ScriptTable {
+  /** Domain wrapping the format's ops; `map`/`unmap` run the core emulation on it. */
+  readonly domain: IommuDomain;
+  /** `map_pages`: one raw ops call, `mapped.value` starts at 0. Returns 0 or -errno. */
+  mapPages(iova: Addr, paddr: Addr, pgsize: number, pgcount: number, prot: number, mapped: SizeOut): number;
+  /** `unmap_pages`: one raw ops call (the family decides the gather and any sync). */
+  unmapPages(iova: Addr, pgsize: number, pgcount: number): number;
+  /** `phys`: the legacy iova_to_phys op. */
+  phys(iova: Addr): Addr;
+  /** `walk`: the whole result line without suffixes, or null for `err unsupported`. */
+  walk(iova: Addr): string | null;
+  /** `dump` (`dump all` → all = true): every line, the `end ...` line included. */
+  dump(all: boolean): string[];
+  /** `stats`: the whole line. */
+  stats(): string;
+  /**
+   * Suffix the family adds to `unmap`/`unmap_pages` result lines before ` warn=`
+   * (generic_pt's ` gather=...` under `trace on`); "" for none. Called after the command ran.
+   */
+  unmapSuffix?(): string;
+  /** Family-specific commands on a live table (`info`, `trace`, `failalloc`...); undefined = not mine. */
+  command?(name: string, args: readonly string[]): string[] | undefined;
+  /** Tear down (the engine calls it before the next `fmt` succeeds, and on `free`). */
+  destroy(): void;
+}
+
+export type FmtResult =
+  /** Argument parse error: the engine prints `err bad-args` and an empty line; the old table stays. */
+  | { kind: "bad-args" }
+  /** The kernel refused: print `line` (e.g. `err alloc`, with no suffix: the engine adds warn=); no table after. */
+  | { kind: "refused"; line: string }
+  | { kind: "ok"; line: string; table: ScriptTable };
+
+export interface ScriptFamily {
+  /** Format names this family accepts after `fmt`. */
+  readonly formats: readonly string[];
+  /**
+   * Parse `fmt <format> args...` and build the table. Called only after the engine has
+   * destroyed nothing: the family must fully parse `args` first and return bad-args without
+   * side effects; on success or refusal the engine destroys the previous table *before*
+   * calling `create` (see SCRIPT-FORMAT.md §3), so parse and create are split.
+   */
+  parseFmt(format: string, args: readonly string[]): unknown | undefined;
+  create(parsed: unknown, env: ScriptEnv): FmtResult;
+  /**
+   * Commands that need no table (`selftest`, `selftest-v7s`, `bench-*`), tried for every
+   * family in order; undefined = not mine. `current` is the live table (a bench may destroy
+   * it: return `destroyed: true`).
+   */
+  command?(
+    name: string,
+    args: readonly string[],
+    env: ScriptEnv,
+    current: ScriptTable | null,
+  ): { lines: string[]; destroyed?: boolean } | undefined;
+}
