@@ -34,6 +34,7 @@ export function allocIoPgtableOps(fmt: IoPgtableFmt, cfg: IoPgtableCfg, cookie: 
   const fns = initTable[fmt];
   if (!fns) return null;
   if (cfg.customAllocator && !(fns.caps & IO_PGTABLE_CAP_CUSTOM_ALLOCATOR)) return null;
+  cfg.fmt = fmt;
   const iop = fns.alloc(cfg, cookie);
   if (!iop) return null;
   iop.fmt = fmt;

@@ -87,6 +87,8 @@ export interface AppleDartCfg {
  * reads/writes, table allocations and WARNs.
  */
 export interface IoPgtableCfg {
+  /** Set by allocIoPgtableOps before the format's alloc runs (formats sharing init fns, e.g. DART/DART2, read it). */
+  fmt?: IoPgtableFmt;
   quirks: number;
   pgsizeBitmap: number;
   ias: number;
