@@ -1,0 +1,238 @@
+import { describe, expect, it } from "vitest";
+import { toBigInt } from "./addr.js";
+import { IotlbGather } from "./gather.js";
+import {
+  createBlockedDomain,
+  createIdentityDomain,
+  identityUnitLength,
+  iommuIotlbSync,
+  iommuIovaToPhys,
+  iommuIovaToPhysLength,
+  iommuMap,
+  iommuUnmap,
+  iommuUnmapFast,
+} from "./iommu.js";
+import { IommuError } from "./errno.js";
+import { PhysLength } from "./phys-length.js";
+import { IOMMU_READ, IOMMU_WRITE, __GFP_HIGHMEM } from "./prot.js";
+import { makeDomain, makeOps } from "./testing/fake-pgtable.js";
+
+const RW = IOMMU_READ | IOMMU_WRITE;
+const K4 = 0x1000;
+const M2 = 0x200000;
+
+function leaves(d: ReturnType<typeof makeDomain>) {
+  return [...d.leaves.values()].map((l) => [l.iova, l.pa, l.size]).sort((a, b) => a[0]! - b[0]!);
+}
+
+function catchErr(f: () => void): IommuError {
+  try {
+    f();
+  } catch (e) {
+    if (e instanceof IommuError) return e;
+    throw e;
+  }
+  throw new Error("expected an IommuError");
+}
+
+describe("iommuMap", () => {
+  it("maps with the largest pages iommu_pgsize allows", () => {
+    const d = makeDomain();
+    iommuMap(d, 0x1ff000, 0x1ff000, 0x402000, RW);
+    expect(leaves(d)).toEqual([
+      [0x1ff000, 0x1ff000, K4],
+      [0x200000, 0x200000, M2],
+      [0x400000, 0x400000, M2],
+      [0x600000, 0x600000, K4],
+    ]);
+    expect(d.counters.mapCalls).toBe(1);
+    expect(d.counters.mapPagesCalls).toBe(3);
+  });
+
+  it("rejects misaligned iova, paddr or size with EINVAL and touches nothing", () => {
+    const d = makeDomain();
+    for (const [iova, pa, size] of [
+      [0x1001, 0, K4],
+      [0, 0x800, K4],
+      [0, 0, 0x1800],
+    ] as const) {
+      const e = catchErr(() => iommuMap(d, iova, pa, size, RW));
+      expect(e.code).toBe("EINVAL");
+      expect([e.mapped, e.unrolled]).toEqual([0, 0]);
+    }
+    expect(d.counters.mapPagesCalls).toBe(0);
+    expect(d.leaves.size).toBe(0);
+  });
+
+  it("refuses non-paging domains (EINVAL), empty bitmaps (ENODEV + WARN) and bad gfp", () => {
+    expect(catchErr(() => iommuMap(createIdentityDomain(), 0, 0, K4, RW)).code).toBe("EINVAL");
+    const empty = makeDomain(makeOps(), 0);
+    expect(catchErr(() => iommuMap(empty, 0, 0, K4, RW)).code).toBe("ENODEV");
+    expect(empty.counters.warns).toBe(1);
+    const d = makeDomain();
+    expect(catchErr(() => iommuMap(d, 0, 0, K4, RW, __GFP_HIGHMEM)).code).toBe("EINVAL");
+    expect(d.counters.warns).toBe(1);
+  });
+
+  it("rolls back what it mapped when a later allocation fails: state identical to before", () => {
+    const d = makeDomain();
+    iommuMap(d, 0x10000000, 0x20000000, M2, RW);
+    const before = leaves(d);
+    const liveBefore = d.allocator.liveCount;
+    // Three 2 MiB regions need three new tables: fail the third.
+    d.allocator.failNth(3);
+    const e = catchErr(() => iommuMap(d, 0x1000, 0x1000, 0x600000 - 0x1000, RW));
+    expect(e.code).toBe("ENOMEM");
+    expect(e.mapped).toBe(0x400000 - 0x1000);
+    expect(e.unrolled).toBe(0x400000 - 0x1000);
+    expect(leaves(d)).toEqual(before);
+    // Like the kernel, tables allocated on the way stay (only leaves are rolled back).
+    expect(d.allocator.liveCount).toBe(liveBefore + 2);
+  });
+
+  it("reports EEXIST from the driver and unrolls the partial progress", () => {
+    const d = makeDomain();
+    iommuMap(d, 0x3000, 0x3000, K4, RW);
+    const e = catchErr(() => iommuMap(d, 0x1000, 0x1000, 0x4000, RW));
+    expect(e.code).toBe("EEXIST");
+    expect([e.mapped, e.unrolled]).toEqual([0x2000, 0x2000]);
+    expect(leaves(d)).toEqual([[0x3000, 0x3000, K4]]);
+  });
+
+  it("accepts bigint addresses and is exact at 2^52, 2^57 and 2^64 - 4K", () => {
+    const d = makeDomain(makeOps(), 0x1000);
+    for (const a of [1n << 52n, 1n << 57n, (1n << 64n) - 0x1000n]) {
+      iommuMap(d, a, a - 0x1000n, 0x1000, RW);
+      expect(toBigInt(iommuIovaToPhys(d, a + 0xabcn))).toBe(a - 0x1000n + 0xabcn);
+      const r = iommuIovaToPhysLength(d, a + 0xfffn);
+      expect(r.mapped).toBe(true);
+      expect(r.physBigInt).toBe(a - 0x1000n + 0xfffn);
+    }
+  });
+
+  it("rejects unsafe numbers instead of silently rounding", () => {
+    const d = makeDomain();
+    expect(catchErr(() => iommuMap(d, 2 ** 60 + 1, 0, K4, RW)).code).toBe("EINVAL");
+    expect(catchErr(() => iommuMap(d, -4096, 0, K4, RW)).code).toBe("EINVAL");
+    expect(catchErr(() => iommuMap(d, 1n << 64n, 0, K4, RW)).code).toBe("EINVAL");
+  });
+});
+
+describe("iommuUnmap", () => {
+  it("loops in pgsize steps, gathers and syncs once", () => {
+    const d = makeDomain();
+    iommuMap(d, 0x1ff000, 0x1ff000, 0x402000, RW);
+    expect(iommuUnmap(d, 0x1ff000, 0x402000)).toBe(0x402000);
+    expect(d.leaves.size).toBe(0);
+    // add_page syncs on each page-size change: 4K, then 2M x2, then 4K at the end.
+    expect(d.synced).toEqual([
+      { start: 0x1ff000, endExcl: 0x200000 },
+      { start: 0x200000, endExcl: 0x600000 },
+      { start: 0x600000, endExcl: 0x601000 },
+    ]);
+    expect(d.counters.syncs).toBe(3);
+  });
+
+  it("returns more than asked when a larger leaf goes, and stops at a hole", () => {
+    const d = makeDomain();
+    iommuMap(d, 0x200000, 0x400000, M2, RW);
+    iommuMap(d, 0x600000, 0x600000, K4, RW);
+    expect(iommuUnmap(d, 0x200000, K4)).toBe(M2);
+    expect(iommuUnmap(d, 0x400000, 0x400000)).toBe(0); // hole first: nothing
+  });
+
+  it("returns 0 for misaligned requests and non-paging domains", () => {
+    const d = makeDomain();
+    iommuMap(d, 0, 0, K4, RW);
+    expect(iommuUnmap(d, 0x800, K4)).toBe(0);
+    expect(iommuUnmap(d, 0, 0x800)).toBe(0);
+    expect(iommuUnmap(createIdentityDomain(), 0, K4)).toBe(0);
+    expect(d.leaves.size).toBe(1);
+  });
+
+  it("adds the whole range to the gather when the driver does not use it, so iotlb_sync runs", () => {
+    const d = makeDomain(makeOps({ useGather: false }));
+    iommuMap(d, 0x1000, 0x1000, 0x3000, RW);
+    expect(iommuUnmap(d, 0x1000, 0x3000)).toBe(0x3000);
+    expect(d.synced).toEqual([{ start: 0x1000, endExcl: 0x4000 }]);
+  });
+
+  it("models an errno returned through size_t: the sum wraps like the kernel's", () => {
+    const d = makeDomain();
+    iommuMap(d, 0x1000, 0x1000, K4, RW);
+    const ops = d.ops!;
+    const real = ops.unmapPages;
+    ops.unmapPages = (dom, iova, pgsize, count, g) => {
+      const r = real.call(ops, dom, iova, pgsize, count, g);
+      return r === 0 ? -2 : r; // io-pgtable-arm's -ENOENT for an empty entry
+    };
+    const n = iommuUnmap(d, 0x1000, 0x3000);
+    expect(n).toBe(0xffe); // 0x1000 + (2^64 - 2) mod 2^64
+    expect(d.counters.bugs).toBe(1); // then no page size fits 0x1ffe
+    expect(iommuUnmap(d, 0x5000, 0x1000)).toBe(-2); // printed as 0xfffffffffffffffe
+  });
+
+  it("unmap_fast leaves syncing to the caller", () => {
+    const d = makeDomain(makeOps({ useGather: false }));
+    iommuMap(d, 0, 0, 0x2000, RW);
+    const g = new IotlbGather();
+    expect(iommuUnmapFast(d, 0, 0x2000, g)).toBe(0x2000);
+    expect(d.synced).toEqual([]);
+    iommuIotlbSync(d, g);
+    expect(d.synced).toEqual([{ start: 0, endExcl: 0x2000 }]);
+    expect(g.hasRange).toBe(false);
+    expect([d.counters.unmapCalls, d.counters.unmapFastCalls, d.counters.syncs]).toEqual([1, 1, 1]);
+  });
+});
+
+describe("iova_to_phys and iova_to_phys_length", () => {
+  it("answers phys and the leaf size in one walk", () => {
+    const d = makeDomain();
+    iommuMap(d, 0x40000000, 0x80000000, M2, RW);
+    const out = new PhysLength();
+    iommuIovaToPhysLength(d, 0x40012345, out);
+    expect([out.mapped, out.phys, out.length]).toEqual([true, 0x80012345, M2]);
+    expect(d.counters.walks).toBe(1);
+  });
+
+  it("tells a mapping of physical 0 from a hole; the legacy answer cannot", () => {
+    const d = makeDomain();
+    iommuMap(d, 0x1000, 0, K4, RW);
+    expect(iommuIovaToPhys(d, 0x1000)).toBe(0);
+    expect(iommuIovaToPhysLength(d, 0x1000).mapped).toBe(true);
+    expect(iommuIovaToPhysLength(d, 0x2000).mapped).toBe(false);
+  });
+
+  it("falls back to the legacy op with length = smallest page size", () => {
+    const d = makeDomain(makeOps({ withLength: false }), 0x40201000);
+    iommuMap(d, 0, 0x200000, M2, RW);
+    const r = iommuIovaToPhysLength(d, 0x1234);
+    expect([r.mapped, r.phys, r.length]).toEqual([true, 0x201234, K4]);
+    const hole = iommuIovaToPhysLength(d, 0x400000);
+    expect([hole.mapped, hole.length]).toEqual([false, K4]);
+  });
+
+  it("legacy iommuIovaToPhys works for drivers that only have the new op", () => {
+    const d = makeDomain(makeOps({ withLegacy: false }));
+    iommuMap(d, 0x200000, 0x600000, M2, RW);
+    expect(iommuIovaToPhys(d, 0x200010)).toBe(0x600010);
+    expect(iommuIovaToPhys(d, 0x400000)).toBe(0);
+  });
+
+  it("identity domains translate 1:1 and cross their aperture in one step", () => {
+    const d = createIdentityDomain();
+    expect(iommuIovaToPhys(d, 0x1234)).toBe(0x1234);
+    const r = iommuIovaToPhysLength(d, 0xdead_beefn);
+    expect([r.mapped, r.phys, r.length]).toEqual([true, 0xdeadbeef, 2 ** 64]);
+    const small = createIdentityDomain(2 ** 48 - 1);
+    expect(iommuIovaToPhysLength(small, 0x1000).length).toBe(2 ** 48);
+    expect(identityUnitLength({ apertureStart: 0x1000, apertureEnd: 0x3fff, forceAperture: true }, 0x2000)).toBe(0x2000);
+  });
+
+  it("blocked domains translate nothing", () => {
+    const d = createBlockedDomain();
+    expect(iommuIovaToPhys(d, 0x1000)).toBe(0);
+    const r = iommuIovaToPhysLength(d, 0x1000);
+    expect([r.mapped, r.length]).toEqual([false, 2 ** 64]);
+  });
+});
