@@ -11,7 +11,11 @@ const pkgs = new Map();
 for (const group of ["packages", "tools"]) {
   for (const name of readdirSync(join(root, group))) {
     const file = join(root, group, name, "package.json");
-    if (existsSync(file)) pkgs.set(JSON.parse(readFileSync(file, "utf8")).name, { dir: join(root, group, name), json: JSON.parse(readFileSync(file, "utf8")) });
+    if (existsSync(file))
+      pkgs.set(JSON.parse(readFileSync(file, "utf8")).name, {
+        dir: join(root, group, name),
+        json: JSON.parse(readFileSync(file, "utf8")),
+      });
   }
 }
 
@@ -30,7 +34,8 @@ for (const [name, { json }] of pkgs) {
   for (const [dep, range] of Object.entries(internal(json))) {
     if (!dep.startsWith("@iommu/")) continue;
     if (!allowed(name, dep)) errors.push(`${name} must not depend on ${dep}`);
-    if (!json.private && range !== "workspace:^") errors.push(`${name}: ${dep} should be "workspace:^", is "${range}"`);
+    if (!json.private && range !== "workspace:^")
+      errors.push(`${name}: ${dep} should be "workspace:^", is "${range}"`);
   }
 }
 
@@ -43,7 +48,8 @@ const visit = (name, path) => {
     return;
   }
   state.set(name, "active");
-  for (const dep of Object.keys(internal(pkgs.get(name)?.json ?? {}))) if (pkgs.has(dep)) visit(dep, [...path, name]);
+  for (const dep of Object.keys(internal(pkgs.get(name)?.json ?? {})))
+    if (pkgs.has(dep)) visit(dep, [...path, name]);
   state.set(name, "done");
 };
 for (const name of pkgs.keys()) visit(name, []);

@@ -35,7 +35,9 @@ for (const group of ["packages", "tools"]) {
     const r = JSON.parse(readFileSync(report, "utf8"));
     passed += r.numPassedTests ?? 0;
     // A file that failed to load has no test results: count it as one failure.
-    const brokenFiles = (r.testResults ?? []).filter((f) => f.status === "failed" && !f.assertionResults?.length);
+    const brokenFiles = (r.testResults ?? []).filter(
+      (f) => f.status === "failed" && !f.assertionResults?.length,
+    );
     failed += (r.numFailedTests ?? 0) + brokenFiles.length;
     skipped += (r.numPendingTests ?? 0) + (r.numTodoTests ?? 0);
   }

@@ -1,6 +1,20 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { and64, checkAddr, ffs, fls, fromPfn, hex, offOf, or64, pfnOf, toBigInt, toNumber, toU64, u64Less } from "./addr.js";
+import {
+  and64,
+  checkAddr,
+  ffs,
+  fls,
+  fromPfn,
+  hex,
+  offOf,
+  or64,
+  pfnOf,
+  toBigInt,
+  toNumber,
+  toU64,
+  u64Less,
+} from "./addr.js";
 import { IommuError } from "./errno.js";
 
 describe("addresses", () => {

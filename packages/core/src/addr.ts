@@ -35,7 +35,8 @@ export function isExactNumber(a: number): boolean {
 /** Validate a user-supplied address: a non-negative safe integer number or a bigint below 2^64. */
 export function checkAddr(a: Addr): Addr {
   if (typeof a === "number") {
-    if (!Number.isSafeInteger(a) || a < 0) badAddr(a, "numbers must be non-negative safe integers; pass a bigint");
+    if (!Number.isSafeInteger(a) || a < 0)
+      badAddr(a, "numbers must be non-negative safe integers; pass a bigint");
   } else if (a < 0n || a > MAX_U64) badAddr(a, "outside 0..2^64-1");
   return a;
 }

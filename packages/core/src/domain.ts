@@ -99,6 +99,7 @@ export interface IommuDomain {
   type: number;
   // biome-ignore lint/suspicious/noExplicitAny: ops are contravariant in the domain type
   ops: IommuDomainOps<any> | null;
+  // biome-ignore lint/suspicious/noExplicitAny: as above
   dirtyOps?: IommuDirtyOps<any> | null;
   /** Page sizes the domain can map, one bit per size (bit n = 2^n bytes). */
   pgsizeBitmap: number;

@@ -1,9 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { ERRNO, IommuError, errnoName, negErrno } from "./errno.js";
+import { ERRNO, errnoName, IommuError, negErrno } from "./errno.js";
 
 describe("errno", () => {
   it("uses the kernel's numbers", () => {
-    expect([ERRNO.ENOENT, ERRNO.ENOMEM, ERRNO.EEXIST, ERRNO.EINVAL, ERRNO.ERANGE]).toEqual([2, 12, 17, 22, 34]);
+    expect([ERRNO.ENOENT, ERRNO.ENOMEM, ERRNO.EEXIST, ERRNO.EINVAL, ERRNO.ERANGE]).toEqual([
+      2, 12, 17, 22, 34,
+    ]);
     expect([ERRNO.ENXIO, ERRNO.EOVERFLOW, ERRNO.EOPNOTSUPP, ERRNO.EADDRINUSE]).toEqual([6, 75, 95, 98]);
     expect(errnoName(-98)).toBe("EADDRINUSE");
     expect(negErrno("EINVAL")).toBe(-22);

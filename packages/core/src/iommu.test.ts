@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { toBigInt } from "./addr.js";
+import { IommuError } from "./errno.js";
 import { IotlbGather } from "./gather.js";
 import {
   createBlockedDomain,
@@ -12,9 +13,8 @@ import {
   iommuUnmap,
   iommuUnmapFast,
 } from "./iommu.js";
-import { IommuError } from "./errno.js";
 import { PhysLength } from "./phys-length.js";
-import { IOMMU_READ, IOMMU_WRITE, __GFP_HIGHMEM } from "./prot.js";
+import { __GFP_HIGHMEM, IOMMU_READ, IOMMU_WRITE } from "./prot.js";
 import { makeDomain, makeOps } from "./testing/fake-pgtable.js";
 
 const RW = IOMMU_READ | IOMMU_WRITE;
@@ -226,7 +226,9 @@ describe("iova_to_phys and iova_to_phys_length", () => {
     expect([r.mapped, r.phys, r.length]).toEqual([true, 0xdeadbeef, 2 ** 64]);
     const small = createIdentityDomain(2 ** 48 - 1);
     expect(iommuIovaToPhysLength(small, 0x1000).length).toBe(2 ** 48);
-    expect(identityUnitLength({ apertureStart: 0x1000, apertureEnd: 0x3fff, forceAperture: true }, 0x2000)).toBe(0x2000);
+    expect(
+      identityUnitLength({ apertureStart: 0x1000, apertureEnd: 0x3fff, forceAperture: true }, 0x2000),
+    ).toBe(0x2000);
   });
 
   it("blocked domains translate nothing", () => {

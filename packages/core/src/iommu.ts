@@ -10,7 +10,7 @@ import {
 } from "./domain.js";
 import { IommuError } from "./errno.js";
 import { IotlbGather, iotlbGatherAddRange } from "./gather.js";
-import { PgsizeResult, iommuPgsize } from "./pgsize.js";
+import { iommuPgsize, PgsizeResult } from "./pgsize.js";
 import { PhysLength } from "./phys-length.js";
 import { GFP_BAD_FOR_IOMMU_MAP, GFP_KERNEL } from "./prot.js";
 
@@ -46,7 +46,8 @@ export function iommuMapNosync(
   checkAddr(paddr);
   checkAddr(size);
   const ops = domain.ops;
-  if (!(domain.type & __IOMMU_DOMAIN_PAGING)) throw new IommuError("EINVAL", "iommu_map", args, "not a paging domain");
+  if (!(domain.type & __IOMMU_DOMAIN_PAGING))
+    throw new IommuError("EINVAL", "iommu_map", args, "not a paging domain");
   if (!ops || domain.pgsizeBitmap === 0) {
     domain.counters.warn("iommu_map: no map_pages op or empty pgsize_bitmap");
     throw new IommuError("ENODEV", "iommu_map", args);
@@ -121,7 +122,7 @@ export function iommuMap(
   const ret = iommuSyncMap(domain, toNumber(iova), toNumber(size));
   if (ret) {
     const unrolled = iommuUnmap(domain, iova, size);
-    const err = IommuError.fromReturn(ret, "iommu_map", { iova, paddr, size, prot }, );
+    const err = IommuError.fromReturn(ret, "iommu_map", { iova, paddr, size, prot });
     err.mapped = toNumber(size);
     err.unrolled = unrolled;
     throw err;
@@ -231,7 +232,8 @@ export function iommuIovaToPhys(domain: IommuDomain, iova: Addr): Addr {
  * of the form [0, 2^n − 1] this is the whole aperture, so a caller crosses it in one step.
  */
 export function identityUnitLength(geometry: IommuDomainGeometry, iova: Addr): number {
-  const start = typeof geometry.apertureStart === "bigint" ? geometry.apertureStart : BigInt(geometry.apertureStart);
+  const start =
+    typeof geometry.apertureStart === "bigint" ? geometry.apertureStart : BigInt(geometry.apertureStart);
   const end = typeof geometry.apertureEnd === "bigint" ? geometry.apertureEnd : BigInt(geometry.apertureEnd);
   const a = typeof iova === "bigint" ? iova : BigInt(iova);
   for (let bits = 64n; bits >= 0n; bits--) {
@@ -247,7 +249,11 @@ export function identityUnitLength(geometry: IommuDomainGeometry, iova: Addr): n
  * leaf that maps it, or the size of the hole. Falls back to the legacy op (length = the
  * domain's smallest page) for drivers that lack the new one. Reuse `out` on hot paths.
  */
-export function iommuIovaToPhysLength(domain: IommuDomain, iova: Addr, out: PhysLength = new PhysLength()): PhysLength {
+export function iommuIovaToPhysLength(
+  domain: IommuDomain,
+  iova: Addr,
+  out: PhysLength = new PhysLength(),
+): PhysLength {
   domain.counters.walks++;
   if (domain.type === IOMMU_DOMAIN_IDENTITY) {
     out.setMapped(pfnOf(iova), offOf(iova), identityUnitLength(domain.geometry, iova));

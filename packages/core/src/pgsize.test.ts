@@ -1,13 +1,18 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { PgsizeResult, iommuPgsize } from "./pgsize.js";
+import { iommuPgsize, PgsizeResult } from "./pgsize.js";
 
 const K4 = 0x1000;
 const M2 = 0x200000;
 const G1 = 0x40000000;
 
 /** Straight from the kernel's description, on bigints: the reference for the property test. */
-function reference(bitmap: bigint, iova: bigint, paddr: bigint, size: bigint): { pgsize: bigint; count: bigint } {
+function reference(
+  bitmap: bigint,
+  iova: bigint,
+  paddr: bigint,
+  size: bigint,
+): { pgsize: bigint; count: bigint } {
   const merge = iova | paddr;
   let sizes: bigint[] = [];
   for (let b = 0n; b < 64n; b++) if ((bitmap >> b) & 1n) sizes.push(1n << b);
@@ -86,13 +91,19 @@ describe("iommuPgsize", () => {
       .subarray([12, 13, 14, 16, 21, 25, 29, 30, 36, 39], { minLength: 1 })
       .map((bits) => bits.reduce((a, b) => a + 2 ** b, 0));
     fc.assert(
-      fc.property(bitmapArb, page, page, fc.integer({ min: 1, max: 2 ** 20 }), (bitmap, iova, paddr, pages) => {
-        const size = pages * K4;
-        const ref = reference(BigInt(bitmap), BigInt(iova), BigInt(paddr), BigInt(size));
-        const got = iommuPgsize(bitmap, iova, paddr, size, new PgsizeResult());
-        expect(BigInt(got.pgsize)).toBe(ref.pgsize);
-        expect(BigInt(got.count)).toBe(ref.count);
-      }),
+      fc.property(
+        bitmapArb,
+        page,
+        page,
+        fc.integer({ min: 1, max: 2 ** 20 }),
+        (bitmap, iova, paddr, pages) => {
+          const size = pages * K4;
+          const ref = reference(BigInt(bitmap), BigInt(iova), BigInt(paddr), BigInt(size));
+          const got = iommuPgsize(bitmap, iova, paddr, size, new PgsizeResult());
+          expect(BigInt(got.pgsize)).toBe(ref.pgsize);
+          expect(BigInt(got.count)).toBe(ref.count);
+        },
+      ),
       { numRuns: 3000 },
     );
   });

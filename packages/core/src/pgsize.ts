@@ -23,7 +23,8 @@ export function iommuPgsize(
   // Sizes no larger than the highest set bit of size.
   let pgsizes = lowBits(pgsizeBitmap, fls(size));
   // ...and no larger than the common alignment of iova and paddr (unlimited for 0).
-  const align = iova === 0 ? (paddr === 0 ? 64 : ffs(paddr)) : paddr === 0 ? ffs(iova) : Math.min(ffs(iova), ffs(paddr));
+  const align =
+    iova === 0 ? (paddr === 0 ? 64 : ffs(paddr)) : paddr === 0 ? ffs(iova) : Math.min(ffs(iova), ffs(paddr));
   if (align < 64) pgsizes = lowBits(pgsizes, align);
   if (pgsizes === 0) {
     out.pgsize = 0;

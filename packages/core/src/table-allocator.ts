@@ -1,6 +1,6 @@
 import type { IommuCounters } from "./counters.js";
 import { IommuError } from "./errno.js";
-import { PhysMem, type MemChunk } from "./phys-mem.js";
+import { type MemChunk, PhysMem } from "./phys-mem.js";
 
 export interface TableAllocatorOptions {
   /** Physical address of the arena (default 0x80000000, the reference harness's ptbase). */
