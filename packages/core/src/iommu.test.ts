@@ -90,6 +90,15 @@ describe("iommuMap", () => {
     expect(d.allocator.liveCount).toBe(liveBefore + 2);
   });
 
+  it("rolls back exactly at the top of the 64-bit space (values above 2^53)", () => {
+    const d = makeDomain();
+    d.allocator.failNth(2);
+    const e = catchErr(() => iommuMap(d, 0xffff_ffff_ffc0_0000n, 0x4000_0000, 0x400000, RW));
+    expect(e.code).toBe("ENOMEM");
+    expect([e.mapped, e.unrolled]).toEqual([M2, M2]);
+    expect(d.leaves.size).toBe(0);
+  });
+
   it("reports EEXIST from the driver and unrolls the partial progress", () => {
     const d = makeDomain();
     iommuMap(d, 0x3000, 0x3000, K4, RW);

@@ -88,7 +88,8 @@ export function iommuMapNosync(
   }
   if (ret) {
     const mapped = origSize - remaining;
-    const unrolled = iommuUnmap(domain, origIova, mapped);
+    // Internal values may be 4 KiB-aligned numbers above 2^53: exact, but not "safe".
+    const unrolled = unmapAndSync(domain, origIova, mapped);
     const err = IommuError.fromReturn(ret, "iommu_map", args);
     err.mapped = mapped;
     err.unrolled = unrolled;
@@ -135,14 +136,19 @@ export function iommuMap(
  * leaf went), and a driver's errno-as-size_t shows up as a negative number (see toU64).
  */
 export function __iommuUnmap(domain: IommuDomain, iova: Addr, size: Addr, gather: IotlbGather): number {
+  checkAddr(iova);
+  checkAddr(size);
+  return unmapLoop(domain, iova, size, gather);
+}
+
+/** The body of __iommu_unmap on already validated (exact) values. */
+function unmapLoop(domain: IommuDomain, iova: Addr, size: Addr, gather: IotlbGather): number {
   const ops = domain.ops;
   if (!(domain.type & __IOMMU_DOMAIN_PAGING)) return 0;
   if (!ops || domain.pgsizeBitmap === 0) {
     domain.counters.warn("iommu_unmap: no unmap_pages op or empty pgsize_bitmap");
     return 0;
   }
-  checkAddr(iova);
-  checkAddr(size);
   const min = minPageSize(domain);
   if (!isAligned(iova, min) || !isAligned(size, min)) return 0; // pr_err("unaligned...")
   let cur = toNumber(iova);
@@ -168,9 +174,7 @@ export function __iommuUnmap(domain: IommuDomain, iova: Addr, size: Addr, gather
 /** u64 addition on size_t-style numbers (negative = 2^64 + v), for the kernel's wrapping sums. */
 function wrapAdd(a: number, b: number): number {
   const s = a + b;
-  if (s >= U64_LIMIT) return s - U64_LIMIT;
-  if (s < 0 && a >= 0 && b >= 0) return s; // cannot happen for non-negative inputs
-  return s;
+  return s >= U64_LIMIT ? s - U64_LIMIT : s;
 }
 
 /**
@@ -188,10 +192,16 @@ const unmapGather = new IotlbGather();
 
 /** `iommu_unmap()`: unmap and sync. Returns bytes unmapped (the kernel's size_t). */
 export function iommuUnmap(domain: IommuDomain, iova: Addr, size: Addr): number {
+  checkAddr(iova);
+  checkAddr(size);
+  return unmapAndSync(domain, iova, size);
+}
+
+function unmapAndSync(domain: IommuDomain, iova: Addr, size: Addr): number {
   domain.counters.unmapCalls++;
   // Re-entrancy: a driver's iotlb_sync never calls back into iommu_unmap.
   const g = unmapGather.init();
-  const n = __iommuUnmap(domain, iova, size, g);
+  const n = unmapLoop(domain, iova, size, g);
   iommuIotlbSync(domain, g);
   return n;
 }
