@@ -3,7 +3,13 @@ import { MAX_TOKENS, parseHex, parseNum, parseProt, tokenize } from "./parse.js"
 
 describe("tokenize", () => {
   it("strips comments and splits on the harness whitespace set", () => {
-    expect(tokenize("map 1000\t2000 \r 1000 rw # comment # more")).toEqual(["map", "1000", "2000", "1000", "rw"]);
+    expect(tokenize("map 1000\t2000 \r 1000 rw # comment # more")).toEqual([
+      "map",
+      "1000",
+      "2000",
+      "1000",
+      "rw",
+    ]);
     expect(tokenize("   # only a comment")).toEqual([]);
     expect(tokenize("")).toEqual([]);
     expect(tokenize("echo a#b")).toEqual(["echo", "a"]);
