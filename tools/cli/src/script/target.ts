@@ -4,7 +4,7 @@
  * ` warn=N`/` BUG` suffixes, `map`/`unmap` through the @iommu/core emulation of
  * iommu_map/iommu_unmap); a family owns `fmt` parsing, its raw ops and its inspection lines.
  */
-import type { Addr, IommuCounters, IommuDomain, SizeOut } from "@iommu/core";
+import type { Addr, IommuCounters, IommuDomain, PhysMem, SizeOut } from "@iommu/core";
 
 /** Shared by every command of one script run (one "process" of the reference harness). */
 export interface ScriptEnv {
@@ -41,8 +41,25 @@ export interface ScriptTable {
   unmapSuffix?(): string;
   /** Family-specific commands on a live table (`info`, `trace`, `failalloc`...); undefined = not mine. */
   command?(name: string, args: readonly string[]): string[] | undefined;
+  /**
+   * Optional, for `iommu dump`'s range listing: the permissions of the leaf mapping `iova`
+   * as prot letters in SCRIPT-FORMAT.md §1 order (`rwcxmp`, e.g. "rw" or "rwc"); undefined
+   * when unmapped. Tables without it print `?`.
+   */
+  leafProt?(iova: Addr): string | undefined;
   /** Tear down (the engine calls it before the next `fmt` succeeds, and on `free`). */
   destroy(): void;
+}
+
+/**
+ * Page-table memory that already holds a table (`iommu dump --image`): the family adopts the
+ * table at `root` (the io-pgtable cfg's `existingRoot`) instead of allocating a new one.
+ */
+export interface TableImage {
+  /** Memory holding the tables, e.g. a raw image loaded with PhysMem.importRange(). */
+  readonly mem: PhysMem;
+  /** Physical address of the top-level table. */
+  readonly root: number;
 }
 
 export type FmtResult =
@@ -64,9 +81,14 @@ export interface ScriptFamily {
   parseFmt(format: string, args: readonly string[]): unknown | undefined;
   create(parsed: unknown, env: ScriptEnv): FmtResult;
   /**
-   * Commands that need no table (`selftest`, `selftest-v7s`, `bench-*`), tried for every
+   * Optional (`iommu dump`): like {@link create}, but over `image.mem` with the top-level table
+   * at `image.root` instead of a freshly allocated one. Families without it cannot dump images.
+   */
+  adopt?(parsed: unknown, env: ScriptEnv, image: TableImage): FmtResult;
+  /**
+   * Commands that need no table (`selftest`, `selftest-v7s`; the engine owns `bench-*`), tried for every
    * family in order; undefined = not mine. `current` is the live table (a bench may destroy
-   * it: return `destroyed: true`).
+   * it: return `destroyed: true` after calling `current.destroy()`; the engine then forgets it).
    */
   command?(
     name: string,
