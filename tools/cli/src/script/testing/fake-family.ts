@@ -39,6 +39,13 @@ class FakeTable implements ScriptTable {
       mapPages: (_d, iova, paddr, pgsize, pgcount, prot, _gfp, mapped) =>
         this.mapPages(iova, paddr, pgsize, pgcount, prot, mapped),
       unmapPages: (_d, iova, pgsize, pgcount) => this.unmapPages(iova, pgsize, pgcount),
+      iovaToPhysLength: (_d, iova, out) => {
+        const va = num(iova);
+        const hit = this.find(va);
+        if (hit)
+          out.setMapped(Math.floor((hit[1] + va - hit[0]) / 4096), (hit[1] + va - hit[0]) % 4096, hit[2]);
+        else out.setUnmapped(this.holeAt(va));
+      },
     };
     this.domain = {
       type: IOMMU_DOMAIN_UNMANAGED,
@@ -53,6 +60,22 @@ class FakeTable implements ScriptTable {
     for (const [start, [pa, size]] of this.leaves)
       if (iova >= start && iova < start + size) return [start, pa, size];
     return undefined;
+  }
+
+  /** The largest naturally aligned empty block around `va` (up to 2^40), like a table walk's hole. */
+  private holeAt(va: number): number {
+    let len = 4096;
+    for (;;) {
+      const next = len * 2;
+      const start = va - (va % next);
+      for (const [s, [, size]] of this.leaves) if (s < start + next && s + size > start) return len;
+      if (next > 2 ** 40) return len;
+      len = next;
+    }
+  }
+
+  leafProt(iova: Addr): string | undefined {
+    return this.find(num(iova)) ? "rw" : undefined;
   }
 
   mapPages(iova: Addr, paddr: Addr, pgsize: number, pgcount: number, prot: number, mapped: SizeOut): number {
