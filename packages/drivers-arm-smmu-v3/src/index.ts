@@ -1,0 +1,7 @@
+export * from "./arm-smmu-v3.js";
+export * from "./cmdq.js";
+export * from "./domain.js";
+export * from "./hw.js";
+export * from "./id-alloc.js";
+export * from "./regs.js";
+export * from "./tlb.js";
