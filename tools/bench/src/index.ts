@@ -1,0 +1,73 @@
+/**
+ * `pnpm bench`: model timings beside the kernel C figures, printed as tables.
+ * Sections: io-pgtable (arm64-s1 bench-1g loops, v7s/DART when available, PTE reads per
+ * lookup), generic_pt (./generic-pt.ts when present), address representation.
+ */
+import { existsSync } from "node:fs";
+import Table from "cli-table3";
+import { runAddrBench } from "./addr.js";
+import { runLpaeBench, runOtherFormatsBench } from "./io-pgtable.js";
+import type { BenchRow } from "./measure.js";
+
+const fmtNs = (ns: number) => (Number.isNaN(ns) ? "" : ns.toFixed(1));
+
+function printRows(title: string, rows: readonly BenchRow[], withKernel: boolean): void {
+  const head = withKernel
+    ? ["operation", "model ns/op", "kernel C ns/op", "model / C", "note"]
+    : ["operation", "ns/op", "note"];
+  const t = new Table({ head, style: { head: [], border: [] } });
+  for (const r of rows) {
+    const note = r.note ?? "";
+    if (!withKernel) t.push([r.name, fmtNs(r.ns), note]);
+    else {
+      const ratio = r.kernelNs && !Number.isNaN(r.ns) ? `${(r.ns / r.kernelNs).toFixed(1)}x` : "";
+      t.push([r.name, fmtNs(r.ns), r.kernelNs?.toString() ?? "", ratio, note]);
+    }
+  }
+  console.log(`\n${title}`);
+  console.log(t.toString());
+}
+
+/** Render whatever the generic_pt section returns: rows, lines, or a ready string. */
+function printGeneric(result: unknown): void {
+  if (typeof result === "string") console.log(result);
+  else if (Array.isArray(result) && result.every((r) => typeof r === "string"))
+    console.log(result.join("\n"));
+  else if (Array.isArray(result)) {
+    const rows = result as BenchRow[];
+    printRows(
+      "generic_pt",
+      rows,
+      rows.some((r) => r.kernelNs !== undefined),
+    );
+  }
+}
+
+async function main(): Promise<void> {
+  const only = process.argv.slice(2);
+  const want = (s: string) => only.length === 0 || only.includes(s);
+  console.log(
+    `@iommu bench: node ${process.version}, ${process.platform}/${process.arch}; median of 7 runs after 2 warm-ups`,
+  );
+
+  if (want("io-pgtable")) {
+    const lpae = runLpaeBench();
+    if (lpae) printRows("io-pgtable arm64-s1 4K 48-bit, 1 GiB identity at 0x40000000", lpae, true);
+    else console.log("\nio-pgtable: arm64-s1 not available yet");
+    const other = runOtherFormatsBench();
+    if (other.length > 0) printRows("io-pgtable v7s / DART, 1 GiB identity at 0x40000000", other, false);
+  }
+
+  if (want("generic-pt")) {
+    const here = new URL(".", import.meta.url);
+    const src = ["generic-pt.ts", "generic-pt.js"].find((f) => existsSync(new URL(f, here)));
+    if (src) {
+      const mod = (await import(new URL(src, here).href)) as { runGenericPtBench?: () => unknown };
+      if (mod.runGenericPtBench) printGeneric(await mod.runGenericPtBench());
+    } else console.log("\ngeneric_pt: bench not available yet");
+  }
+
+  if (want("addr")) printRows("address representation (@iommu/core)", runAddrBench(), false);
+}
+
+await main();

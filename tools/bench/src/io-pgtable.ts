@@ -1,0 +1,318 @@
+/**
+ * io-pgtable section: the kernel harness's bench-1g workload (a 1 GiB identity region at
+ * 0x40000000 in an arm64-s1 4K 48-bit table) run through the public @iommu/io-pgtable API,
+ * beside the figures the kernel C code measured for the same loops. v7s and DART rows follow
+ * when those formats are available.
+ */
+import { IommuCounters, IotlbGather, PhysLength, PhysMem, SizeOut, TableAllocator } from "@iommu/core";
+import {
+  allocIoPgtableOps,
+  freeIoPgtableOps,
+  type IommuFlushOps,
+  type IoPgtableCfg,
+  IoPgtableFmt,
+  type IoPgtableOps,
+} from "@iommu/io-pgtable";
+import { type BenchRow, DEFAULT_MEASURE, type MeasureOptions, nsPerOp } from "./measure.js";
+
+const SZ_4K = 0x1000;
+const SZ_16K = 0x4000;
+const SZ_2M = 0x200000;
+const SZ_1G = 0x40000000;
+const BASE = 0x40000000;
+const PROT_RW = 3;
+
+/** Kernel C figures (ns/op) for the bench-1g loops, measured with the reference harness. */
+export const KERNEL_NS = {
+  map4k: 14.5,
+  map2m: 11.2,
+  mapBatchedPerPage: 1.3,
+  lookup4k: 22.7,
+  lookup2m: 14.9,
+  unmap4k: 14.7,
+  unmapBatchedPerPage: 3.0,
+} as const;
+
+/** TLB callbacks that only count, as a driver with nothing to invalidate would. */
+const NOOP_TLB: IommuFlushOps = {
+  tlbFlushAll() {},
+  tlbFlushWalk() {},
+  tlbAddPage() {},
+};
+
+interface Fixture {
+  ops: IoPgtableOps;
+  counters: IommuCounters;
+}
+
+interface FormatSpec {
+  fmt: IoPgtableFmt;
+  pgsizeBitmap: number;
+  ias: number;
+  oas: number;
+  quirks?: number;
+}
+
+const A64S1: FormatSpec = { fmt: IoPgtableFmt.ARM_64_LPAE_S1, pgsizeBitmap: 0x40201000, ias: 48, oas: 48 };
+
+function create(spec: FormatSpec): Fixture | null {
+  const counters = new IommuCounters();
+  const cfg: IoPgtableCfg = {
+    quirks: spec.quirks ?? 0,
+    pgsizeBitmap: spec.pgsizeBitmap,
+    ias: spec.ias,
+    oas: spec.oas,
+    coherentWalk: true,
+    tlb: NOOP_TLB,
+    allocator: new TableAllocator(new PhysMem(), { counters }),
+    counters,
+  };
+  let ops: IoPgtableOps | null = null;
+  try {
+    ops = allocIoPgtableOps(spec.fmt, cfg);
+  } catch {
+    return null; // format not implemented yet
+  }
+  return ops ? { ops, counters } : null;
+}
+
+const mapped = new SizeOut();
+const gather = new IotlbGather();
+const pl = new PhysLength();
+
+function mapEach(f: Fixture, pgsize: number, bytes = SZ_1G): void {
+  const { ops } = f;
+  const n = bytes / pgsize;
+  for (let i = 0, iova = BASE; i < n; i++, iova += pgsize) {
+    mapped.value = 0;
+    if (ops.mapPages(iova, iova, pgsize, 1, PROT_RW, 0, mapped) !== 0)
+      throw new Error(`map failed at ${iova}`);
+  }
+}
+
+function timed(setup: () => Fixture, loop: (f: Fixture) => void, teardown = true): () => bigint {
+  return () => {
+    const f = setup();
+    const t0 = process.hrtime.bigint();
+    loop(f);
+    const dt = process.hrtime.bigint() - t0;
+    if (teardown) freeIoPgtableOps(f.ops);
+    return dt;
+  };
+}
+
+function fresh(spec: FormatSpec): () => Fixture {
+  return () => {
+    const f = create(spec);
+    if (!f) throw new Error("format unavailable");
+    return f;
+  };
+}
+
+function mapped1g(spec: FormatSpec, pgsize: number): () => Fixture {
+  return () => {
+    const f = fresh(spec)();
+    mapEach(f, pgsize);
+    return f;
+  };
+}
+
+function lookupLength(f: Fixture, stride: number, bytes = SZ_1G): void {
+  const { ops } = f;
+  const end = BASE + bytes;
+  for (let iova = BASE; iova < end; iova += stride) {
+    ops.iovaToPhysLength(iova, pl);
+    if (!pl.mapped) throw new Error("hole");
+  }
+}
+
+function lookupLegacy(f: Fixture, stride: number, bytes = SZ_1G): void {
+  const { ops } = f;
+  const end = BASE + bytes;
+  for (let iova = BASE; iova < end; iova += stride)
+    if (ops.iovaToPhys(iova) !== iova) throw new Error("bad phys");
+}
+
+function unmapEach(f: Fixture, pgsize: number, bytes = SZ_1G): void {
+  const { ops } = f;
+  const n = bytes / pgsize;
+  for (let i = 0, iova = BASE; i < n; i++, iova += pgsize) {
+    gather.init();
+    if (ops.unmapPages(iova, pgsize, 1, gather) !== pgsize) throw new Error("unmap failed");
+  }
+}
+
+function mapBatched(f: Fixture): void {
+  let done = 0;
+  while (done < SZ_1G) {
+    mapped.value = 0;
+    const iova = BASE + done;
+    const ret = f.ops.mapPages(iova, iova, SZ_4K, (SZ_1G - done) / SZ_4K, PROT_RW, 0, mapped);
+    if (ret !== 0 || mapped.value === 0) throw new Error("batched map failed");
+    done += mapped.value;
+  }
+}
+
+function unmapBatched(f: Fixture, pgsize = SZ_4K): void {
+  let done = 0;
+  while (done < SZ_1G) {
+    gather.init();
+    const r = f.ops.unmapPages(BASE + done, pgsize, (SZ_1G - done) / pgsize, gather);
+    if (r <= 0) throw new Error("batched unmap failed");
+    done += r;
+  }
+}
+
+/** PTE reads per lookup, from the format's counters (deterministic, not timed). */
+function pteReadsPerLookup(pgsize: number): { length: number; legacy: number; scanWalks: number } {
+  const f = mapped1g(A64S1, pgsize)();
+  const c = f.counters;
+  let before = c.pteReads;
+  lookupLength(f, SZ_4K);
+  const length = (c.pteReads - before) / (SZ_1G / SZ_4K);
+  before = c.pteReads;
+  lookupLegacy(f, SZ_4K);
+  const legacy = (c.pteReads - before) / (SZ_1G / SZ_4K);
+  // Lookups needed to cover the region when stepping by the returned length (the series' point).
+  let scanWalks = 0;
+  for (let iova = BASE; iova < BASE + SZ_1G; iova += pl.length) {
+    f.ops.iovaToPhysLength(iova, pl);
+    scanWalks++;
+  }
+  freeIoPgtableOps(f.ops);
+  return { length, legacy, scanWalks };
+}
+
+/** The arm64-s1 rows; null when the LPAE format is not available. */
+export function runLpaeBench(o: MeasureOptions = DEFAULT_MEASURE): BenchRow[] | null {
+  if (!create(A64S1)) return null;
+  const pages4k = SZ_1G / SZ_4K;
+  const blocks2m = SZ_1G / SZ_2M;
+  const rows: BenchRow[] = [
+    {
+      name: "map 4K x 262144 (map_pages, 1 page per call)",
+      ns: nsPerOp(
+        timed(fresh(A64S1), (f) => mapEach(f, SZ_4K)),
+        pages4k,
+        o,
+      ),
+      kernelNs: KERNEL_NS.map4k,
+    },
+    {
+      name: "map 2M x 512 (map_pages, 1 block per call)",
+      ns: nsPerOp(
+        timed(fresh(A64S1), (f) => mapEach(f, SZ_2M)),
+        blocks2m,
+        o,
+      ),
+      kernelNs: KERNEL_NS.map2m,
+    },
+    {
+      name: "batched map 4K (map_pages pgcount), per page",
+      ns: nsPerOp(timed(fresh(A64S1), mapBatched), pages4k, o),
+      kernelNs: KERNEL_NS.mapBatchedPerPage,
+    },
+    {
+      name: "iovaToPhysLength over 4K leaves",
+      ns: nsPerOp(
+        timed(mapped1g(A64S1, SZ_4K), (f) => lookupLength(f, SZ_4K)),
+        pages4k,
+        o,
+      ),
+      kernelNs: KERNEL_NS.lookup4k,
+    },
+    {
+      name: "iovaToPhysLength over 2M leaves (4K stride)",
+      ns: nsPerOp(
+        timed(mapped1g(A64S1, SZ_2M), (f) => lookupLength(f, SZ_4K)),
+        pages4k,
+        o,
+      ),
+      kernelNs: KERNEL_NS.lookup2m,
+    },
+    {
+      name: "legacy iovaToPhys over 4K leaves",
+      ns: nsPerOp(
+        timed(mapped1g(A64S1, SZ_4K), (f) => lookupLegacy(f, SZ_4K)),
+        pages4k,
+        o,
+      ),
+      kernelNs: KERNEL_NS.lookup4k,
+      note: "kernel figure: iova_to_phys, 4K leaves",
+    },
+    {
+      name: "unmap 4K x 262144 (unmap_pages, 1 page per call)",
+      ns: nsPerOp(
+        timed(mapped1g(A64S1, SZ_4K), (f) => unmapEach(f, SZ_4K)),
+        pages4k,
+        o,
+      ),
+      kernelNs: KERNEL_NS.unmap4k,
+    },
+    {
+      name: "batched unmap 4K (unmap_pages pgcount), per page",
+      ns: nsPerOp(
+        timed(mapped1g(A64S1, SZ_4K), (f) => unmapBatched(f)),
+        pages4k,
+        o,
+      ),
+      kernelNs: KERNEL_NS.unmapBatchedPerPage,
+    },
+  ];
+  for (const pgsize of [SZ_4K, SZ_2M]) {
+    const r = pteReadsPerLookup(pgsize);
+    const leaf = pgsize === SZ_4K ? "4K" : "2M";
+    rows.push({
+      name: `PTE reads per lookup, ${leaf} leaves`,
+      ns: Number.NaN,
+      note: `iovaToPhysLength ${r.length.toFixed(2)}, legacy ${r.legacy.toFixed(2)}; 1 GiB scan by length: ${r.scanWalks} walks (4K steps: 262144)`,
+    });
+  }
+  return rows;
+}
+
+/** v7s and DART rows: page map / lookup / unmap over the same region; empty when unavailable. */
+export function runOtherFormatsBench(o: MeasureOptions = DEFAULT_MEASURE): BenchRow[] {
+  const rows: BenchRow[] = [];
+  const specs: Array<[string, FormatSpec, number]> = [
+    ["v7s", { fmt: IoPgtableFmt.ARM_V7S, pgsizeBitmap: 0x1111000, ias: 32, oas: 32 }, SZ_4K],
+    ["dart1", { fmt: IoPgtableFmt.APPLE_DART, pgsizeBitmap: SZ_16K, ias: 32, oas: 36 }, SZ_16K],
+    ["dart2", { fmt: IoPgtableFmt.APPLE_DART2, pgsizeBitmap: SZ_16K, ias: 32, oas: 42 }, SZ_16K],
+  ];
+  for (const [name, spec, pgsize] of specs) {
+    if (!create(spec)) continue;
+    const n = SZ_1G / pgsize;
+    const size = pgsize === SZ_4K ? "4K" : "16K";
+    try {
+      rows.push(
+        {
+          name: `${name}: map ${size} x ${n}`,
+          ns: nsPerOp(
+            timed(fresh(spec), (f) => mapEach(f, pgsize)),
+            n,
+            o,
+          ),
+        },
+        {
+          name: `${name}: iovaToPhysLength over ${size} leaves`,
+          ns: nsPerOp(
+            timed(mapped1g(spec, pgsize), (f) => lookupLength(f, pgsize)),
+            n,
+            o,
+          ),
+        },
+        {
+          name: `${name}: unmap ${size} x ${n}`,
+          ns: nsPerOp(
+            timed(mapped1g(spec, pgsize), (f) => unmapEach(f, pgsize)),
+            n,
+            o,
+          ),
+        },
+      );
+    } catch (e) {
+      rows.push({ name: `${name}: failed`, ns: Number.NaN, note: (e as Error).message });
+    }
+  }
+  return rows;
+}
