@@ -1,0 +1,420 @@
+/**
+ * Apple DART io-pgtable (`APPLE_DART`, `APPLE_DART2`; drivers/iommu/io-pgtable-dart.c, the
+ * multi-level version): up to four TTBR tables, then 2 or 3 table levels of one granule each,
+ * exactly one page size, leaves only at level 1.
+ */
+import {
+  type Addr,
+  ERRNO,
+  IOMMU_READ,
+  IOMMU_WRITE,
+  type IommuCounters,
+  IommuError,
+  type IotlbGather,
+  iotlbGatherQueued,
+  type MemChunk,
+  type PhysLength,
+  type PhysMem,
+  type SizeOut,
+  type TableAllocator,
+} from "@iommu/core";
+import {
+  type IommuFlushOps,
+  type IoPgtable,
+  type IoPgtableCfg,
+  IoPgtableFmt,
+  type IoPgtableInitFns,
+  type IoPgtableOps,
+} from "../io-pgtable.js";
+import {
+  APPLE_DART_PTE_SUBPAGE_END_HI,
+  APPLE_DART_PTE_VALID,
+  appleDartIopteToPaddr,
+  appleDartPaddrHi,
+  appleDartPaddrLo,
+  appleDartProtToPte,
+} from "./pte.js";
+
+const PAGE = 4096;
+const SZ_4K = 0x1000;
+const SZ_16K = 0x4000;
+/** `DART_MAX_TABLE_BITS`: old 4K-page DARTs have up to 4 TTBRs. */
+export const DART_MAX_TABLE_BITS = 2;
+/** `DART_MAX_LEVELS`, the TTBR level included. */
+export const DART_MAX_LEVELS = 4;
+const EEXIST = -ERRNO.EEXIST;
+const EINVAL = -ERRNO.EINVAL;
+const ENOMEM = -ERRNO.ENOMEM;
+const ERANGE = -ERRNO.ERANGE;
+
+/** C `(int)` of a size_t count (`min_t(int, pgcount, max_entries)`). */
+function toInt(v: number): number {
+  return v <= 0x7fff_ffff ? v : (v % 2 ** 32) | 0;
+}
+
+/** Geometry chosen by `dart_alloc_pgtable`, or null where it refuses. */
+export interface AppleDartGeometry {
+  bitsPerLevel: number;
+  /** log2 of the number of TTBR tables. */
+  tblBits: number;
+  /** `data->levels`: table levels + 1 for the TTBR selection (= apple_dart_cfg.n_levels). */
+  levels: number;
+}
+
+/** `dart_alloc_pgtable`'s level and TTBR arithmetic. */
+export function appleDartGeometry(pgsizeBitmap: number, ias: number): AppleDartGeometry | null {
+  const maxTblBits = pgsizeBitmap === SZ_4K ? DART_MAX_TABLE_BITS : 0;
+  const pgShift = pgsizeBitmap === SZ_4K ? 12 : 14;
+  const bpl = pgShift - 3;
+  const vaBits = ias - pgShift;
+  const levels = Math.max(2, Math.trunc((vaBits - maxTblBits + bpl - 1) / bpl));
+  if (levels > DART_MAX_LEVELS - 1) return null;
+  const tblBits = Math.max(0, vaBits - bpl * levels);
+  if (tblBits > maxTblBits) return null;
+  return { bitsPerLevel: bpl, tblBits, levels: levels + 1 };
+}
+
+/** `struct dart_io_pgtable`, which is also its own `io_pgtable_ops`. */
+export class AppleDartIoPgtable implements IoPgtable, IoPgtableOps {
+  cookie: unknown;
+  cfg: IoPgtableCfg;
+  readonly ops: IoPgtableOps = this;
+
+  /** The single page size (= pgsize_bitmap). */
+  readonly pgsize: number;
+  readonly bitsPerLevel: number;
+  readonly tblBits: number;
+  /** `data->levels`: the TTBR level counts as one (apple_dart_cfg.n_levels). */
+  readonly levels: number;
+  readonly ptesPerTable: number;
+  readonly nTtbrs: number;
+  /** Physical addresses of the TTBR tables. */
+  readonly pgd: readonly number[];
+  readonly oas: number;
+
+  private dart2 = false;
+  private fmtValue: IoPgtableFmt = IoPgtableFmt.APPLE_DART;
+  private readonly mem: PhysMem;
+  private readonly allocator: TableAllocator;
+  private readonly counters: IommuCounters;
+  private readonly tlb: IommuFlushOps | null | undefined;
+  private readonly paLimit: number;
+  /** Frames spanned by one entry at each level (index = level). */
+  private readonly framesPerEntry: number[] = [];
+  private readonly idxMask: number;
+  private readonly ttbrFrames: number;
+  private liveTables = 0;
+  // Result registers of getLast(): the leaf table, or the level whose entry was empty.
+  private lastWords: Uint32Array | null = null;
+  private lastBase = 0;
+  private emptyLevel = 0;
+
+  constructor(cfg: IoPgtableCfg, cookie: unknown, geo: AppleDartGeometry, pgd: number[], owned: number) {
+    this.cfg = cfg;
+    this.cookie = cookie;
+    this.pgsize = cfg.pgsizeBitmap;
+    this.bitsPerLevel = geo.bitsPerLevel;
+    this.tblBits = geo.tblBits;
+    this.levels = geo.levels;
+    this.ptesPerTable = 2 ** geo.bitsPerLevel;
+    this.nTtbrs = 2 ** geo.tblBits;
+    this.pgd = pgd;
+    this.oas = cfg.oas;
+    this.allocator = cfg.allocator;
+    this.mem = cfg.allocator.mem;
+    this.counters = cfg.counters;
+    this.tlb = cfg.tlb;
+    this.paLimit = 2 ** cfg.oas;
+    this.idxMask = this.ptesPerTable - 1;
+    for (let l = 0; l <= geo.levels; l++) this.framesPerEntry.push(2 ** (l * geo.bitsPerLevel + 3 - 12));
+    this.ttbrFrames = this.framesPerEntry[geo.levels]!;
+    this.liveTables = owned;
+    if (cfg.fmt !== undefined) this.fmt = cfg.fmt;
+  }
+
+  /** The format decides the PTE layout; alloc_io_pgtable_ops sets it after alloc, as the kernel does. */
+  get fmt(): IoPgtableFmt {
+    return this.fmtValue;
+  }
+  set fmt(v: IoPgtableFmt) {
+    this.fmtValue = v;
+    this.dart2 = v === IoPgtableFmt.APPLE_DART2;
+  }
+
+  /** True for APPLE_DART2's layout. */
+  get isDart2(): boolean {
+    return this.dart2;
+  }
+
+  /** `dart_get_index(iova, level)` from the iova's 4 KiB frame number. */
+  private index(pfn: number, level: number): number {
+    return (pfn / this.framesPerEntry[level]!) & this.idxMask;
+  }
+
+  /**
+   * `dart_map_pages`: allocates missing tables down to level 2, then writes at most up to the
+   * end of the leaf table. ias is not checked: any iova with a TTBR index < n_ttbrs maps.
+   */
+  mapPages(
+    iova: Addr,
+    paddr: Addr,
+    pgsize: number,
+    pgcount: number,
+    prot: number,
+    _gfp: number,
+    mapped: SizeOut,
+  ): number {
+    if (pgsize !== this.pgsize) {
+      this.counters.warn("dart_map_pages: WARN_ON(pgsize != cfg->pgsize_bitmap)");
+      return EINVAL;
+    }
+    const pa = typeof paddr === "number" ? paddr : Number(paddr);
+    if (pa >= this.paLimit) {
+      this.counters.warn("dart_map_pages: WARN_ON(paddr >> cfg->oas)");
+      return ERANGE;
+    }
+    if (!(prot & (IOMMU_READ | IOMMU_WRITE))) return EINVAL;
+    const pfn = typeof iova === "number" ? Math.floor(iova / PAGE) : Number(iova >> 12n);
+    const tbl = (pfn / this.ttbrFrames) & this.idxMask;
+    if (tbl >= this.nTtbrs) return ENOMEM;
+
+    const dart2 = this.dart2;
+    let tpa = this.pgd[tbl]!;
+    for (let level = this.levels - 1; level > 1; level--) {
+      const c = this.tableChunk(tpa);
+      const w = (tpa - c.pa) / 4 + 2 * this.index(pfn, level);
+      const words = c.words;
+      this.counters.pteReads++;
+      if (words[w] === 0 && words[w + 1] === 0) {
+        const npa = this.allocator.alloc(this.pgsize);
+        if (npa < 0) return ENOMEM;
+        this.liveTables++;
+        words[w] = (appleDartPaddrLo(npa, dart2) | APPLE_DART_PTE_VALID) >>> 0;
+        words[w + 1] = appleDartPaddrHi(npa, dart2);
+        this.counters.pteWrites++;
+        this.counters.pteReads++; // the re-read after the cmpxchg
+      }
+      tpa = appleDartIopteToPaddr(words[w]!, words[w + 1]!, dart2);
+    }
+
+    const c = this.tableChunk(tpa);
+    const words = c.words;
+    const idx = this.index(pfn, 1);
+    const n = Math.min(toInt(pgcount), this.ptesPerTable - idx);
+    const w = (tpa - c.pa) / 4 + 2 * idx;
+    for (let i = 0; i < n; i++) {
+      this.counters.pteReads++;
+      if (words[w + 2 * i]! & APPLE_DART_PTE_VALID) {
+        this.counters.warn("dart_init_pte: WARN_ON(ptep[i] & APPLE_DART_PTE_VALID): -EEXIST");
+        return EEXIST;
+      }
+    }
+    const lo = appleDartProtToPte(prot, dart2) | APPLE_DART_PTE_VALID;
+    for (let i = 0; i < n; i++) {
+      const p = pa + i * pgsize;
+      words[w + 2 * i] = (lo | appleDartPaddrLo(p, dart2)) >>> 0;
+      words[w + 2 * i + 1] = (APPLE_DART_PTE_SUBPAGE_END_HI | appleDartPaddrHi(p, dart2)) >>> 0;
+    }
+    if (n > 0) this.counters.pteWrites += n;
+    mapped.value += n * pgsize;
+    return 0;
+  }
+
+  /**
+   * `dart_unmap_pages`: clears entries in order, stopping at the first empty one (WARN) or the
+   * end of the leaf table. Tables are never freed here.
+   */
+  unmapPages(iova: Addr, pgsize: number, pgcount: number, gather: IotlbGather | null): number {
+    if (pgsize !== this.pgsize || !pgcount) {
+      this.counters.warn("dart_unmap_pages: WARN_ON(pgsize != cfg->pgsize_bitmap || !pgcount)");
+      return 0;
+    }
+    const pfn = typeof iova === "number" ? Math.floor(iova / PAGE) : Number(iova >> 12n);
+    if (!this.getLast(pfn)) {
+      this.counters.warn("dart_unmap_pages: WARN_ON(!ptep)");
+      return 0;
+    }
+    const words = this.lastWords!;
+    const idx = this.index(pfn, 1);
+    const w = this.lastBase + 2 * idx;
+    const n = Math.min(toInt(pgcount), this.ptesPerTable - idx);
+    const iv = typeof iova === "number" ? iova : Number(iova);
+    const queued = iotlbGatherQueued(gather);
+    let i = 0;
+    while (i < n) {
+      this.counters.pteReads++;
+      if (words[w + 2 * i] === 0 && words[w + 2 * i + 1] === 0) {
+        this.counters.warn("dart_unmap_pages: WARN_ON(!pte)");
+        break;
+      }
+      words[w + 2 * i] = 0;
+      words[w + 2 * i + 1] = 0;
+      this.counters.pteWrites++;
+      if (!queued) this.tlb?.tlbAddPage?.(gather as IotlbGather, iv + i * pgsize, pgsize, this.cookie);
+      i++;
+    }
+    return i * pgsize;
+  }
+
+  /** `dart_iova_to_phys`: a non-zero leaf (VALID is not checked) translates; 0 otherwise. */
+  iovaToPhys(iova: Addr): Addr {
+    const pfn = typeof iova === "number" ? Math.floor(iova / PAGE) : Number(iova >> 12n);
+    if (!this.getLast(pfn)) return 0;
+    const w = this.lastBase + 2 * this.index(pfn, 1);
+    const lo = this.lastWords![w]!;
+    const hi = this.lastWords![w + 1]!;
+    this.counters.pteReads++;
+    if (lo === 0 && hi === 0) return 0;
+    const off = typeof iova === "number" ? iova % PAGE : Number(iova & 0xfffn);
+    return appleDartIopteToPaddr(lo, hi, this.dart2) + (pfn % (this.pgsize / PAGE)) * PAGE + off;
+  }
+
+  /**
+   * iova_to_phys_length: mapped → the page size; an empty table entry at level l → its span
+   * 2^(l·bpl + 3); a TTBR index beyond n_ttbrs → outside the table, the page size.
+   */
+  iovaToPhysLength(iova: Addr, out: PhysLength): void {
+    const pfn = typeof iova === "number" ? Math.floor(iova / PAGE) : Number(iova >> 12n);
+    if (!this.getLast(pfn)) {
+      out.setUnmapped(this.emptyLevel ? this.framesPerEntry[this.emptyLevel]! * PAGE : this.pgsize);
+      return;
+    }
+    const w = this.lastBase + 2 * this.index(pfn, 1);
+    const lo = this.lastWords![w]!;
+    const hi = this.lastWords![w + 1]!;
+    this.counters.pteReads++;
+    if (lo === 0 && hi === 0) {
+      out.setUnmapped(this.pgsize);
+      return;
+    }
+    const base = appleDartIopteToPaddr(lo, hi, this.dart2);
+    const off = typeof iova === "number" ? iova % PAGE : Number(iova & 0xfffn);
+    out.setMapped(base / PAGE + (pfn % (this.pgsize / PAGE)), off, this.pgsize);
+  }
+
+  /**
+   * `dart_get_last`: the leaf table for an iova (into lastWords/lastBase), or false with
+   * emptyLevel = the level whose entry was zero (0 when the TTBR index is out of range).
+   */
+  private getLast(pfn: number): boolean {
+    this.emptyLevel = 0;
+    const tbl = (pfn / this.ttbrFrames) & this.idxMask;
+    if (tbl >= this.nTtbrs) return false;
+    let tpa = this.pgd[tbl]!;
+    for (let level = this.levels - 1; level > 1; level--) {
+      const c = this.mem.chunk(tpa);
+      const w = c ? (tpa - c.pa) / 4 + 2 * this.index(pfn, level) : 0;
+      this.counters.pteReads++;
+      const lo = c ? c.words[w]! : 0;
+      const hi = c ? c.words[w + 1]! : 0;
+      if (lo === 0 && hi === 0) {
+        this.emptyLevel = level;
+        return false;
+      }
+      tpa = appleDartIopteToPaddr(lo, hi, this.dart2);
+    }
+    const c = this.mem.chunk(tpa);
+    if (!c) {
+      // A dangling pointer in an adopted image: nothing is mapped below it.
+      this.emptyLevel = 2;
+      return false;
+    }
+    this.lastWords = c.words;
+    this.lastBase = (tpa - c.pa) / 4;
+    return true;
+  }
+
+  /** Low word of the non-zero leaf for `iova`, or undefined (inspection: not counted). */
+  leafLowWord(iova: Addr): number | undefined {
+    const pfn = typeof iova === "number" ? Math.floor(iova / PAGE) : Number(iova >> 12n);
+    const reads = this.counters.pteReads;
+    const found = this.getLast(pfn);
+    this.counters.pteReads = reads;
+    if (!found) return undefined;
+    const w = this.lastBase + 2 * this.index(pfn, 1);
+    const lo = this.lastWords![w]!;
+    return lo === 0 && this.lastWords![w + 1] === 0 ? undefined : lo;
+  }
+
+  private tableChunk(pa: number): MemChunk {
+    const c = this.mem.chunk(pa);
+    if (!c) throw new IommuError("EFAULT", "io-pgtable-dart", { pa }, "table pointer to absent memory");
+    return c;
+  }
+
+  /** `apple_dart_free_pgtable`: every table reachable from the TTBRs (adopted ones are left alone). */
+  free(): void {
+    for (const t of this.pgd) this.freeTables(t, this.levels - 1);
+  }
+
+  private freeTables(tpa: number, level: number): void {
+    if (level > 1) {
+      const c = this.mem.chunk(tpa);
+      if (c) {
+        const base = (tpa - c.pa) / 4;
+        for (let i = 0; i < this.ptesPerTable; i++) {
+          const lo = c.words[base + 2 * i]!;
+          const hi = c.words[base + 2 * i + 1]!;
+          if (lo !== 0 || hi !== 0) this.freeTables(appleDartIopteToPaddr(lo, hi, this.dart2), level - 1);
+        }
+      }
+    }
+    if (this.allocator.sizeOf(tpa)) {
+      this.allocator.release(tpa);
+      this.liveTables--;
+    }
+  }
+
+  /** Table pages live (one block each). */
+  get tablesLive(): number {
+    return this.liveTables;
+  }
+
+  /** Their bytes: one granule block each. */
+  get tableBytesLive(): number {
+    return this.liveTables * Math.max(this.pgsize, PAGE);
+  }
+}
+
+/**
+ * `apple_dart_alloc_pgtable`: coherent walk only, oas 36 or 42, ias ≤ oas, exactly one page
+ * size of 4K or 16K. Quirks are ignored. The TTBR tables are allocated first, in order (or
+ * adopted: `cfg.existingRoot` names n_ttbrs consecutive granules).
+ */
+export function appleDartAllocPgtable(cfg: IoPgtableCfg, cookie: unknown): AppleDartIoPgtable | null {
+  if (!cfg.coherentWalk) return null;
+  if (cfg.oas !== 36 && cfg.oas !== 42) return null;
+  if (cfg.ias > cfg.oas) return null;
+  if (cfg.pgsizeBitmap !== SZ_4K && cfg.pgsizeBitmap !== SZ_16K) return null;
+  const geo = appleDartGeometry(cfg.pgsizeBitmap, cfg.ias);
+  if (!geo) return null;
+  const nTtbrs = 2 ** geo.tblBits;
+  const granule = cfg.pgsizeBitmap;
+  const existing = (cfg as { existingRoot?: number }).existingRoot;
+  const pgd: number[] = [];
+  let owned = 0;
+  for (let i = 0; i < nTtbrs; i++) {
+    if (existing !== undefined) {
+      pgd.push(existing + i * granule);
+      continue;
+    }
+    const pa = cfg.allocator.alloc(granule);
+    if (pa < 0) {
+      for (const p of pgd) cfg.allocator.release(p);
+      return null;
+    }
+    pgd.push(pa);
+    owned++;
+  }
+  cfg.appleDartCfg = { ttbr: pgd.slice(), nTtbrs, nLevels: geo.levels };
+  return new AppleDartIoPgtable({ ...cfg }, cookie, geo, pgd, owned);
+}
+
+/** `io_pgtable_apple_dart_init_fns`, shared by APPLE_DART and APPLE_DART2. */
+export const appleDartInitFns: IoPgtableInitFns = {
+  alloc: appleDartAllocPgtable,
+  free(iop: IoPgtable): void {
+    (iop as AppleDartIoPgtable).free();
+  },
+  caps: 0,
+};

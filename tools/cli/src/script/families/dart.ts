@@ -1,0 +1,101 @@
+/**
+ * The `dart1` / `dart2` script families: io-pgtable APPLE_DART / APPLE_DART2 behind the
+ * kernel-harness protocol (SCRIPT-FORMAT.md). Quirks parse but the format ignores them.
+ */
+import { type Addr, hex, IOMMU_CACHE, IOMMU_READ, IOMMU_WRITE } from "@iommu/core";
+import {
+  APPLE_DART1_PTE_PROT_NO_READ,
+  APPLE_DART1_PTE_PROT_NO_WRITE,
+  APPLE_DART2_PTE_PROT_NO_CACHE,
+  APPLE_DART2_PTE_PROT_NO_READ,
+  APPLE_DART2_PTE_PROT_NO_WRITE,
+  type AppleDartIoPgtable,
+  appleDartDumpLines,
+  appleDartInitFns,
+  IoPgtableFmt,
+} from "@iommu/io-pgtable";
+import type { FmtResult, ScriptEnv, ScriptFamily, TableImage } from "../target.js";
+import {
+  allocScriptPgtable,
+  type IoPgtableFmtArgs,
+  IoPgtableScriptTable,
+  parseIoPgtableFmtArgs,
+  protLetters,
+} from "./v7s.js";
+
+const DART_DEFAULT_PGSIZE = 0x4000;
+
+class DartScriptTable extends IoPgtableScriptTable<AppleDartIoPgtable> {
+  dump(): string[] {
+    return appleDartDumpLines(this.iop);
+  }
+
+  protected get tablesLive(): number {
+    return this.iop.tablesLive;
+  }
+
+  protected get tableBytesLive(): number {
+    return this.iop.tableBytesLive;
+  }
+
+  /** The leaf's permissions (DART2 also has NO_CACHE; x/m/p do not exist in DART PTEs). */
+  leafProt(iova: Addr): string | undefined {
+    const lo = this.iop.leafLowWord(iova);
+    if (lo === undefined) return undefined;
+    let prot = 0;
+    if (this.iop.isDart2) {
+      if (!(lo & APPLE_DART2_PTE_PROT_NO_READ)) prot |= IOMMU_READ;
+      if (!(lo & APPLE_DART2_PTE_PROT_NO_WRITE)) prot |= IOMMU_WRITE;
+      if (!(lo & APPLE_DART2_PTE_PROT_NO_CACHE)) prot |= IOMMU_CACHE;
+    } else {
+      if (!(lo & APPLE_DART1_PTE_PROT_NO_READ)) prot |= IOMMU_READ;
+      if (!(lo & APPLE_DART1_PTE_PROT_NO_WRITE)) prot |= IOMMU_WRITE;
+    }
+    return protLetters(prot);
+  }
+}
+
+function createDart(format: string, parsed: IoPgtableFmtArgs, env: ScriptEnv, image?: TableImage): FmtResult {
+  const dart2 = format === "dart2";
+  const ias = parsed.ias ?? 32;
+  const oas = parsed.oas ?? (dart2 ? 42 : 36);
+  const bitmap = parsed.pgsizes || parsed.granule || DART_DEFAULT_PGSIZE;
+  const fmt = dart2 ? IoPgtableFmt.APPLE_DART2 : IoPgtableFmt.APPLE_DART;
+  const r = allocScriptPgtable(
+    appleDartInitFns,
+    fmt,
+    { quirks: parsed.quirks, pgsizeBitmap: bitmap, ias, oas, coherentWalk: parsed.coherent },
+    env,
+    image?.mem,
+    parsed.ptbase,
+    image?.root,
+  );
+  if (!r) return { kind: "refused", line: "err alloc" };
+  const iop = r.iop as AppleDartIoPgtable;
+  const c = iop.cfg;
+  const d = c.appleDartCfg!;
+  const line =
+    `ok fmt=${format} pgsize_bitmap=${hex(c.pgsizeBitmap)} ias=${c.ias} oas=${c.oas} n_levels=${d.nLevels}` +
+    ` n_ttbrs=${d.nTtbrs} bits_per_level=${iop.bitsPerLevel} ptes_per_table=${iop.ptesPerTable}` +
+    ` ttbr=${d.ttbr.map((t) => hex(t)).join(",")}`;
+  return { kind: "ok", line, table: new DartScriptTable(iop, appleDartInitFns, r.tlb, env, r.allocator) };
+}
+
+/** `fmt dart1` / `fmt dart2`. */
+export function createDartFamily(): ScriptFamily {
+  return {
+    formats: ["dart1", "dart2"],
+    parseFmt(format, args) {
+      const parsed = parseIoPgtableFmtArgs(args, { granule: true, pgsize: true });
+      return parsed && { format, parsed };
+    },
+    create(p, env) {
+      const { format, parsed } = p as { format: string; parsed: IoPgtableFmtArgs };
+      return createDart(format, parsed, env);
+    },
+    adopt(p, env, image) {
+      const { format, parsed } = p as { format: string; parsed: IoPgtableFmtArgs };
+      return createDart(format, parsed, env, image);
+    },
+  };
+}
