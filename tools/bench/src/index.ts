@@ -6,23 +6,25 @@
 import { existsSync } from "node:fs";
 import Table from "cli-table3";
 import { runAddrBench } from "./addr.js";
-import { runLpaeBench, runOtherFormatsBench } from "./io-pgtable.js";
+import { runLpaeBench, runLpaePteReads, runOtherFormatsBench } from "./io-pgtable.js";
 import type { BenchRow } from "./measure.js";
 
 const fmtNs = (ns: number) => (Number.isNaN(ns) ? "" : ns.toFixed(1));
 
 function printRows(title: string, rows: readonly BenchRow[], withKernel: boolean): void {
+  const withNote = rows.some((r) => r.note);
   const head = withKernel
-    ? ["operation", "model ns/op", "kernel C ns/op", "model / C", "note"]
-    : ["operation", "ns/op", "note"];
-  const t = new Table({ head, style: { head: [], border: [] } });
+    ? ["operation", "model ns/op", "kernel C ns/op", "model / C"]
+    : ["operation", "ns/op"];
+  const t = new Table({ head: withNote ? [...head, "note"] : head, style: { head: [], border: [] } });
   for (const r of rows) {
-    const note = r.note ?? "";
-    if (!withKernel) t.push([r.name, fmtNs(r.ns), note]);
-    else {
+    const cells = [r.name, fmtNs(r.ns)];
+    if (withKernel) {
       const ratio = r.kernelNs && !Number.isNaN(r.ns) ? `${(r.ns / r.kernelNs).toFixed(1)}x` : "";
-      t.push([r.name, fmtNs(r.ns), r.kernelNs?.toString() ?? "", ratio, note]);
+      cells.push(r.kernelNs?.toString() ?? "", ratio);
     }
+    if (withNote) cells.push(r.note ?? "");
+    t.push(cells);
   }
   console.log(`\n${title}`);
   console.log(t.toString());
@@ -54,6 +56,21 @@ async function main(): Promise<void> {
     const lpae = runLpaeBench();
     if (lpae) printRows("io-pgtable arm64-s1 4K 48-bit, 1 GiB identity at 0x40000000", lpae, true);
     else console.log("\nio-pgtable: arm64-s1 not available yet");
+    const reads = runLpaePteReads();
+    if (reads) {
+      const t = new Table({
+        head: [
+          "arm64-s1 leaves",
+          "PTE reads / iovaToPhysLength",
+          "PTE reads / iovaToPhys",
+          "walks to scan 1 GiB by length",
+        ],
+        style: { head: [], border: [] },
+      });
+      for (const r of reads)
+        t.push([r.leaf, r.length.toFixed(2), r.legacy.toFixed(2), `${r.scanWalks} (4K steps: 262144)`]);
+      console.log(`\nPTE reads per lookup (counters)\n${t.toString()}`);
+    }
     const other = runOtherFormatsBench();
     if (other.length > 0) printRows("io-pgtable v7s / DART, 1 GiB identity at 0x40000000", other, false);
   }

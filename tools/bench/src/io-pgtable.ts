@@ -163,8 +163,17 @@ function unmapBatched(f: Fixture, pgsize = SZ_4K): void {
   }
 }
 
+export interface PteReadsRow {
+  leaf: string;
+  /** PTE reads per iovaToPhysLength / legacy iovaToPhys lookup. */
+  length: number;
+  legacy: number;
+  /** Lookups that cover the 1 GiB region when stepping by the returned length. */
+  scanWalks: number;
+}
+
 /** PTE reads per lookup, from the format's counters (deterministic, not timed). */
-function pteReadsPerLookup(pgsize: number): { length: number; legacy: number; scanWalks: number } {
+function pteReadsPerLookup(pgsize: number): PteReadsRow {
   const f = mapped1g(A64S1, pgsize)();
   const c = f.counters;
   let before = c.pteReads;
@@ -180,7 +189,13 @@ function pteReadsPerLookup(pgsize: number): { length: number; legacy: number; sc
     scanWalks++;
   }
   freeIoPgtableOps(f.ops);
-  return { length, legacy, scanWalks };
+  return { leaf: pgsize === SZ_4K ? "4K" : "2M", length, legacy, scanWalks };
+}
+
+/** PTE reads per lookup over 4K and 2M leaves; null when LPAE is unavailable. */
+export function runLpaePteReads(): PteReadsRow[] | null {
+  if (!create(A64S1)) return null;
+  return [pteReadsPerLookup(SZ_4K), pteReadsPerLookup(SZ_2M)];
 }
 
 /** The arm64-s1 rows; null when the LPAE format is not available. */
@@ -238,7 +253,6 @@ export function runLpaeBench(o: MeasureOptions = DEFAULT_MEASURE): BenchRow[] | 
         o,
       ),
       kernelNs: KERNEL_NS.lookup4k,
-      note: "kernel figure: iova_to_phys, 4K leaves",
     },
     {
       name: "unmap 4K x 262144 (unmap_pages, 1 page per call)",
@@ -259,15 +273,6 @@ export function runLpaeBench(o: MeasureOptions = DEFAULT_MEASURE): BenchRow[] | 
       kernelNs: KERNEL_NS.unmapBatchedPerPage,
     },
   ];
-  for (const pgsize of [SZ_4K, SZ_2M]) {
-    const r = pteReadsPerLookup(pgsize);
-    const leaf = pgsize === SZ_4K ? "4K" : "2M";
-    rows.push({
-      name: `PTE reads per lookup, ${leaf} leaves`,
-      ns: Number.NaN,
-      note: `iovaToPhysLength ${r.length.toFixed(2)}, legacy ${r.legacy.toFixed(2)}; 1 GiB scan by length: ${r.scanWalks} walks (4K steps: 262144)`,
-    });
-  }
   return rows;
 }
 
