@@ -100,6 +100,15 @@ export interface IoPgtableCfg {
   /** True when the caller supplies its own allocator (the kernel's cfg->alloc/free pair). */
   customAllocator?: boolean;
   counters: IommuCounters;
+  /**
+   * Model extension (no kernel equivalent): adopt an existing table instead of allocating
+   * a new top level. The physical address of a top-level table already present in
+   * `allocator.mem` (e.g. an image loaded with `PhysMem.importRange`); the format walks and
+   * edits it in place and computes its register outputs (TTBR etc.) from it. Tables of the
+   * image are never released to the allocator; tables the format adds later are. Formats
+   * that do not support it ignore it (ARM LPAE supports it).
+   */
+  existingRoot?: number;
   armLpaeS1Cfg?: ArmLpaeS1Cfg;
   armLpaeS2Cfg?: ArmLpaeS2Cfg;
   armV7sCfg?: ArmV7sCfg;

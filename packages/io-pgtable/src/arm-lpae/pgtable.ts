@@ -1,0 +1,295 @@
+import type { IommuCounters, PhysMem, TableAllocator } from "@iommu/core";
+import {
+  type IoPgtable,
+  type IoPgtableCfg,
+  IoPgtableFmt,
+  type IoPgtableOps,
+  type IommuFlushOps,
+  IO_PGTABLE_QUIRK_ARM_NS,
+  IO_PGTABLE_QUIRK_ARM_TTBR1,
+  IO_PGTABLE_QUIRK_NO_WARN,
+} from "../io-pgtable.js";
+import { ARM_LPAE_MAX_LEVELS, HI_ADDR_MASK, PTE_TYPE_BLOCK, PTE_TYPE_MASK, PTE_TYPE_PAGE, SZ_64K } from "./constants.js";
+import { PROT_BITS, protToPteHi, protToPteLo } from "./prot.js";
+
+const TWO20 = 2 ** 20;
+const TWO32 = 2 ** 32;
+const TWO52 = 2 ** 52;
+
+/**
+ * Stands in for table memory that is not there (a descriptor in an adopted image pointing
+ * at nothing): reads as empty, like PhysMem. Large enough for one 64K-granule table.
+ */
+export const ABSENT_TABLE: Uint32Array = new Uint32Array(0x10000 / 4);
+
+/**
+ * `struct arm_lpae_io_pgtable`: one LPAE page table (any of the five formats) and the state
+ * its operations share. Geometry follows the kernel: levels are numbered 0 (top) to 3, the
+ * walk starts at `startLevel`, and the top-level table (pgd) has `2^pgdBits` entries.
+ *
+ * Hot paths work on 4 KiB frame numbers (`pfn`, < 2^52, exact as doubles) and on the two
+ * 32-bit halves of each descriptor, read straight out of the table's {@link PhysMem} chunk.
+ * A one-entry cache per level remembers the last table resolved there, so a run of
+ * neighbouring operations resolves no chunk at all.
+ */
+export class ArmLpaeIoPgtable implements IoPgtable {
+  fmt: IoPgtableFmt;
+  cookie: unknown;
+  cfg: IoPgtableCfg;
+  /** Filled by the format's alloc once the pgd exists. */
+  ops!: IoPgtableOps;
+
+  readonly bitsPerLevel: number;
+  startLevel: number;
+  pgdBits: number;
+  /** `ARM_LPAE_GRANULE`: the size of one non-top table and of the smallest page. */
+  readonly granule: number;
+  readonly ptesPerTable: number;
+  /** Physical address of the pgd; -1 until allocated or adopted. */
+  pgdPa = -1;
+  /** Whether the pgd was taken over from `cfg.existingRoot` rather than allocated. */
+  adopted = false;
+  pgdWords: Uint32Array = ABSENT_TABLE;
+  pgdBase = 0;
+
+  // Configuration as the format left it (cfg is copied by allocIoPgtableOps afterwards).
+  readonly quirks: number;
+  readonly ias: number;
+  readonly oas: number;
+  readonly pgsizeBitmap: number;
+  /** Low 31 bits of the bitmap, for the common small-pgsize check. */
+  readonly bitmapLow: number;
+  readonly coherent: boolean;
+  readonly noWarn: boolean;
+  readonly ttbr1: boolean;
+  readonly isMali: boolean;
+  readonly tlb: IommuFlushOps | null;
+  readonly counters: IommuCounters;
+  readonly allocator: TableAllocator;
+  readonly mem: PhysMem;
+  /** Table descriptor attribute bits (NSTABLE under ARM_NS), high word. */
+  readonly tableHi: number;
+
+  /** Per level 0..4: `ARM_LPAE_BLOCK_SIZE`, the same in 4 KiB frames, 2^-(shift-12), index mask. */
+  readonly blockSize = new Float64Array(ARM_LPAE_MAX_LEVELS + 1);
+  readonly blockPfns = new Float64Array(ARM_LPAE_MAX_LEVELS + 1);
+  readonly pfnScale = new Float64Array(ARM_LPAE_MAX_LEVELS + 1);
+  readonly idxMask = new Int32Array(ARM_LPAE_MAX_LEVELS + 1);
+  /** Descriptor type that makes a leaf at each level (3 = page at level 3, else 1 = block; Mali: always 1). */
+  readonly leafType = new Int32Array(ARM_LPAE_MAX_LEVELS + 1);
+  /** Attribute words of a leaf for each value of `prot & 0x3f`. */
+  readonly protLo = new Uint32Array(PROT_BITS + 1);
+  readonly protHi = new Uint32Array(PROT_BITS + 1);
+
+  /** Range checks of map/unmap in frames: `iova >> ias` (sign-extended for TTBR1) and `paddr >> oas`. */
+  private iasFrames = 0;
+  private oasFrames = 0;
+
+  // One-entry table cache per level: PA → words + word index of entry 0.
+  private readonly cachePa = new Float64Array(ARM_LPAE_MAX_LEVELS + 2).fill(-1);
+  private readonly cacheWords: Uint32Array[] = [];
+  private readonly cacheBase = new Int32Array(ARM_LPAE_MAX_LEVELS + 2);
+  /** Words of the table the last {@link resolve} returned the base of. */
+  rw: Uint32Array = ABSENT_TABLE;
+
+  // Result of the last single-address walk (visit_iova_to_phys).
+  walkLo = 0;
+  walkHi = 0;
+  walkLevel = 0;
+
+  constructor(cfg: IoPgtableCfg, fmt: IoPgtableFmt, cookie: unknown, bitsPerLevel: number, startLevel: number, pgdBits: number) {
+    this.fmt = fmt;
+    this.cookie = cookie;
+    this.cfg = cfg;
+    this.bitsPerLevel = bitsPerLevel;
+    this.startLevel = startLevel;
+    this.pgdBits = pgdBits;
+    this.granule = 8 * 2 ** bitsPerLevel;
+    this.ptesPerTable = 2 ** bitsPerLevel;
+    this.quirks = cfg.quirks;
+    this.ias = cfg.ias;
+    this.oas = cfg.oas;
+    this.pgsizeBitmap = cfg.pgsizeBitmap;
+    this.bitmapLow = cfg.pgsizeBitmap % 2 ** 31;
+    this.coherent = cfg.coherentWalk;
+    this.noWarn = (cfg.quirks & IO_PGTABLE_QUIRK_NO_WARN) !== 0;
+    this.ttbr1 = (cfg.quirks & IO_PGTABLE_QUIRK_ARM_TTBR1) !== 0;
+    this.isMali = fmt === IoPgtableFmt.ARM_MALI_LPAE;
+    this.tlb = cfg.tlb ?? null;
+    this.counters = cfg.counters;
+    this.allocator = cfg.allocator;
+    this.mem = cfg.allocator.mem;
+    this.tableHi = cfg.quirks & IO_PGTABLE_QUIRK_ARM_NS ? 1 << 31 : 0;
+    for (let p = 0; p <= PROT_BITS; p++) {
+      this.protLo[p] = protToPteLo(fmt, cfg.quirks, p);
+      this.protHi[p] = protToPteHi(fmt, cfg.quirks, p);
+    }
+    for (let l = 0; l <= ARM_LPAE_MAX_LEVELS; l++) {
+      this.cacheWords.push(ABSENT_TABLE);
+      this.leafType[l] = l === ARM_LPAE_MAX_LEVELS - 1 && !this.isMali ? PTE_TYPE_PAGE : PTE_TYPE_BLOCK;
+    }
+  }
+
+  /** `ARM_LPAE_PGD_SIZE` */
+  get pgdSize(): number {
+    return 8 * 2 ** this.pgdBits;
+  }
+
+  /** `ARM_LPAE_LVL_SHIFT(l)` */
+  levelShift(lvl: number): number {
+    return (ARM_LPAE_MAX_LEVELS - lvl) * this.bitsPerLevel + 3;
+  }
+
+  /** Entries in the table at `lvl` (the pgd's count at the start level). */
+  entriesAt(lvl: number): number {
+    return lvl === this.startLevel ? 2 ** this.pgdBits : this.ptesPerTable;
+  }
+
+  /** Freeze the geometry once the format has settled start level and pgd size. */
+  finishGeometry(): void {
+    for (let l = 0; l <= ARM_LPAE_MAX_LEVELS; l++) {
+      const shift = this.levelShift(l);
+      this.blockSize[l] = 2 ** shift;
+      this.blockPfns[l] = 2 ** (shift - 12);
+      this.pfnScale[l] = 2 ** (12 - shift);
+      // ARM_LPAE_PGD_IDX can be negative (a pgd narrower than a table): it narrows the mask.
+      const width = this.bitsPerLevel + (l === this.startLevel ? this.pgdBits - this.bitsPerLevel : 0);
+      this.idxMask[l] = width <= 0 ? 0 : 2 ** width - 1;
+    }
+    this.iasFrames = 2 ** (this.ias - 12);
+    this.oasFrames = 2 ** (this.oas - 12);
+  }
+
+  /** `ARM_LPAE_LVL_IDX` for the address whose 4 KiB frame is `pfn`. */
+  index(pfn: number, lvl: number): number {
+    return Math.floor(pfn * this.pfnScale[lvl]!) & this.idxMask[lvl]!;
+  }
+
+  /** `iopte_leaf()` on the low word of a descriptor. */
+  isLeaf(lo: number, lvl: number): boolean {
+    return (lo & PTE_TYPE_MASK) === this.leafType[lvl];
+  }
+
+  /** `iopte_table()` */
+  isTable(lo: number, lvl: number): boolean {
+    return lvl !== ARM_LPAE_MAX_LEVELS - 1 && (lo & PTE_TYPE_MASK) === 3;
+  }
+
+  /** `pgsize && (pgsize & pgsize_bitmap) == pgsize`, on 64-bit values held as numbers. */
+  pgsizeOk(pgsize: number): boolean {
+    if (pgsize > 0 && pgsize <= 0x7fffffff) return (pgsize & this.bitmapLow) === pgsize;
+    if (!(pgsize > 0) || !Number.isInteger(pgsize) || pgsize >= 2 ** 64) return false;
+    const bh = Math.floor(this.pgsizeBitmap / TWO32);
+    const ph = Math.floor(pgsize / TWO32);
+    const bl = this.pgsizeBitmap - bh * TWO32;
+    const pl = pgsize - ph * TWO32;
+    return (ph & bh) >>> 0 === ph && (pl & bl) >>> 0 === pl;
+  }
+
+  /**
+   * The IAS check of map/unmap: `(s64)iova >> ias` must be 0, or all ones with TTBR1 (the
+   * upper half of the address space). In frames: iova < 2^ias, resp. iova ≥ 2^64 − 2^ias.
+   */
+  iovaInRange(pfn: number, off: number): boolean {
+    if (this.ias >= 12) return this.ttbr1 ? pfn >= TWO52 - this.iasFrames : pfn < this.iasFrames;
+    const lim = 2 ** this.ias;
+    return this.ttbr1 ? pfn === TWO52 - 1 && off >= 4096 - lim : pfn === 0 && off < lim;
+  }
+
+  /** `paddr >> oas == 0` */
+  paddrInRange(pfn: number, off: number): boolean {
+    return this.oas >= 12 ? pfn < this.oasFrames : pfn === 0 && off < 2 ** this.oas;
+  }
+
+  /**
+   * `iopte_to_paddr()` as a 4 KiB frame number. With a 64K granule, descriptor bits 15:12
+   * hold PA bits 51:48.
+   */
+  ptePfn(lo: number, hi: number): number {
+    if (this.granule < SZ_64K) return (hi & HI_ADDR_MASK) * TWO20 + (lo >>> 12);
+    return ((hi & HI_ADDR_MASK) + ((lo >>> 12) & 0xf) * 0x10000) * TWO20 + ((lo >>> 12) & 0xffff0);
+  }
+
+  /** Physical address of the table a descriptor points to. */
+  ptePa(lo: number, hi: number): number {
+    return this.ptePfn(lo, hi) * 4096;
+  }
+
+  /**
+   * Words of the table at `pa` (for level `lvl`'s cache slot) and the word index of its
+   * entry 0: returns the index, leaves the array in {@link rw}.
+   */
+  resolve(lvl: number, pa: number): number {
+    if (this.cachePa[lvl] === pa) {
+      this.rw = this.cacheWords[lvl]!;
+      return this.cacheBase[lvl]!;
+    }
+    const c = this.mem.chunk(pa);
+    let words = ABSENT_TABLE;
+    let base = 0;
+    if (c) {
+      words = c.words;
+      base = (pa - c.pa) / 4;
+      this.cachePa[lvl] = pa;
+      this.cacheWords[lvl] = words;
+      this.cacheBase[lvl] = base;
+    }
+    this.rw = words;
+    return base;
+  }
+
+  /** Forget cached table lookups: a table was freed and its PA may come back as new memory. */
+  invalidateCache(): void {
+    this.cachePa.fill(-1);
+  }
+
+  /** Kernel WARN unless IO_PGTABLE_QUIRK_NO_WARN (`WARN_ON(!(quirks & NO_WARN))`). */
+  warnUnlessNoWarn(msg: string): void {
+    if (!this.noWarn) this.counters.warn(msg);
+  }
+
+  /**
+   * `__arm_lpae_sync_pte()`: make `n` entries visible to a non-coherent walker. The model's
+   * memory has no caches, so there is nothing to do; callers keep the kernel's call sites.
+   */
+  syncPte(_words: Uint32Array, _w: number, _n: number): void {}
+
+  /** Release a table block, if it came from the allocator (adopted image tables did not). */
+  freePages(pa: number): void {
+    this.invalidateCache();
+    if (this.allocator.sizeOf(pa) !== 0) this.allocator.release(pa);
+  }
+
+  /** `__arm_lpae_free_pgtable()`: free the table at `pa` (level `lvl`) and every table below it. */
+  freePgtable(lvl: number, pa: number): void {
+    // Only levels that can hold tables are scanned; past level 3 there is nothing sane to follow.
+    if (lvl < ARM_LPAE_MAX_LEVELS - 1) {
+      const c = this.mem.chunk(pa);
+      if (c) {
+        const words = c.words;
+        const base = (pa - c.pa) / 4;
+        const n = (lvl === this.startLevel ? this.pgdSize : this.granule) / 8;
+        for (let i = 0; i < n; i++) {
+          const lo = words[base + 2 * i]!;
+          const hi = words[base + 2 * i + 1]!;
+          this.counters.pteReads++;
+          if ((lo === 0 && hi === 0) || this.isLeaf(lo, lvl)) continue;
+          this.freePgtable(lvl + 1, this.ptePa(lo, hi));
+        }
+      }
+    }
+    this.freePages(pa);
+  }
+
+  /** Frame number → [pfn, off] without allocating: used by the ops on `Addr` inputs. */
+  static pfnOfBig(a: bigint): number {
+    return Number((a >> 12n) & 0xfffffffffffffn);
+  }
+}
+
+/** 64-bit OR of two frame numbers below 2^52. */
+export function orPfn(a: number, b: number): number {
+  const ah = Math.floor(a / TWO32);
+  const bh = Math.floor(b / TWO32);
+  return ((ah | bh) >>> 0) * TWO32 + (((a - ah * TWO32) | (b - bh * TWO32)) >>> 0);
+}

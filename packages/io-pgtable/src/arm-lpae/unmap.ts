@@ -1,0 +1,118 @@
+import type { Addr, IotlbGather } from "@iommu/core";
+import { ARM_LPAE_MAX_LEVELS } from "./constants.js";
+import type { ArmLpaeIoPgtable } from "./pgtable.js";
+
+const ENOENT = -2;
+
+/**
+ * `arm_lpae_unmap_pages()`: returns bytes unmapped. Kernel behaviours kept: an empty entry
+ * on the way down returns -ENOENT through size_t (a negative number here); a run stops at
+ * the first empty entry or the end of the table page; unmapping part of a block returns 0
+ * (blocks are never split); unmapping a table entry at its own size frees the subtree.
+ */
+export function armLpaeUnmapPages(
+  d: ArmLpaeIoPgtable,
+  iova: Addr,
+  pgsize: number,
+  pgcount: number,
+  gather: IotlbGather | null,
+): number {
+  if (!d.pgsizeOk(pgsize) || pgcount === 0) {
+    d.counters.warn("arm_lpae_unmap_pages: bad pgsize or pgcount");
+    return 0;
+  }
+  let pfn: number;
+  let off: number;
+  let iovaNum: number;
+  if (typeof iova === "number") {
+    pfn = Math.floor(iova / 4096);
+    off = iova - pfn * 4096;
+    iovaNum = iova;
+  } else {
+    pfn = Number((iova >> 12n) & 0xfffffffffffffn);
+    off = Number(iova & 0xfffn);
+    iovaNum = pfn * 4096 + off;
+  }
+  if (!d.iovaInRange(pfn, off)) {
+    d.counters.warn("arm_lpae_unmap_pages: iova out of range");
+    return 0;
+  }
+  return unmapAt(d, gather, pfn, iovaNum, pgsize, pgcount, d.startLevel, d.pgdWords, d.pgdBase);
+}
+
+/**
+ * `__arm_lpae_unmap()` from level `lvl`, whose table is `words` at word `base`. `pfn` is
+ * the iova's frame (for the indices), `iovaNum` the iova the TLB callbacks receive.
+ */
+export function unmapAt(
+  d: ArmLpaeIoPgtable,
+  gather: IotlbGather | null,
+  pfn: number,
+  iovaNum: number,
+  size: number,
+  pgcount: number,
+  lvl: number,
+  words: Uint32Array,
+  base: number,
+): number {
+  const counters = d.counters;
+  for (;;) {
+    if (lvl >= ARM_LPAE_MAX_LEVELS) {
+      counters.warn("__arm_lpae_unmap: ran out of levels");
+      return 0;
+    }
+    const idx = d.index(pfn, lvl);
+    const w = base + 2 * idx;
+    let lo = words[w]!;
+    let hi = words[w + 1]!;
+    counters.pteReads++;
+    if (lo === 0 && hi === 0) {
+      d.warnUnlessNoWarn("__arm_lpae_unmap: nothing mapped");
+      return ENOENT;
+    }
+    if (size === d.blockSize[lvl]) {
+      const ptes = d.ptesPerTable;
+      const maxEntries = ptes - (idx & (ptes - 1));
+      const count = pgcount | 0;
+      const n = count < maxEntries ? count : maxEntries;
+      let i = 0;
+      for (; i < n; i++) {
+        const wi = w + 2 * i;
+        lo = words[wi]!;
+        hi = words[wi + 1]!;
+        counters.pteReads++;
+        if (lo === 0 && hi === 0) {
+          d.warnUnlessNoWarn("__arm_lpae_unmap: hole in the range");
+          break;
+        }
+        if (!d.isLeaf(lo, lvl)) {
+          words[wi] = 0;
+          words[wi + 1] = 0;
+          counters.pteWrites++;
+          if (!d.coherent) d.syncPte(words, wi, 1);
+          // The walk caches may still hold the old table: flush them before freeing it.
+          d.tlb?.tlbFlushWalk(iovaNum + i * size, size, d.granule, d.cookie);
+          d.freePgtable(lvl + 1, d.ptePa(lo, hi));
+        }
+      }
+      for (let j = 0; j < i; j++) {
+        words[w + 2 * j] = 0;
+        words[w + 2 * j + 1] = 0;
+      }
+      counters.pteWrites += i;
+      if (!d.coherent && i !== 0) d.syncPte(words, w, i);
+      const addPage = d.tlb?.tlbAddPage;
+      if (gather && !gather.queued && addPage) {
+        for (let j = 0; j < i; j++) addPage.call(d.tlb, gather, iovaNum + j * size, size, d.cookie);
+      }
+      return i * size;
+    }
+    if (d.isLeaf(lo, lvl)) {
+      counters.warn("Unmap of a partial large IOPTE is not allowed");
+      return 0;
+    }
+    base = d.resolve(lvl + 1, d.ptePa(lo, hi));
+    words = d.rw;
+    lvl++;
+  }
+}

@@ -1,0 +1,182 @@
+import type { Addr, IommuDirtyBitmap, PhysLength } from "@iommu/core";
+import { IOMMU_DIRTY_NO_CLEAR, fromPfn } from "@iommu/core";
+import type { ArmLpaeWalkData } from "../io-pgtable.js";
+import { IoPgtableFmt } from "../io-pgtable.js";
+import { ARM_LPAE_MAX_LEVELS, HI_DBM, LO_AP_RDONLY } from "./constants.js";
+import { type ArmLpaeIoPgtable, orPfn } from "./pgtable.js";
+
+const EINVAL = -22;
+const U64_MAX_BIG = (1n << 64n) - 1n;
+
+/**
+ * The single-address walk behind iova_to_phys and pgtable_walk (`__arm_lpae_iopte_walk`
+ * with end = iova + 1): visit one entry per level, stop at a leaf (0) or at an entry that
+ * is neither leaf nor table (-EINVAL). The last entry visited is left in
+ * `d.walkLo/walkHi/walkLevel`; `record`, when given, receives every entry by level.
+ */
+export function walkOne(d: ArmLpaeIoPgtable, pfn: number, record: bigint[] | null): number {
+  const counters = d.counters;
+  let lvl = d.startLevel;
+  let words = d.pgdWords;
+  let base = d.pgdBase;
+  for (;;) {
+    if (lvl >= ARM_LPAE_MAX_LEVELS) {
+      counters.warn("__arm_lpae_iopte_walk: ran out of levels");
+      return EINVAL;
+    }
+    const w = base + 2 * d.index(pfn, lvl);
+    const lo = words[w]!;
+    const hi = words[w + 1]!;
+    counters.pteReads++;
+    d.walkLo = lo;
+    d.walkHi = hi;
+    d.walkLevel = lvl;
+    if (record) record[lvl] = (BigInt(hi) << 32n) | BigInt(lo);
+    if (d.isLeaf(lo, lvl)) return 0;
+    if (!d.isTable(lo, lvl)) return EINVAL;
+    base = d.resolve(lvl + 1, d.ptePa(lo, hi));
+    words = d.rw;
+    lvl++;
+  }
+}
+
+/** Frame number of an `Addr` (mod 2^52, i.e. the iova's low 64 bits). */
+function pfnOfAddr(iova: Addr): number {
+  return typeof iova === "number" ? Math.floor(iova / 4096) : Number((iova >> 12n) & 0xfffffffffffffn);
+}
+
+/** `iova & (2^64 - 1) == 2^64 - 1`: then the kernel's end = iova + 1 wraps and nothing is visited. */
+function isU64Max(iova: Addr): boolean {
+  return typeof iova === "bigint" && (iova & U64_MAX_BIG) === U64_MAX_BIG;
+}
+
+/** Physical frame of the leaf the last walk stopped at, for the address in frame `pfn`. */
+function leafPhysPfn(d: ArmLpaeIoPgtable, pfn: number): number {
+  const blockPfns = d.blockPfns[d.walkLevel]!;
+  const ptePfn = d.ptePfn(d.walkLo, d.walkHi);
+  if (blockPfns === 1) return ptePfn;
+  const inBlock = pfn - Math.floor(pfn / blockPfns) * blockPfns;
+  // iopte_to_paddr(pte) | (iova & (block - 1)): an OR, as the kernel does.
+  return ptePfn <= 0x7fffffff && blockPfns <= 2 ** 31 ? ptePfn | inBlock : orPfn(ptePfn, inBlock);
+}
+
+/** `arm_lpae_iova_to_phys()`: 0 when unmapped. The iova is not range-checked (the index masks alias). */
+export function armLpaeIovaToPhys(d: ArmLpaeIoPgtable, iova: Addr): Addr {
+  if (isU64Max(iova)) return 0;
+  const pfn = pfnOfAddr(iova);
+  if (walkOne(d, pfn, null) !== 0) return 0;
+  const off = typeof iova === "number" ? iova - Math.floor(iova / 4096) * 4096 : Number(iova & 0xfffn);
+  return fromPfn(leafPhysPfn(d, pfn), off);
+}
+
+/**
+ * iova_to_phys_length (core contract): mapped → phys and the size of the leaf's level;
+ * unmapped → the span of the empty entry where the walk stopped. Unlike the legacy op, an
+ * iova outside the input range is reported unmapped (length = the smallest page) instead
+ * of aliasing through the masked top-level index.
+ */
+export function armLpaeIovaToPhysLength(d: ArmLpaeIoPgtable, iova: Addr, out: PhysLength): void {
+  let pfn: number;
+  let off: number;
+  if (typeof iova === "number") {
+    pfn = Math.floor(iova / 4096);
+    off = iova - pfn * 4096;
+  } else {
+    pfn = Number((iova >> 12n) & 0xfffffffffffffn);
+    off = Number(iova & 0xfffn);
+  }
+  if (!d.iovaInRange(pfn, off) || d.startLevel >= ARM_LPAE_MAX_LEVELS) {
+    out.setUnmapped(d.granule);
+    return;
+  }
+  if (walkOne(d, pfn, null) !== 0) {
+    out.setUnmapped(d.blockSize[d.walkLevel]!);
+    return;
+  }
+  out.setMapped(leafPhysPfn(d, pfn), off, d.blockSize[d.walkLevel]!);
+}
+
+/**
+ * `arm_lpae_pgtable_walk()`: record the entry seen at each level in `wd.ptes[level]`
+ * (levels not reached are left alone); `wd.level` is set to the last level visited (the
+ * kernel leaves it unused). Returns 0 at a leaf, -EINVAL at an invalid entry.
+ */
+export function armLpaePgtableWalk(d: ArmLpaeIoPgtable, iova: Addr, wd: ArmLpaeWalkData): number {
+  if (isU64Max(iova)) return 0;
+  const ret = walkOne(d, pfnOfAddr(iova), wd.ptes);
+  wd.level = d.walkLevel;
+  return ret;
+}
+
+/**
+ * `arm_lpae_read_and_clear_dirty()`: report writeable-dirty leaves (DBM set, AP_RDONLY
+ * clear) in [iova, iova + size) and, unless IOMMU_DIRTY_NO_CLEAR, make them clean again by
+ * setting AP_RDONLY. Only ARM_64_LPAE_S1 supports it. The walk stops with -EINVAL at the
+ * first empty entry, and ranges are recorded from the caller's iova in leaf-size steps.
+ */
+export function armLpaeReadAndClearDirty(
+  d: ArmLpaeIoPgtable,
+  iova: number,
+  size: number,
+  flags: number,
+  dirty: IommuDirtyBitmap,
+): number {
+  if (size === 0) {
+    d.counters.warn("arm_lpae_read_and_clear_dirty: size 0");
+    return EINVAL;
+  }
+  if (iova + size - 1 >= 2 ** d.ias) {
+    d.counters.warn("arm_lpae_read_and_clear_dirty: range beyond ias");
+    return EINVAL;
+  }
+  if (d.fmt !== IoPgtableFmt.ARM_64_LPAE_S1) return EINVAL;
+  const walk = { addr: iova, end: iova + size, clear: !(flags & IOMMU_DIRTY_NO_CLEAR), dirty };
+  return walkRange(d, walk, d.pgdWords, d.pgdBase, d.startLevel);
+}
+
+interface DirtyWalk {
+  addr: number;
+  readonly end: number;
+  readonly clear: boolean;
+  readonly dirty: IommuDirtyBitmap;
+}
+
+/** `__arm_lpae_iopte_walk()` over a range, with `visit_dirty` as the visitor. */
+function walkRange(d: ArmLpaeIoPgtable, walk: DirtyWalk, words: Uint32Array, base: number, lvl: number): number {
+  if (lvl >= ARM_LPAE_MAX_LEVELS) {
+    d.counters.warn("__arm_lpae_iopte_walk: ran out of levels");
+    return EINVAL;
+  }
+  const max = d.entriesAt(lvl);
+  for (let idx = d.index(Math.floor(walk.addr / 4096), lvl); idx < max && walk.addr < walk.end; idx++) {
+    const w = base + 2 * idx;
+    const lo = words[w]!;
+    const hi = words[w + 1]!;
+    d.counters.pteReads++;
+    const size = d.blockSize[lvl]!;
+    const leaf = d.isLeaf(lo, lvl);
+    if (leaf && (lo & LO_AP_RDONLY) === 0 && (hi & HI_DBM) !== 0) {
+      walk.dirty.record(walk.addr, size);
+      if (walk.clear) {
+        words[w] = (lo | LO_AP_RDONLY) >>> 0;
+        d.counters.pteWrites++;
+      }
+    }
+    if (leaf) {
+      walk.addr += size;
+      continue;
+    }
+    if (!d.isTable(lo, lvl)) return EINVAL;
+    const next = d.mem.chunk(d.ptePa(lo, hi));
+    const ret = next
+      ? walkRange(d, walk, next.words, (d.ptePa(lo, hi) - next.pa) / 4, lvl + 1)
+      : walkAbsent(walk);
+    if (ret) return ret;
+  }
+  return 0;
+}
+
+/** A table in absent memory reads as empty: the first entry visited is invalid. */
+function walkAbsent(walk: DirtyWalk): number {
+  return walk.addr < walk.end ? EINVAL : 0;
+}

@@ -1,0 +1,468 @@
+/**
+ * The ARM LPAE family of the script engine (SCRIPT-FORMAT.md): formats arm64-s1, arm64-s2,
+ * arm32-s1, arm32-s2 and mali over @iommu/io-pgtable, the LPAE `walk`/`dump`/`stats` lines,
+ * the harness's TLB callbacks (counting, with the selftest's size sanity checks) and the
+ * `selftest` command (a port of the kernel's io-pgtable-arm selftest).
+ */
+import {
+  type Addr,
+  and64,
+  GFP_KERNEL,
+  hex,
+  IOMMU_CACHE,
+  IOMMU_NOEXEC,
+  IOMMU_READ,
+  IOMMU_WRITE,
+  IotlbGather,
+  PhysMem,
+  SizeOut,
+  TableAllocator,
+} from "@iommu/core";
+import {
+  ArmLpaeIoPgtable,
+  allocIoPgtableOps,
+  createIoPgtableDomain,
+  freeIoPgtableOps,
+  HI_DBM,
+  HI_XN,
+  IO_PGTABLE_QUIRK_ARM_HD,
+  IO_PGTABLE_QUIRK_ARM_MTK_EXT,
+  IO_PGTABLE_QUIRK_ARM_MTK_TTBR_EXT,
+  IO_PGTABLE_QUIRK_ARM_NS,
+  IO_PGTABLE_QUIRK_ARM_OUTER_WBWA,
+  IO_PGTABLE_QUIRK_ARM_S2FWB,
+  IO_PGTABLE_QUIRK_ARM_TTBR1,
+  IO_PGTABLE_QUIRK_NO_PERMS,
+  IO_PGTABLE_QUIRK_NO_WARN,
+  type IoPgtableCfg,
+  IoPgtableFmt,
+  type IoPgtableOps,
+  type IommuFlushOps,
+  ioPgtableOpsToPgtable,
+  LO_AP_RDONLY,
+  LO_AP_UNPRIV,
+  LO_HAP_READ,
+  LO_HAP_WRITE,
+} from "@iommu/io-pgtable";
+import { parseHex, parseNum } from "../parse.js";
+import type { FmtResult, ScriptEnv, ScriptFamily, ScriptTable, TableImage } from "../target.js";
+
+const FORMATS: Readonly<Record<string, IoPgtableFmt>> = {
+  "arm64-s1": IoPgtableFmt.ARM_64_LPAE_S1,
+  "arm64-s2": IoPgtableFmt.ARM_64_LPAE_S2,
+  "arm32-s1": IoPgtableFmt.ARM_32_LPAE_S1,
+  "arm32-s2": IoPgtableFmt.ARM_32_LPAE_S2,
+  mali: IoPgtableFmt.ARM_MALI_LPAE,
+};
+
+/** Default page-size bitmap by granule (SCRIPT-FORMAT.md §3). */
+const GRANULE_BITMAPS: Readonly<Record<string, number>> = {
+  "4k": 0x40201000,
+  "16k": 0x2004000,
+  "64k": 0x20010000,
+};
+
+export const QUIRK_NAMES: Readonly<Record<string, number>> = {
+  ns: IO_PGTABLE_QUIRK_ARM_NS,
+  noperms: IO_PGTABLE_QUIRK_NO_PERMS,
+  mtk_ext: IO_PGTABLE_QUIRK_ARM_MTK_EXT,
+  mtk_ttbr_ext: IO_PGTABLE_QUIRK_ARM_MTK_TTBR_EXT,
+  ttbr1: IO_PGTABLE_QUIRK_ARM_TTBR1,
+  outer_wbwa: IO_PGTABLE_QUIRK_ARM_OUTER_WBWA,
+  hd: IO_PGTABLE_QUIRK_ARM_HD,
+  s2fwb: IO_PGTABLE_QUIRK_ARM_S2FWB,
+  nowarn: IO_PGTABLE_QUIRK_NO_WARN,
+  none: 0,
+};
+
+const DEFAULT_PTBASE = 0x8000_0000;
+const PTBASE_ALIGN = 0x800_0000;
+const ADDR_47_12 = 0x0000_ffff_ffff_f000n;
+
+/** A parsed `fmt` line. */
+export interface LpaeFmtArgs {
+  readonly name: string;
+  readonly fmt: IoPgtableFmt;
+  readonly pgsizeBitmap: number;
+  readonly ias: number;
+  readonly oas: number;
+  readonly quirks: number;
+  readonly ptbase: number;
+  readonly coherent: boolean;
+}
+
+/** `unsigned int` fields of io_pgtable_cfg take the low 32 bits of the parsed value. */
+function u32(v: Addr): number {
+  return Number(BigInt.asUintN(32, BigInt(v)));
+}
+
+/** Parse the arguments of `fmt <lpae-format> ...`; undefined = `err bad-args`. */
+export function parseLpaeFmt(format: string, args: readonly string[]): LpaeFmtArgs | undefined {
+  const fmt = FORMATS[format];
+  if (fmt === undefined) return undefined;
+  let granule = "4k";
+  let pgsizes = 0;
+  let ias = 48;
+  let oas = 48;
+  let quirks = 0;
+  let ptbase = DEFAULT_PTBASE;
+  let coherent = true;
+  for (let i = 0; i < args.length; i++) {
+    const key = args[i]!;
+    if (key === "noncoherent") {
+      coherent = false;
+      continue;
+    }
+    const value = args[i + 1];
+    if (value === undefined) return undefined;
+    i++;
+    switch (key) {
+      case "granule": {
+        const g = value.toLowerCase();
+        if (GRANULE_BITMAPS[g] === undefined) return undefined;
+        granule = g;
+        break;
+      }
+      case "ias":
+      case "oas": {
+        const v = parseNum(value);
+        if (v === undefined) return undefined;
+        if (key === "ias") ias = u32(v);
+        else oas = u32(v);
+        break;
+      }
+      case "pgsizes": {
+        const v = parseHex(value);
+        if (v === undefined) return undefined;
+        pgsizes = Number(v);
+        break;
+      }
+      case "quirks":
+        for (const q of value.split(",")) {
+          if (q === "") continue;
+          const bit = QUIRK_NAMES[q];
+          if (bit === undefined) return undefined;
+          quirks |= bit;
+        }
+        break;
+      case "ptbase": {
+        const v = parseHex(value);
+        if (v === undefined || typeof v === "bigint" || v % PTBASE_ALIGN !== 0 || v >= 2 ** 52) return undefined;
+        ptbase = v;
+        break;
+      }
+      default:
+        return undefined;
+    }
+  }
+  const pgsizeBitmap = pgsizes !== 0 ? pgsizes : GRANULE_BITMAPS[granule]!;
+  return { name: format, fmt, pgsizeBitmap, ias, oas, quirks, ptbase, coherent };
+}
+
+/**
+ * The harness's `iommu_flush_ops`: count every callback, and WARN (like the kernel
+ * selftest's dummy ops) when a flushed size or granule is not in the page-size bitmap.
+ */
+class HarnessTlb implements IommuFlushOps {
+  flushAll = 0;
+  flushWalk = 0;
+  addPage = 0;
+  /** The bitmap the format left in its cfg; set once the table exists. */
+  bitmap = 0;
+
+  constructor(private readonly env: ScriptEnv) {}
+
+  tlbFlushAll(): void {
+    this.flushAll++;
+  }
+
+  tlbFlushWalk(_iova: number, size: number): void {
+    this.flushWalk++;
+    this.check(size);
+  }
+
+  tlbAddPage(_gather: IotlbGather, _iova: number, granule: number): void {
+    this.addPage++;
+    this.check(granule);
+  }
+
+  private check(size: number): void {
+    if (and64(size, this.bitmap) === 0) this.env.counters.warn(`tlb: size 0x${size.toString(16)} not in pgsize_bitmap`);
+  }
+}
+
+/** The `ok fmt=` line fields of an LPAE table. */
+function fmtLine(name: string, cfg: IoPgtableCfg, d: ArmLpaeIoPgtable): string {
+  const ttbr =
+    cfg.armLpaeS1Cfg?.ttbr ?? cfg.armLpaeS2Cfg?.vttbr ?? cfg.armMaliLpaeCfg?.transtab ?? BigInt(d.pgdPa);
+  return (
+    `ok fmt=${name} pgsize_bitmap=${hex(cfg.pgsizeBitmap)} ias=${cfg.ias} oas=${cfg.oas}` +
+    ` start_level=${d.startLevel} levels=${4 - d.startLevel} bits_per_level=${d.bitsPerLevel}` +
+    ` pgd_bits=${d.pgdBits} pgd_entries=${2 ** d.pgdBits} granule=${hex(d.granule)} ttbr=${hex(ttbr)}`
+  );
+}
+
+function u64Hex16(v: bigint): string {
+  return `0x${v.toString(16).padStart(16, "0")}`;
+}
+
+/** A live LPAE table of the script engine. */
+class LpaeTable implements ScriptTable {
+  readonly domain;
+  private readonly gather = new IotlbGather();
+  private destroyed = false;
+
+  constructor(
+    private readonly ops: IoPgtableOps,
+    private readonly d: ArmLpaeIoPgtable,
+    private readonly tlb: HarnessTlb,
+    private readonly allocator: TableAllocator,
+    private readonly env: ScriptEnv,
+  ) {
+    this.domain = createIoPgtableDomain(ops, env.counters);
+  }
+
+  mapPages(iova: Addr, paddr: Addr, pgsize: number, pgcount: number, prot: number, mapped: SizeOut): number {
+    return this.ops.mapPages(iova, paddr, pgsize, pgcount, prot, GFP_KERNEL, mapped);
+  }
+
+  unmapPages(iova: Addr, pgsize: number, pgcount: number): number {
+    return this.ops.unmapPages(iova, pgsize, pgcount, this.gather.init());
+  }
+
+  phys(iova: Addr): Addr {
+    return this.ops.iovaToPhys(iova);
+  }
+
+  walk(iova: Addr): string {
+    const wd = { ptes: [0n, 0n, 0n, 0n], level: 0 };
+    const ret = this.ops.pgtableWalk!(iova, wd);
+    let line = `walk ret=${ret}`;
+    for (let l = this.d.startLevel; l <= 3; l++) {
+      const pte = wd.ptes[l] ?? 0n;
+      line += ` L${l}=${l < 3 && (pte & 3n) === 3n ? `table(attrs=${hex(pte & ~ADDR_47_12)})` : hex(pte)}`;
+    }
+    return line;
+  }
+
+  dump(_all: boolean): string[] {
+    const d = this.d;
+    const mem = d.mem;
+    const out: string[] = [`L${d.startLevel} pgd table#0 entries=${2 ** d.pgdBits}`];
+    let tables = 1;
+    let leaves = 0;
+    const visit = (lvl: number, pa: number, entries: number, iovaBase: bigint, path: string): void => {
+      const size = BigInt(d.blockSize[lvl]!);
+      for (let i = 0; i < entries; i++) {
+        const pte = mem.read64(pa + 8 * i);
+        if (pte === 0n) continue;
+        const p = path === "" ? `${i}` : `${path}/${i}`;
+        const iova = iovaBase + BigInt(i) * size;
+        const type = Number(pte & 3n);
+        if (lvl < 3 && type === 3) {
+          out.push(`L${lvl} ${p} table#${tables++} iova=${hex(iova)} attrs=${hex(pte & ~ADDR_47_12)}`);
+          const lo = Number(pte & 0xffffffffn);
+          const hi = Number(pte >> 32n);
+          visit(lvl + 1, d.ptePa(lo, hi), d.ptesPerTable, iova, p);
+        } else if (type === (lvl === 3 && !d.isMali ? 3 : 1)) {
+          leaves++;
+          out.push(`L${lvl} ${p} leaf iova=${hex(iova)} size=${hex(size)} raw=${u64Hex16(pte)}`);
+        } else out.push(`L${lvl} ${p} invalid raw=${u64Hex16(pte)}`);
+      }
+    };
+    if (d.startLevel < 4) visit(d.startLevel, d.pgdPa, 2 ** d.pgdBits, 0n, "");
+    out.push(`end tables=${tables} leaves=${leaves}`);
+    return out;
+  }
+
+  stats(): string {
+    const a = this.allocator;
+    const t = this.tlb;
+    return (
+      `stats tables_live=${a.liveCount} table_bytes_live=${hex(a.liveBytes)}` +
+      ` tables_allocated_total=${this.env.counters.tablesAllocated} tlb_flush_all=${t.flushAll}` +
+      ` tlb_flush_walk=${t.flushWalk} tlb_add_page=${t.addPage} warns_total=${this.env.counters.warns}`
+    );
+  }
+
+  leafProt(iova: Addr): string | undefined {
+    const wd = { ptes: [0n, 0n, 0n, 0n], level: 0 };
+    if (this.ops.pgtableWalk!(iova, wd) !== 0) return undefined;
+    const pte = wd.ptes[wd.level]!;
+    const lo = Number(pte & 0xffffffffn);
+    const hi = Number(pte >> 32n);
+    const fmt = this.d.fmt;
+    const s1 = fmt === IoPgtableFmt.ARM_64_LPAE_S1 || fmt === IoPgtableFmt.ARM_32_LPAE_S1;
+    const s2 = fmt === IoPgtableFmt.ARM_64_LPAE_S2 || fmt === IoPgtableFmt.ARM_32_LPAE_S2;
+    const attr = s2 ? (lo >> 2) & 0xf : (lo >> 2) & 7;
+    let s = "";
+    // A write-clean leaf (AP_RDONLY with DBM) is writable: the hardware clears the bit on write.
+    if (s1) s += `r${!(lo & LO_AP_RDONLY) || hi & HI_DBM ? "w" : ""}`;
+    else s += `${lo & LO_HAP_READ ? "r" : ""}${lo & LO_HAP_WRITE ? "w" : ""}`;
+    if (s2 ? attr === 0xf || attr === 0x6 : attr === 1) s += "c";
+    if ((hi & HI_XN) !== 0) s += "x";
+    if (s2 ? attr === 0x1 : attr === 2) s += "m";
+    if (s1 && !(lo & LO_AP_UNPRIV)) s += "p";
+    return s;
+  }
+
+  destroy(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    freeIoPgtableOps(this.ops);
+    this.allocator.reset();
+  }
+}
+
+/** Sizes of `arm_lpae_do_selftests()`: page-size sets and address sizes (ias ≤ oas). */
+const SELFTEST_PGSIZES = [0x40201000, 0x2004000, 0x20010000];
+const SELFTEST_ADDRESS_SIZES = [32, 36, 40, 42, 44, 48];
+const SZ_1G = 0x4000_0000;
+
+/**
+ * `arm_lpae_run_tests()` for one cfg: both 64-bit formats, stopping at the first failure
+ * (the kernel then returns without freeing that table). True when all checks passed.
+ */
+function selftestRun(cfg: IoPgtableCfg, env: ScriptEnv): boolean {
+  const fail = (i: number): false => {
+    env.counters.warn(`selftest: test failed for fmt idx ${i}`);
+    return false;
+  };
+  const fmts = [IoPgtableFmt.ARM_64_LPAE_S1, IoPgtableFmt.ARM_64_LPAE_S2];
+  const mapped = new SizeOut();
+  for (let i = 0; i < fmts.length; i++) {
+    const ops = allocIoPgtableOps(fmts[i]!, cfg, cfg);
+    if (!ops) {
+      env.stderr("selftest: failed to allocate io pgtable ops");
+      return false;
+    }
+    if (ops.iovaToPhys(42) !== 0 || ops.iovaToPhys(SZ_1G + 42) !== 0 || ops.iovaToPhys(2 * SZ_1G + 42) !== 0)
+      return fail(i);
+    const sizes: number[] = [];
+    for (let j = 0; j < 64; j++) if (and64(cfg.pgsizeBitmap, 2 ** j) !== 0) sizes.push(2 ** j);
+    let iova = 0;
+    for (const size of sizes) {
+      if (ops.mapPages(iova, iova, size, 1, IOMMU_READ | IOMMU_WRITE | IOMMU_NOEXEC | IOMMU_CACHE, GFP_KERNEL, mapped))
+        return fail(i);
+      if (!ops.mapPages(iova, iova + size, size, 1, IOMMU_READ | IOMMU_NOEXEC, GFP_KERNEL, mapped)) return fail(i);
+      if (ops.iovaToPhys(iova + 42) !== iova + 42) return fail(i);
+      iova += SZ_1G;
+    }
+    iova = 0;
+    for (const size of sizes) {
+      if (ops.unmapPages(iova, size, 1, null) !== size) return fail(i);
+      if (ops.iovaToPhys(iova + 42) !== 0) return fail(i);
+      if (ops.mapPages(iova, iova, size, 1, IOMMU_WRITE, GFP_KERNEL, mapped)) return fail(i);
+      if (ops.iovaToPhys(iova + 42) !== iova + 42) return fail(i);
+      iova += SZ_1G;
+    }
+    // The largest page at the top of the input range: corner cases of concatenated pgds.
+    mapped.value = 0;
+    const size = sizes[sizes.length - 1]!;
+    iova = 2 ** cfg.ias - size;
+    if (ops.mapPages(iova, iova, size, 1, IOMMU_READ | IOMMU_WRITE | IOMMU_NOEXEC | IOMMU_CACHE, GFP_KERNEL, mapped))
+      return fail(i);
+    if (mapped.value !== size) return fail(i);
+    if (ops.unmapPages(iova, size, 1, null) !== size) return fail(i);
+    freeIoPgtableOps(ops);
+  }
+  return true;
+}
+
+/** The LPAE family, with its page-table memory for one script run. */
+export function createLpaeFamily(): ScriptFamily {
+  let allocator: TableAllocator | null = null;
+
+  /** The run's allocator at `ptbase`, reset (a new base means a new arena, as the harness remaps). */
+  const arena = (env: ScriptEnv, ptbase: number, mem?: PhysMem): TableAllocator => {
+    if (mem || !allocator || allocator.base !== ptbase) {
+      allocator?.reset();
+      const a = new TableAllocator(mem ?? new PhysMem(), { base: ptbase, counters: env.counters });
+      if (mem) return a;
+      allocator = a;
+    }
+    allocator.counters = env.counters;
+    allocator.reset();
+    return allocator;
+  };
+
+  const build = (p: LpaeFmtArgs, env: ScriptEnv, a: TableAllocator, root?: number): FmtResult => {
+    const tlb = new HarnessTlb(env);
+    const cfg: IoPgtableCfg = {
+      quirks: p.quirks,
+      pgsizeBitmap: p.pgsizeBitmap,
+      ias: p.ias,
+      oas: p.oas,
+      coherentWalk: p.coherent,
+      tlb,
+      allocator: a,
+      counters: env.counters,
+    };
+    if (root !== undefined) cfg.existingRoot = root;
+    const ops = allocIoPgtableOps(p.fmt, cfg, cfg);
+    if (!ops) return { kind: "refused", line: "err alloc" };
+    const iop = ioPgtableOpsToPgtable(ops) as ArmLpaeIoPgtable;
+    tlb.bitmap = iop.cfg.pgsizeBitmap;
+    return { kind: "ok", line: fmtLine(p.name, iop.cfg, iop), table: new LpaeTable(ops, iop, tlb, a, env) };
+  };
+
+  return {
+    formats: Object.keys(FORMATS),
+    parseFmt: parseLpaeFmt,
+    create: (parsed, env) => {
+      const p = parsed as LpaeFmtArgs;
+      return build(p, env, arena(env, p.ptbase));
+    },
+    adopt: (parsed, env, image: TableImage) => {
+      const p = parsed as LpaeFmtArgs;
+      // New tables go above everything the image holds, so they never overwrite it.
+      const ranges = image.mem.ranges();
+      const last = ranges[ranges.length - 1];
+      const top = last ? last.pa + last.bytes : 0;
+      const base = Math.max(p.ptbase, Math.ceil(top / PTBASE_ALIGN) * PTBASE_ALIGN);
+      return build(p, env, arena(env, base, image.mem), image.root);
+    },
+    command: (name, _args, env, current) => {
+      if (name !== "selftest") return undefined;
+      current?.destroy();
+      const a = arena(env, allocator?.base ?? DEFAULT_PTBASE);
+      const before = env.counters.warns;
+      let pass = 0;
+      let fail = 0;
+      const tlb: IommuFlushOps = {
+        tlbFlushAll: () => {},
+        tlbFlushWalk: (_iova, size) => {
+          if (and64(size, cfg.pgsizeBitmap) === 0) env.counters.warn("selftest: tlb flush size not in bitmap");
+        },
+        tlbAddPage: (_g, _iova, granule) => {
+          if (and64(granule, cfg.pgsizeBitmap) === 0) env.counters.warn("selftest: tlb flush size not in bitmap");
+        },
+      };
+      const cfg: IoPgtableCfg = {
+        quirks: IO_PGTABLE_QUIRK_NO_WARN,
+        pgsizeBitmap: 0,
+        ias: 0,
+        oas: 0,
+        coherentWalk: true,
+        tlb,
+        allocator: a,
+        counters: env.counters,
+      };
+      for (const pgsizes of SELFTEST_PGSIZES) {
+        for (let j = 0; j < SELFTEST_ADDRESS_SIZES.length; j++) {
+          for (let k = 0; k <= j; k++) {
+            cfg.pgsizeBitmap = pgsizes;
+            cfg.ias = SELFTEST_ADDRESS_SIZES[k]!;
+            cfg.oas = SELFTEST_ADDRESS_SIZES[j]!;
+            if (selftestRun(cfg, env)) pass++;
+            else fail++;
+          }
+        }
+      }
+      a.reset();
+      const lines = [`selftest: completed with ${pass} PASS ${fail} FAIL warns=${env.counters.warns - before}`];
+      return current ? { lines, destroyed: true } : { lines };
+    },
+  };
+}
+
