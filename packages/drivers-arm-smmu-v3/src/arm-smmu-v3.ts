@@ -24,8 +24,19 @@ import {
   IoPgtableFmt,
 } from "@iommu/io-pgtable";
 import { ArmSmmuCmdq } from "./cmdq.js";
-import { type ArmSmmuDomain, type ArmSmmuDomainStage, armSmmuDirtyOps, createArmSmmuDomainOps } from "./domain.js";
-import { type ArmSmmuV3Caps, type ArmSmmuV3HwConfig, type ArmSmmuV3Regs, encodeIdRegs, probeHw } from "./hw.js";
+import {
+  type ArmSmmuDomain,
+  type ArmSmmuDomainStage,
+  armSmmuDirtyOps,
+  createArmSmmuDomainOps,
+} from "./domain.js";
+import {
+  type ArmSmmuV3Caps,
+  type ArmSmmuV3HwConfig,
+  type ArmSmmuV3Regs,
+  encodeIdRegs,
+  probeHw,
+} from "./hw.js";
 import { IdAllocator } from "./id-alloc.js";
 import {
   ARM_SMMU_FEAT_COHERENCY,

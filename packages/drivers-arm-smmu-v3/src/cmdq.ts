@@ -173,7 +173,7 @@ export class ArmSmmuCmdq {
         w0 = (w0 | (CMDQ_SYNC_0_CS_IRQ << CMDQ_SYNC_0_CS_SHIFT)) >>> 0;
         const slot = this.prod % 2 ** this.shift;
         const msi = this.baseDma + slot * CMDQ_ENT_BYTES;
-        w2 = (msi % TWO32 & ~3) >>> 0; // CMDQ_SYNC_1_MSIADDR_MASK = GENMASK(51, 2)
+        w2 = ((msi % TWO32) & ~3) >>> 0; // CMDQ_SYNC_1_MSIADDR_MASK = GENMASK(51, 2)
         w3 = Math.floor(msi / TWO32) & 0xfffff;
       } else {
         w0 = (w0 | (CMDQ_SYNC_0_CS_SEV << CMDQ_SYNC_0_CS_SHIFT)) >>> 0;
@@ -263,7 +263,8 @@ function decode(w0: number, w1: number, w2: number, w3: number): CmdqEntry {
   const dw0 = (BigInt(w1) << 32n) | BigInt(w0);
   const dw1 = (BigInt(w3) << 32n) | BigInt(w2);
   const isSync = opcode === CMDQ_OP_CMD_SYNC;
-  const isRange = opcode === CMDQ_OP_TLBI_NH_VA || opcode === CMDQ_OP_TLBI_EL2_VA || opcode === CMDQ_OP_TLBI_S2_IPA;
+  const isRange =
+    opcode === CMDQ_OP_TLBI_NH_VA || opcode === CMDQ_OP_TLBI_EL2_VA || opcode === CMDQ_OP_TLBI_S2_IPA;
   return {
     opcode,
     name: CMDQ_OP_NAMES[opcode] ?? `CMD_0x${opcode.toString(16)}`,

@@ -26,7 +26,9 @@ describe("arm_smmu_device_hw_probe", () => {
     expect(probe({ granules: [0x1000] }).pgsizeBitmap).toBe(0x1000 | 0x20_0000 | 0x4000_0000);
     expect(probe({ granules: [0x4000] }).pgsizeBitmap).toBe(0x4000 | 0x200_0000);
     expect(probe({ granules: [0x10000] }).pgsizeBitmap).toBe(0x10000 | 0x2000_0000);
-    expect(probe().pgsizeBitmap).toBe(0x1000 + 0x4000 + 0x10000 + 0x20_0000 + 0x200_0000 + 0x2000_0000 + 0x4000_0000);
+    expect(probe().pgsizeBitmap).toBe(
+      0x1000 + 0x4000 + 0x10000 + 0x20_0000 + 0x200_0000 + 0x2000_0000 + 0x4000_0000,
+    );
   });
 
   it("adds the 4 TB 64K-granule block only with a 52-bit OAS", () => {

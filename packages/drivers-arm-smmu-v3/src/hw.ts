@@ -173,7 +173,8 @@ export function encodeIdRegs(hw: ArmSmmuV3HwConfig = {}): ArmSmmuV3Regs {
   idr0 |= (hw.aarch32 ? IDR0_TTF_AARCH32_64 : IDR0_TTF_AARCH64) << IDR0_TTF_SHIFT;
   if (hw.cohacc ?? coherent) idr0 |= IDR0_COHACC;
   const httu = hw.httu ?? "none";
-  if (httu !== "none") idr0 |= (httu === "access" ? IDR0_HTTU_ACCESS : IDR0_HTTU_ACCESS_DIRTY) << IDR0_HTTU_SHIFT;
+  if (httu !== "none")
+    idr0 |= (httu === "access" ? IDR0_HTTU_ACCESS : IDR0_HTTU_ACCESS_DIRTY) << IDR0_HTTU_SHIFT;
   if (hw.asid16 ?? true) idr0 |= IDR0_ASID16;
   if (hw.vmid16 ?? true) idr0 |= IDR0_VMID16;
   if (hw.msi ?? true) idr0 |= IDR0_MSI;
@@ -188,7 +189,8 @@ export function encodeIdRegs(hw: ArmSmmuV3HwConfig = {}): ArmSmmuV3Regs {
   idr0 |= IDR0_ST_LVL_2LVL << IDR0_ST_LVL_SHIFT;
   idr0 |= IDR0_CD2L;
 
-  const idr1 = ((hw.cmdqShift ?? 8) << IDR1_CMDQS_SHIFT) | (20 << IDR1_SSIDSIZE_SHIFT) | (16 << IDR1_SIDSIZE_SHIFT);
+  const idr1 =
+    ((hw.cmdqShift ?? 8) << IDR1_CMDQS_SHIFT) | (20 << IDR1_SSIDSIZE_SHIFT) | (16 << IDR1_SIDSIZE_SHIFT);
 
   let idr3 = 0;
   if (hw.rangeInv) idr3 |= IDR3_RIL;
@@ -201,7 +203,8 @@ export function encodeIdRegs(hw: ArmSmmuV3HwConfig = {}): ArmSmmuV3Regs {
   if (granules.includes(SZ_64K)) idr5 |= IDR5_GRAN64K;
   if (hw.vax52) idr5 |= IDR5_VAX_52_BIT << IDR5_VAX_SHIFT;
   const oasField = IDR5_OAS_BITS.indexOf(hw.oas ?? 48);
-  if (oasField < 0) throw new IommuError("EINVAL", "encodeIdRegs", { oas: hw.oas }, "OAS must be 32/36/40/42/44/48/52");
+  if (oasField < 0)
+    throw new IommuError("EINVAL", "encodeIdRegs", { oas: hw.oas }, "OAS must be 32/36/40/42/44/48/52");
   idr5 |= oasField;
 
   return { idr0: idr0 >>> 0, idr1: idr1 >>> 0, idr3, idr5, iidr: hw.iidr ?? 0 };
@@ -283,7 +286,8 @@ export function probeHw(
 
   const cmdqShift = Math.min(CMDQ_MAX_SZ_SHIFT, field(idr1, IDR1_CMDQS_SHIFT, 5));
   // One batch plus its CMD_SYNC must fit in the queue.
-  if (cmdqShift <= Math.log2(CMDQ_BATCH_ENTRIES)) noProbe(`command queue size <= ${CMDQ_BATCH_ENTRIES} entries`);
+  if (cmdqShift <= Math.log2(CMDQ_BATCH_ENTRIES))
+    noProbe(`command queue size <= ${CMDQ_BATCH_ENTRIES} entries`);
   const ssidBits = field(idr1, IDR1_SSIDSIZE_SHIFT, 5);
   const sidBits = field(idr1, IDR1_SIDSIZE_SHIFT, 6);
   if (sidBits <= 8) features &= ~ARM_SMMU_FEAT_2_LVL_STRTAB;
@@ -303,7 +307,8 @@ export function probeHw(
 
   ias = Math.max(ias, oas);
 
-  if (features & ARM_SMMU_FEAT_TRANS_S1 && features & ARM_SMMU_FEAT_TRANS_S2) features |= ARM_SMMU_FEAT_NESTING;
+  if (features & ARM_SMMU_FEAT_TRANS_S1 && features & ARM_SMMU_FEAT_TRANS_S2)
+    features |= ARM_SMMU_FEAT_NESTING;
 
   // arm_smmu_device_iidr_probe(): errata of Arm's own implementations.
   if ((iidr & IIDR_IMPLEMENTER_MASK) === IIDR_IMPLEMENTER_ARM) {

@@ -47,7 +47,15 @@ describe("TLB invalidation commands", () => {
     expect(cmdq.syncs).toBe(1);
     expect(cmdq.submissions).toBe(8); // 7 full batches without sync + the final one
     expect(log[1]!.addr).toBe(0x4000_1000n);
-    expect(log[0]).toMatchObject({ name: "CMD_TLBI_NH_VA", asid: 5, leaf: true, num: 0, scale: 0, ttl: 0, tg: 0 });
+    expect(log[0]).toMatchObject({
+      name: "CMD_TLBI_NH_VA",
+      asid: 5,
+      leaf: true,
+      num: 0,
+      scale: 0,
+      ttl: 0,
+      tg: 0,
+    });
     expect(log[512]!.name).toBe("CMD_SYNC");
   });
 
@@ -68,7 +76,12 @@ describe("TLB invalidation commands", () => {
     // 1 GiB leaf: TTL 1; 2 MiB leaf: TTL 2.
     armSmmuTlbInvRangeDomain(0, 0x4000_0000, 0x4000_0000, true, d);
     armSmmuTlbInvRangeDomain(0, 0x20_0000, 0x20_0000, true, d);
-    expect(cmdq.log().filter((e) => e.name !== "CMD_SYNC").map((e) => e.ttl)).toEqual([1, 2]);
+    expect(
+      cmdq
+        .log()
+        .filter((e) => e.name !== "CMD_SYNC")
+        .map((e) => e.ttl),
+    ).toEqual([1, 2]);
   });
 
   it("with RIL a non-leaf single page becomes a 2-page range (TTL 0)", () => {

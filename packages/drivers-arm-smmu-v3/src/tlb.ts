@@ -46,7 +46,8 @@ export function armSmmuTlbInvContext(d: ArmSmmuDomain): void {
   d.counters.flushAll++;
   if (d.stage === "s1") {
     // arm_smmu_tlb_inv_asid
-    resetCmd(smmu.features & ARM_SMMU_FEAT_E2H ? CMDQ_OP_TLBI_EL2_ASID : CMDQ_OP_TLBI_NH_ASID, false).asid = d.asid;
+    resetCmd(smmu.features & ARM_SMMU_FEAT_E2H ? CMDQ_OP_TLBI_EL2_ASID : CMDQ_OP_TLBI_NH_ASID, false).asid =
+      d.asid;
   } else {
     resetCmd(CMDQ_OP_TLBI_S12_VMALL, false).vmid = d.vmid;
   }
@@ -106,7 +107,8 @@ export function armSmmuTlbInvRangeDomain(
   d: ArmSmmuDomain,
 ): void {
   if (d.stage === "s1") {
-    resetCmd(d.smmu.features & ARM_SMMU_FEAT_E2H ? CMDQ_OP_TLBI_EL2_VA : CMDQ_OP_TLBI_NH_VA, leaf).asid = d.asid;
+    resetCmd(d.smmu.features & ARM_SMMU_FEAT_E2H ? CMDQ_OP_TLBI_EL2_VA : CMDQ_OP_TLBI_NH_VA, leaf).asid =
+      d.asid;
   } else {
     resetCmd(CMDQ_OP_TLBI_S2_IPA, leaf).vmid = d.vmid;
   }
