@@ -1,0 +1,188 @@
+/**
+ * AMD IOMMU v1 host page table (drivers/iommu/generic_pt/fmt/amdv1.h, iommu_amdv1.c).
+ *
+ * Levels 0..5 (mode = level + 1); level 5 covers VA bits 63:57 with 128 items and cannot
+ * hold leaves. Every power of two from 4K to 2^51 except 512G is a leaf size: sizes between
+ * the item sizes are NEXT_LEVEL=7 entries replicated over 2^n items with the size encoded
+ * as a run of ones in the low OA bits.
+ */
+import { ERRNO, IOMMU_READ, IOMMU_WRITE } from "@iommu/core";
+import {
+  bit,
+  PT_FEAT_AMDV1_ENCRYPT_TABLES,
+  PT_FEAT_AMDV1_FORCE_COHERENCE,
+  PT_FEAT_DYNAMIC_TOP,
+  PT_FEAT_FLUSH_RANGE,
+  PT_FEAT_FLUSH_RANGE_NO_GAPS,
+  PT_FEAT_FULL_VA,
+} from "../features.js";
+import {
+  ffz32,
+  genmask,
+  oaHi12,
+  oaLo12,
+  P2,
+  type PtAttrs,
+  type PtCommonInit,
+  type PtFormat,
+  type PtHwInfoField,
+  PT_ENTRY_EMPTY,
+  PT_ENTRY_OA,
+  PT_ENTRY_TABLE,
+  pfnFrom12,
+} from "../format.js";
+
+const PR = 1 << 0;
+const D = 1 << 6;
+const NL_SHIFT = 9;
+const NL_SIZE = 7;
+/** FC/IR/IW live in the high word: bits 60/61/62. */
+const FC_HI = 1 << 28;
+const IR_HI = 1 << 29;
+const IW_HI = 1 << 30;
+
+const SZ_512G_LG2 = 39;
+const POSSIBLE: readonly number[] = Array.from({ length: 6 }, (_, level) => {
+  if (level >= 5) return 0;
+  const isz = 12 + 9 * level;
+  return genmask(Math.min(51, isz + 9 - 1), isz, [SZ_512G_LG2]);
+});
+
+function forceCoherence(features: number): boolean {
+  // FORCE_COHERENCE is in PT_FORCE_ENABLED_FEATURES: pt_feature() is always true.
+  return ((AMDV1.forced | features) & bit(PT_FEAT_AMDV1_FORCE_COHERENCE)) !== 0;
+}
+
+/** Trailing ones of the 40-bit OA field (`oaffz` of bits 51:12). */
+function oaFieldTrailingOnes(lo: number, hi: number): number {
+  const low20 = lo >>> 12;
+  if (low20 !== 0xfffff) return ffz32(low20 | 0xfff00000);
+  return 20 + ffz32((hi & 0xfffff) | 0xfff00000);
+}
+
+export const AMDV1: PtFormat = {
+  name: "amdv1",
+  maxVaLg2: 64,
+  maxOaLg2: 52,
+  maxTopLevel: 5,
+  supported:
+    bit(PT_FEAT_FULL_VA) |
+    bit(PT_FEAT_DYNAMIC_TOP) |
+    bit(PT_FEAT_FLUSH_RANGE) |
+    bit(PT_FEAT_FLUSH_RANGE_NO_GAPS) |
+    bit(PT_FEAT_AMDV1_ENCRYPT_TABLES) |
+    bit(PT_FEAT_AMDV1_FORCE_COHERENCE),
+  forced: bit(PT_FEAT_DYNAMIC_TOP) | bit(PT_FEAT_AMDV1_ENCRYPT_TABLES) | bit(PT_FEAT_AMDV1_FORCE_COHERENCE),
+  privateFeatureNames: ["encrypt_tables", "force_coherence"],
+  attrKeepLo: 0xfff,
+  attrKeepHi: 0xfff00000 | 0,
+  swBit0Lo: 0,
+  swBit0Hi: 0,
+  hasDirty: true,
+
+  numItemsLg2(level) {
+    // The level-5 top only decodes VA bits 63:57.
+    return level === 5 ? 7 : 9;
+  },
+  canHaveLeaf(level) {
+    return level < 5;
+  },
+  possibleSizes(level) {
+    return POSSIBLE[level] ?? 0;
+  },
+  entryType(lo, _hi, level) {
+    if ((lo & PR) === 0) return PT_ENTRY_EMPTY;
+    const nl = (lo >>> NL_SHIFT) & 7;
+    if (level === 0 || nl === 0 || nl === NL_SIZE) return PT_ENTRY_OA;
+    return PT_ENTRY_TABLE;
+  },
+  tablePfn(lo, hi) {
+    // sme_me_mask is 0 in the model: __sme_clr() is the identity.
+    return pfnFrom12(lo, hi);
+  },
+  entryOaPfn(lo, hi) {
+    const nl = (lo >>> NL_SHIFT) & 7;
+    const pfn = pfnFrom12(lo, hi);
+    if (nl === NL_SIZE) {
+      const ones = oaFieldTrailingOnes(lo, hi);
+      return pfn - (pfn % P2[ones]!);
+    }
+    if (nl !== 0) return 0;
+    return pfn;
+  },
+  numContigLg2(lo, hi, level) {
+    if (((lo >>> NL_SHIFT) & 7) === 0) return 0;
+    // The size code starts one bit below the OA field, shifted by the item size.
+    const s = 11 + 9 * level;
+    const code = s < 32 ? (lo >>> s) | (s === 0 ? 0 : hi << (32 - s)) : hi >>> (s - 32);
+    return ffz32(code);
+  },
+  writeLeaf(words, w, level, oaPfn, oaLg2, attrs) {
+    const isz = 12 + 9 * level;
+    let lo = (oaLo12(oaPfn) | PR | attrs.lo) >>> 0;
+    let hi = (oaHi12(oaPfn) | attrs.hi) >>> 0;
+    if (oaLg2 === isz) {
+      words[w] = lo;
+      words[w + 1] = hi;
+      return 1;
+    }
+    const ones = oaLg2 - 12 - 1;
+    lo = (lo | (NL_SIZE << NL_SHIFT)) >>> 0;
+    if (ones <= 20) lo = (lo | (((P2[ones]! - 1) * 4096) >>> 0)) >>> 0;
+    else {
+      lo = (lo | 0xfffff000) >>> 0;
+      hi = (hi | (P2[ones - 20]! - 1)) >>> 0;
+    }
+    const n = 1 << (oaLg2 - isz);
+    for (let k = 0, e = w + 2 * n; w + k < e; k += 2) {
+      words[w + k] = lo;
+      words[w + k + 1] = hi;
+    }
+    return n;
+  },
+  writeTable(words, w, tablePfn, level) {
+    // IR/IW are ANDed down the walk: tables always grant both, the leaf decides.
+    words[w] = (PR | (level << NL_SHIFT) | oaLo12(tablePfn)) >>> 0;
+    words[w + 1] = (oaHi12(tablePfn) | IR_HI | IW_HI) >>> 0;
+  },
+  setProt(prot, features, attrs) {
+    let hi = 0;
+    if (forceCoherence(features)) hi |= FC_HI;
+    if (prot & IOMMU_READ) hi |= IR_HI;
+    if (prot & IOMMU_WRITE) hi |= IW_HI;
+    attrs.lo = 0;
+    attrs.hi = hi >>> 0;
+    return 0;
+  },
+  fmtInit(level, hwVasz, hwOasz, common: PtCommonInit) {
+    const start = level ?? 2;
+    if (start === 0 || start > 5) return -ERRNO.EINVAL;
+    let maxVasz = 64;
+    const dyn = ((AMDV1.forced | (common.features & AMDV1.supported)) & bit(PT_FEAT_DYNAMIC_TOP)) !== 0;
+    if (!dyn && start !== 5) maxVasz = 12 + 9 * (start + 1);
+    common.maxVasz = Math.min(maxVasz, hwVasz);
+    common.maxOasz = Math.min(52, hwOasz);
+    common.topLevel = start;
+    return 0;
+  },
+  hwInfo(topPa, topLevel): PtHwInfoField[] {
+    return [
+      { name: "mode", value: topLevel + 1, hex: false },
+      { name: "host_pt_root", value: topPa, hex: true },
+    ];
+  },
+  isWriteDirty(words, i, level, features) {
+    const n = AMDV1.numContigLg2(words[2 * i]!, words[2 * i + 1]!, level, features);
+    const first = i - (i % (1 << n));
+    for (let k = first; k < first + (1 << n); k++) if (words[2 * k]! & D) return true;
+    return false;
+  },
+  makeWriteClean(words, i, level, features) {
+    const n = AMDV1.numContigLg2(words[2 * i]!, words[2 * i + 1]!, level, features);
+    const first = i - (i % (1 << n));
+    for (let k = first; k < first + (1 << n); k++) words[2 * k] = (words[2 * k]! & ~D) >>> 0;
+  },
+  makeWriteDirty(words, i) {
+    words[2 * i] = (words[2 * i]! | D) >>> 0;
+  },
+};

@@ -1,0 +1,123 @@
+/**
+ * RISC-V Sv39/Sv48/Sv57 table with Svnapot (drivers/iommu/generic_pt/fmt/riscv.h,
+ * iommu_riscv64.c).
+ *
+ * Leaves are allowed at every level. With SVNAPOT_64K a 64K leaf is 16 identical level-0
+ * items with N (bit 63) set and PPN bit 3 (entry bit 13) marking the 64K size.
+ */
+import { ERRNO, IOMMU_NOEXEC, IOMMU_READ, IOMMU_WRITE } from "@iommu/core";
+import { bit, PT_FEAT_FLUSH_RANGE, PT_FEAT_RISCV_SVNAPOT_64K, PT_FEAT_SIGN_EXTEND } from "../features.js";
+import { P2, type PtFormat, type PtHwInfoField, PT_ENTRY_EMPTY, PT_ENTRY_OA, PT_ENTRY_TABLE } from "../format.js";
+
+const V = 1 << 0;
+const R = 1 << 1;
+const W = 1 << 2;
+const X = 1 << 3;
+const U = 1 << 4;
+const A = 1 << 6;
+const D = 1 << 7;
+const N_HI = 1 << 31;
+const PPN64_64K_SZ = 1 << 13;
+const TWO22 = 4194304;
+const SVNAPOT = bit(PT_FEAT_RISCV_SVNAPOT_64K);
+
+function ppnLo(pfn: number): number {
+  return ((pfn & 0x3fffff) << 10) >>> 0;
+}
+function ppnHi(pfn: number): number {
+  return Math.floor(pfn / TWO22) & 0x3fffff;
+}
+function ppn(lo: number, hi: number): number {
+  return (hi & 0x3fffff) * TWO22 + (lo >>> 10);
+}
+
+export const RISCV: PtFormat = {
+  name: "riscv",
+  maxVaLg2: 57,
+  maxOaLg2: 56,
+  maxTopLevel: 4,
+  supported: bit(PT_FEAT_SIGN_EXTEND) | bit(PT_FEAT_FLUSH_RANGE) | SVNAPOT,
+  forced: 0,
+  privateFeatureNames: ["svnapot_64k"],
+  attrKeepLo: 0x3ff,
+  attrKeepHi: 0xffc00000 | 0,
+  swBit0Lo: 0,
+  swBit0Hi: 0,
+  hasDirty: false,
+
+  numItemsLg2() {
+    return 9;
+  },
+  canHaveLeaf() {
+    return true;
+  },
+  possibleSizes(level, features) {
+    const isz = 12 + 9 * level;
+    if (level === 0 && features & SVNAPOT) return P2[isz]! + P2[isz + 4]!;
+    return P2[isz]!;
+  },
+  entryType(lo, _hi, level) {
+    if ((lo & V) === 0) return PT_ENTRY_EMPTY;
+    if (level === 0 || (lo & (X | W | R)) !== 0) return PT_ENTRY_OA;
+    return PT_ENTRY_TABLE;
+  },
+  tablePfn(lo, hi) {
+    return ppn(lo, hi);
+  },
+  entryOaPfn(lo, hi, _level, features) {
+    if (features & SVNAPOT && hi & N_HI) {
+      // PPN[53:14] in 64K units
+      const f = (hi & 0x3fffff) * 262144 + (lo >>> 14);
+      return f * 16;
+    }
+    return ppn(lo, hi);
+  },
+  numContigLg2(_lo, hi) {
+    // Decided by the compiled-in feature, not the runtime one.
+    return hi & N_HI ? 4 : 0;
+  },
+  writeLeaf(words, w, level, oaPfn, oaLg2, attrs, features) {
+    let lo = (V | ppnLo(oaPfn) | attrs.lo) >>> 0;
+    let hi = (ppnHi(oaPfn) | attrs.hi) >>> 0;
+    if (features & SVNAPOT && level === 0 && oaLg2 !== 12) {
+      lo = (lo | PPN64_64K_SZ) >>> 0;
+      hi = (hi | N_HI) >>> 0;
+      for (let k = 0; k < 32; k += 2) {
+        words[w + k] = lo;
+        words[w + k + 1] = hi;
+      }
+      return 16;
+    }
+    words[w] = lo;
+    words[w + 1] = hi;
+    return 1;
+  },
+  writeTable(words, w, tablePfn) {
+    words[w] = (V | ppnLo(tablePfn)) >>> 0;
+    words[w + 1] = ppnHi(tablePfn);
+  },
+  setProt(prot, _features, attrs) {
+    let lo = A | U;
+    if (prot & IOMMU_WRITE) lo |= W | R | D;
+    if (prot & IOMMU_READ) lo |= R;
+    if (!(prot & IOMMU_NOEXEC)) lo |= X;
+    if ((lo & (X | W | R)) === 0) return -ERRNO.EOPNOTSUPP;
+    attrs.lo = lo;
+    attrs.hi = 0;
+    return 0;
+  },
+  fmtInit(_level, hwVasz, hwOasz, common) {
+    if (hwVasz === 39) common.topLevel = 2;
+    else if (hwVasz === 48) common.topLevel = 3;
+    else if (hwVasz === 57) common.topLevel = 4;
+    else return -ERRNO.EINVAL;
+    common.maxOasz = Math.min(56, hwOasz);
+    return 0;
+  },
+  hwInfo(topPa, topLevel): PtHwInfoField[] {
+    return [
+      { name: "fsc_iosatp_mode", value: topLevel + 6, hex: false },
+      { name: "ppn", value: Math.floor(topPa / 4096), hex: true },
+    ];
+  },
+};

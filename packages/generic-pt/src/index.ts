@@ -1,0 +1,6 @@
+export * from "./domain.js";
+export * from "./features.js";
+export * from "./format.js";
+export * from "./formats/index.js";
+export * from "./inspect.js";
+export * from "./pt-table.js";
