@@ -5,16 +5,10 @@
 import type { ScriptFamily } from "../target.js";
 import { createDartFamily } from "./dart.js";
 import { createGenericPtFamily } from "./generic-pt.js";
-// Format helpers: uncomment your line (and the matching array element) once your file exists.
 import { createLpaeFamily } from "./lpae.js";
 import { createV7sFamily } from "./v7s.js";
 
 /** A fresh set of families: one script run ("process") each, so no state leaks between runs. */
 export function createFamilies(): ScriptFamily[] {
-  return [
-    createLpaeFamily(),
-    createV7sFamily(),
-    createDartFamily(),
-    createGenericPtFamily(),
-  ];
+  return [createLpaeFamily(), createV7sFamily(), createDartFamily(), createGenericPtFamily()];
 }
