@@ -29,3 +29,4 @@ export {
   VfioIommu,
   type VfioIommuOptions,
 } from "./vfio-iommu.js";
+export * from "./script/index.js";

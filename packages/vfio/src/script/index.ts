@@ -1,0 +1,7 @@
+export {
+  errLine,
+  type ScriptDomainFactory,
+  type ScriptDomainSpec,
+  VfioScript,
+  type VfioScriptOptions,
+} from "./interpreter.js";

@@ -1,0 +1,391 @@
+/**
+ * The VFIO vector script language (the vectors' README, "Script language and output"):
+ * one simulated process driving the type1 container through its ioctls, with the exact
+ * output lines of the reference harness.
+ *
+ * Page tables are not this package's business: the caller supplies the domain factory
+ * (the CLI builds io-pgtable ARM_64_LPAE_S1 domains).
+ */
+import { errnoName, hex, IommuCounters, type IommuDomain, PhysLength } from "@iommu/core";
+import type { UnmapMode } from "../context.js";
+import { UNMAP_MODES } from "../context.js";
+import { VfioCounters } from "../counters.js";
+import { RLIM_INFINITY, UserMm } from "../mm.js";
+import { protName } from "../prot.js";
+import {
+  VFIO_DMA_MAP_FLAG_READ,
+  VFIO_DMA_MAP_FLAG_WRITE,
+  VFIO_DMA_UNMAP_FLAG_ALL,
+  VFIO_DMA_UNMAP_FLAG_VADDR,
+  VFIO_TYPE1_IOMMU,
+  VFIO_TYPE1v2_IOMMU,
+  type VfioDmaUnmap,
+} from "../uapi.js";
+import { MEM_KINDS, type MemKind, UserMemoryError } from "../user-memory.js";
+import { DEFAULT_DMA_ENTRY_LIMIT, VfioIommu } from "../vfio-iommu.js";
+
+/** What `domain attach` asks for. */
+export interface ScriptDomainSpec {
+  /** Driver identity: domains of one driver share an ops table. */
+  driver: number;
+  /** Input address size (default 48). */
+  ias: number;
+  /** Page-size restriction passed to the page table (undefined = the format's default). */
+  pgsizes?: number;
+  /** Where the domain reports WARNs and costs (shared by the whole script run). */
+  counters: IommuCounters;
+}
+
+/** Builds paging domains for the script: an IommuDomain, or a negative errno. */
+export type ScriptDomainFactory = (spec: ScriptDomainSpec) => IommuDomain | number;
+
+export interface VfioScriptOptions {
+  /** Unmap/replay lookup strategy for every container (a `container ... unmap M` overrides). */
+  unmapMode?: UnmapMode;
+}
+
+/** Errno names the harness prints; anything else is `E?`. */
+const PRINTED_ERRNOS = new Set([
+  "EINVAL",
+  "EEXIST",
+  "ENOSPC",
+  "ENOMEM",
+  "EFAULT",
+  "ENOENT",
+  "EBUSY",
+  "EOVERFLOW",
+  "EPERM",
+  "ENODEV",
+  "ESRCH",
+  "EACCES",
+  "ERANGE",
+  "ENOTTY",
+]);
+
+export function errLine(ret: number): string {
+  const name = errnoName(ret);
+  return `err ${ret} (${name && PRINTED_ERRNOS.has(name) ? name : "E?"})`;
+}
+
+class BadArgs extends Error {}
+
+/** Hex with or without 0x (addresses and sizes). */
+function parseHex(tok: string | undefined): bigint {
+  if (tok === undefined) throw new BadArgs();
+  const t = tok.startsWith("0x") || tok.startsWith("0X") ? tok.slice(2) : tok;
+  if (!/^[0-9a-fA-F]+$/.test(t) || t.length > 16) throw new BadArgs();
+  return BigInt(`0x${t}`);
+}
+
+/** Decimal counts, ids, seeds, limits. */
+function parseDec(tok: string | undefined, max = Number.MAX_SAFE_INTEGER): number {
+  if (tok === undefined || !/^[0-9]+$/.test(tok)) throw new BadArgs();
+  const n = Number(tok);
+  if (n > max) throw new BadArgs();
+  return n;
+}
+
+function parseDecBig(tok: string | undefined): bigint {
+  if (tok === undefined || !/^[0-9]+$/.test(tok)) throw new BadArgs();
+  return BigInt(tok);
+}
+
+function toAddr(v: bigint): number | bigint {
+  return v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
+}
+
+/** One script run: a fresh simulated process. */
+export class VfioScript {
+  private readonly warns = new IommuCounters();
+  private readonly mm = new UserMm({ counters: this.warns });
+  private readonly calls = new VfioCounters();
+  private container: VfioIommu | null = null;
+  private nextGroup = 1;
+  private readonly groupDriver = new Map<number, number>();
+  private lineNo = 0;
+
+  constructor(
+    private readonly factory: ScriptDomainFactory,
+    private readonly opts: VfioScriptOptions = {},
+  ) {}
+
+  /** Run a whole script; returns stdout. */
+  run(text: string): string {
+    const out: string[] = [];
+    const lines = text.split("\n");
+    if (lines[lines.length - 1] === "") lines.pop();
+    for (const line of lines) for (const l of this.line(line)) out.push(`${l}\n`);
+    return out.join("");
+  }
+
+  /** Execute one input line; returns its output lines (without newlines). */
+  line(raw: string): string[] {
+    this.lineNo++;
+    const hash = raw.indexOf("#");
+    const text = hash >= 0 ? raw.slice(0, hash) : raw;
+    const toks = text.split(/[ \t\r]+/).filter((t) => t.length > 0);
+    if (toks.length === 0) return [];
+    const w0 = this.warns.warns;
+    let out: string[];
+    try {
+      out = this.command(toks[0]!, toks.slice(1));
+    } catch (e) {
+      if (!(e instanceof BadArgs)) throw e;
+      out = ["err bad-args"];
+    }
+    const w = this.warns.warns - w0;
+    if (w && out.length) out[out.length - 1] += ` warn=${w}`;
+    return out;
+  }
+
+  private command(name: string, args: string[]): string[] {
+    switch (name) {
+      case "container":
+        return [this.cmdContainer(args)];
+      case "mem":
+        return [this.cmdMem(args)];
+      case "layout":
+        return this.cmdLayout(args);
+      case "echo":
+        return [args.join(" ")];
+      case "domain":
+      case "map_dma":
+      case "unmap_dma":
+      case "counts":
+      case "phys":
+      case "dmas":
+      case "info":
+      case "release": {
+        const c = this.container;
+        if (!c) return ["err no-container"];
+        return this.containerCommand(c, name, args);
+      }
+      default:
+        return [`err unknown-command line ${this.lineNo}`];
+    }
+  }
+
+  private containerCommand(c: VfioIommu, name: string, args: string[]): string[] {
+    switch (name) {
+      case "domain":
+        return [this.cmdDomain(c, args)];
+      case "map_dma":
+        return [this.cmdMapDma(c, args)];
+      case "unmap_dma":
+        return [this.cmdUnmapDma(c, args)];
+      case "counts":
+        if (args.length) throw new BadArgs();
+        return [this.cmdCounts(c)];
+      case "phys":
+        return [this.cmdPhys(c, args)];
+      case "dmas":
+        if (args.length) throw new BadArgs();
+        return this.cmdDmas(c);
+      case "info":
+        if (args.length) throw new BadArgs();
+        return [this.cmdInfo(c)];
+      default:
+        if (args.length) throw new BadArgs();
+        c.release();
+        this.container = null;
+        return ["ok release"];
+    }
+  }
+
+  private cmdContainer(args: string[]): string {
+    let v2 = true;
+    let limit = RLIM_INFINITY;
+    let entries = DEFAULT_DMA_ENTRY_LIMIT;
+    let cap = false;
+    let mode = this.opts.unmapMode ?? "legacy";
+    for (let i = 0; i < args.length; i++) {
+      const a = args[i]!;
+      if (a === "v1") v2 = false;
+      else if (a === "v2") v2 = true;
+      else if (a === "unlimited") limit = RLIM_INFINITY;
+      else if (a === "limit_locked") {
+        const v = args[++i];
+        limit = v === "unlimited" ? RLIM_INFINITY : parseHex(v);
+      } else if (a === "dma_entry_limit") entries = parseDec(args[++i], 0xffffffff);
+      else if (a === "cap_ipc_lock") cap = true;
+      else if (a === "unmap") {
+        const m = args[++i] as UnmapMode;
+        if (!UNMAP_MODES.includes(m)) throw new BadArgs();
+        mode = m;
+      } else throw new BadArgs();
+    }
+    if (this.container) return "err container-exists";
+    this.mm.rlimitMemlock = limit;
+    this.mm.capIpcLock = cap;
+    this.container = new VfioIommu({
+      mm: this.mm,
+      type: v2 ? VFIO_TYPE1v2_IOMMU : VFIO_TYPE1_IOMMU,
+      dmaEntryLimit: entries,
+      unmapMode: mode,
+      counters: this.calls,
+      warnCounters: this.warns,
+      provider: {
+        allocDomain: (req) =>
+          this.factory({
+            driver: req.driver as number,
+            ias: req.options.ias as number,
+            pgsizes: req.options.pgsizes as number | undefined,
+            counters: this.warns,
+          }),
+      },
+    });
+    const lim = limit === RLIM_INFINITY ? "unlimited" : hex(toAddr(limit));
+    return `ok container type=${v2 ? "v2" : "v1"} dma_entry_limit=${entries} limit_locked=${lim}${cap ? " cap_ipc_lock" : ""}`;
+  }
+
+  private cmdMem(args: string[]): string {
+    const vaddr = parseHex(args[0]);
+    const size = parseHex(args[1]);
+    const kind = args[2] as MemKind;
+    if (!MEM_KINDS.includes(kind)) throw new BadArgs();
+    let seed = 1n;
+    let ro = false;
+    for (let i = 3; i < args.length; i++) {
+      if (args[i] === "seed") seed = parseDecBig(args[++i]);
+      else if (args[i] === "ro") ro = true;
+      else throw new BadArgs();
+    }
+    try {
+      const r = this.mm.memory.addRegion({ vaddr: toAddr(vaddr), size: toAddr(size), kind, seed, readOnly: ro });
+      return `ok mem vaddr=${hex(r.vaddr)} size=${hex(r.size)} kind=${kind} seed=${seed} runs=${r.runs}${ro ? " ro" : ""}`;
+    } catch (e) {
+      if (!(e instanceof UserMemoryError)) throw e;
+      if (e.code === "invalid") throw new BadArgs();
+      return e.code === "overlap" ? "err overlap" : "err nomem";
+    }
+  }
+
+  private cmdLayout(args: string[]): string[] {
+    if (args.length !== 2) throw new BadArgs();
+    const vaddr = parseHex(args[0]);
+    const size = parseHex(args[1]);
+    if (size === 0n || vaddr % 4096n || size % 4096n || vaddr + size > 1n << 64n) throw new BadArgs();
+    const pieces = this.mm.memory.layout(Number(vaddr), Number(size));
+    const out: string[] = [];
+    let runs = 0;
+    for (const p of pieces) {
+      if (p.kind === "run") {
+        runs++;
+        out.push(`run vaddr=${hex(p.vaddr)} size=${hex(p.size)} pa=${hex(p.pa)}`);
+      } else out.push(`hole vaddr=${hex(p.vaddr)} size=${hex(p.size)}`);
+    }
+    out.push(`end runs=${runs}`);
+    return out;
+  }
+
+  private cmdDomain(c: VfioIommu, args: string[]): string {
+    const sub = args[0];
+    if (sub === "attach") {
+      let driver: number | undefined;
+      let ias = 48;
+      let pgsizes: number | undefined;
+      for (let i = 1; i < args.length; i++) {
+        const a = args[i];
+        if (a === "driver") driver = parseDec(args[++i]);
+        else if (a === "ias") ias = parseDec(args[++i], 64);
+        else if (a === "pgsizes") pgsizes = Number(parseHex(args[++i]));
+        else throw new BadArgs();
+      }
+      const group = this.nextGroup++;
+      const drv = driver ?? group;
+      this.groupDriver.set(group, drv);
+      const ret = c.attachGroup(group, { driver: drv, options: { ias, pgsizes } });
+      if (ret) return errLine(ret);
+      return `ok attach group=${group} driver=${drv} domains=${c.domainList.length} pgsize_bitmap=${hex(c.pgsizeBitmap)}`;
+    }
+    if (sub === "detach") {
+      if (args.length !== 2) throw new BadArgs();
+      const group = parseDec(args[1]);
+      if (!this.groupDriver.has(group)) throw new BadArgs();
+      c.detachGroup(group);
+      return `ok detach group=${group} domains=${c.domainList.length} pgsize_bitmap=${hex(c.pgsizeBitmap)}`;
+    }
+    throw new BadArgs();
+  }
+
+  private cmdMapDma(c: VfioIommu, args: string[]): string {
+    if (args.length !== 4) throw new BadArgs();
+    const vaddr = parseHex(args[0]);
+    const iova = parseHex(args[1]);
+    const size = parseHex(args[2]);
+    const p = args[3];
+    let flags: number;
+    if (p === "r") flags = VFIO_DMA_MAP_FLAG_READ;
+    else if (p === "w") flags = VFIO_DMA_MAP_FLAG_WRITE;
+    else if (p === "rw") flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE;
+    else if (p === "-") flags = 0;
+    else throw new BadArgs();
+    const ret = c.mapDma({ flags, vaddr: toAddr(vaddr), iova: toAddr(iova), size: toAddr(size) });
+    return ret ? errLine(ret) : "ok";
+  }
+
+  private cmdUnmapDma(c: VfioIommu, args: string[]): string {
+    if (args.length < 2) throw new BadArgs();
+    const iova = parseHex(args[0]);
+    const size = parseHex(args[1]);
+    let flags = 0;
+    for (const a of args.slice(2)) {
+      if (a === "all") flags |= VFIO_DMA_UNMAP_FLAG_ALL;
+      else if (a === "vaddr") flags |= VFIO_DMA_UNMAP_FLAG_VADDR;
+      else throw new BadArgs();
+    }
+    const req: VfioDmaUnmap = { flags, iova: toAddr(iova), size: toAddr(size) };
+    const ret = c.unmapDma(req);
+    return ret ? errLine(ret) : `ok unmapped=${hex(req.size)}`;
+  }
+
+  private cmdCounts(c: VfioIommu): string {
+    const k = this.calls;
+    const line =
+      `counts iova_to_phys=${k.iovaToPhys} unmap_calls=${k.unmapCalls} map_calls=${k.mapCalls} ` +
+      `iotlb_sync=${k.iotlbSync} locked_vm=${this.mm.lockedVm} pinned=${this.mm.pinned} ` +
+      `unmap_fast=${k.unmapFast} pt_map_pages=${k.ptMapPages} pt_unmap_pages=${k.ptUnmapPages} dma_avail=${c.dmaAvail}`;
+    k.reset();
+    return line;
+  }
+
+  private cmdPhys(c: VfioIommu, args: string[]): string {
+    const iova = parseHex(args[0]);
+    let k = 0;
+    if (args.length === 3 && args[1] === "domain") k = parseDec(args[2]);
+    else if (args.length !== 1) throw new BadArgs();
+    const d = c.domainList[k]?.domain;
+    if (!d?.ops) return "err no-domain";
+    return `phys=${hex(uncountedIovaToPhys(d, toAddr(iova)))}`;
+  }
+
+  private cmdDmas(c: VfioIommu): string[] {
+    const list = c.dmaList();
+    const out = list.map(
+      (d) =>
+        `dma iova=${hex(d.iova)} size=${hex(d.size)} vaddr=${hex(d.vaddr)} prot=${protName(d.prot)} locked_vm=${d.lockedVm}`,
+    );
+    out.push(`end dmas=${list.length}`);
+    return out;
+  }
+
+  private cmdInfo(c: VfioIommu): string {
+    const info = c.getInfo();
+    if (typeof info === "number") return errLine(info);
+    const ranges = (info.iovaRanges ?? []).map((r) => `${hex(r.start)}-${hex(r.end)}`).join(",");
+    return (
+      `info pgsizes=${hex(info.iovaPgsizes)} mig_pgsizes=${hex(info.migration.pgsizeBitmap)} ` +
+      `dma_avail=${info.dmaAvail} iova_ranges=${ranges}`
+    );
+  }
+}
+
+/** The driver's iova_to_phys straight from the ops table: not a vfio lookup, not counted. */
+function uncountedIovaToPhys(d: IommuDomain, iova: number | bigint): number | bigint {
+  const ops = d.ops!;
+  if (ops.iovaToPhys) return ops.iovaToPhys(d, iova);
+  if (!ops.iovaToPhysLength) return 0;
+  const out = new PhysLength();
+  ops.iovaToPhysLength(d, iova, out);
+  return out.mapped ? out.phys : 0;
+}
