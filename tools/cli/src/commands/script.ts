@@ -5,7 +5,7 @@
  */
 import { readFileSync } from "node:fs";
 import type { Command } from "commander";
-import { runScript, ScriptSession } from "../script/engine.js";
+import { ScriptSession } from "../script/engine.js";
 import { createFamilies } from "../script/families/index.js";
 import { LineSplitter } from "../script/lines.js";
 
@@ -13,18 +13,62 @@ interface ScriptCliOptions {
   quiet?: boolean;
 }
 
+/**
+ * One run over a byte source. Output is written as it is produced, so a model error (an
+ * exception: a bug, never a kernel error) still leaves everything before it on stdout.
+ */
+class Run {
+  private readonly session: ScriptSession;
+  private readonly splitter: LineSplitter;
+  private pending: string[] = [];
+
+  constructor(
+    private readonly name: string,
+    stderr: (s: string) => void,
+  ) {
+    this.session = new ScriptSession({ families: createFamilies(), stderr });
+    this.splitter = new LineSplitter((line) => {
+      for (const l of this.session.line(line)) this.pending.push(`${l}\n`);
+    });
+  }
+
+  /** Feed bytes; false when the run died. */
+  push(bytes: Uint8Array): boolean {
+    return this.guard(() => this.splitter.push(bytes));
+  }
+
+  end(): boolean {
+    return this.guard(() => {
+      this.splitter.end();
+      this.session.close();
+    });
+  }
+
+  private guard(fn: () => void): boolean {
+    try {
+      fn();
+      return true;
+    } catch (e) {
+      process.stderr.write(`iommu script: ${this.name}: internal error: ${(e as Error).stack ?? e}\n`);
+      process.exitCode = 2;
+      return false;
+    } finally {
+      if (this.pending.length > 0) process.stdout.write(this.pending.join(""));
+      this.pending = [];
+    }
+  }
+}
+
 function runStdin(stderr: (s: string) => void): Promise<void> {
-  const session = new ScriptSession({ families: createFamilies(), stderr });
-  const splitter = new LineSplitter((line) => {
-    const out = session.line(line);
-    if (out.length > 0) process.stdout.write(out.map((l) => `${l}\n`).join(""));
-  });
+  const run = new Run("<stdin>", stderr);
+  let alive = true;
   return new Promise((resolve, reject) => {
-    process.stdin.on("data", (chunk: Buffer) => splitter.push(chunk));
+    process.stdin.on("data", (chunk: Buffer) => {
+      if (alive) alive = run.push(chunk);
+    });
     process.stdin.on("error", reject);
     process.stdin.on("end", () => {
-      splitter.end();
-      session.close();
+      if (alive) run.end();
       resolve();
     });
   });
@@ -38,8 +82,9 @@ export function register(program: Command): void {
     .option("-q, --quiet", "drop the informational stderr text (kernel WARN messages)")
     .addHelpText(
       "after",
-      "\nThe language is specified in SCRIPT-FORMAT.md (kernel reference harness); stdout is\n" +
-        "byte-compatible with the harness. Example:\n  printf 'fmt arm64-s1\\nmap 0 0 1000 rw\\ndump\\n' | iommu script",
+      "\nThe language is specified in tools/cli/docs/SCRIPT-FORMAT.md (kernel reference harness);\n" +
+        "stdout is byte-compatible with the harness. Example:\n" +
+        "  printf 'fmt arm64-s1\\nmap 0 0 1000 rw\\ndump\\n' | iommu script",
     )
     .action(async (files: string[], opts: ScriptCliOptions) => {
       const stderr = opts.quiet ? () => {} : (s: string) => process.stderr.write(s);
@@ -49,15 +94,16 @@ export function register(program: Command): void {
           await runStdin(stderr);
           continue;
         }
-        let text: string;
+        let bytes: Uint8Array;
         try {
-          text = readFileSync(file, "utf8");
+          bytes = readFileSync(file);
         } catch (e) {
           process.stderr.write(`iommu script: ${file}: ${(e as Error).message}\n`);
           process.exitCode = 1;
           continue;
         }
-        process.stdout.write(runScript(text, { families: createFamilies(), stderr }));
+        const run = new Run(file, stderr);
+        if (run.push(bytes)) run.end();
       }
     });
 }

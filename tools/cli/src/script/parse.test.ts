@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { MAX_TOKENS, parseHex, parseNum, parseProt, tokenize } from "./parse.js";
 
@@ -73,5 +74,41 @@ describe("parseProt", () => {
     expect(parseProt("q")).toBeUndefined();
     expect(parseProt("rq")).toBeUndefined();
     expect(parseProt("3x")).toBeUndefined();
+  });
+});
+
+describe("number parsing against a BigInt reference (strtoull semantics)", () => {
+  const TWO64 = 1n << 64n;
+  const norm = (v: bigint) => (v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v);
+  const u64 = fc.bigInt({ min: 0n, max: TWO64 - 1n });
+
+  it("hex with and without 0x, any case", () => {
+    fc.assert(
+      fc.property(u64, fc.constantFrom("", "0x", "0X"), fc.boolean(), (v, prefix, upper) => {
+        const digits = upper ? v.toString(16).toUpperCase() : v.toString(16);
+        expect(parseHex(prefix + digits)).toBe(norm(v));
+        expect(parseHex(`-${prefix}${digits}`)).toBe(norm((TWO64 - v) % TWO64));
+      }),
+    );
+  });
+
+  it("num: decimal, 0-prefixed octal, 0x hex", () => {
+    fc.assert(
+      fc.property(u64, (v) => {
+        expect(parseNum(v.toString(10))).toBe(norm(v));
+        expect(parseNum(`0${v.toString(8)}`)).toBe(norm(v));
+        expect(parseNum(`0x${v.toString(16)}`)).toBe(norm(v));
+      }),
+    );
+  });
+
+  it("values of 2^64 and above are invalid", () => {
+    fc.assert(
+      fc.property(fc.bigInt({ min: TWO64, max: TWO64 * TWO64 }), (v) => {
+        expect(parseHex(v.toString(16))).toBeUndefined();
+        expect(parseNum(v.toString(10))).toBeUndefined();
+        expect(parseHex(`-${v.toString(16)}`)).toBeUndefined();
+      }),
+    );
   });
 });
