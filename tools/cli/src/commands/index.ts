@@ -3,16 +3,15 @@
  * one is one import and one array element.
  */
 import type { Command } from "commander";
-import { register as dump } from "./dump.js";
-import { register as script } from "./script.js";
-
 // Other helpers: uncomment your line (and the array element) once your file exists.
 // import { register as vfioScript } from "./vfio-script.js";
-// import { register as demo } from "./demo.js";
+import { register as demo } from "./demo.js";
+import { register as dump } from "./dump.js";
+import { register as script } from "./script.js";
 
 export const commands: ReadonlyArray<(program: Command) => void> = [
   script,
   dump,
   // vfioScript,
-  // demo,
+  demo,
 ];

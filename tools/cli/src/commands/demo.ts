@@ -1,0 +1,88 @@
+/**
+ * `iommu demo`: the series' scenarios on every driver/format, legacy vs length-aware VFIO
+ * unmap/replay, as one table (or `--json` rows, or a `--report` HTML page). A progress bar
+ * goes to stderr when it is a terminal; stdout only ever carries the result.
+ */
+
+import { SingleBar } from "cli-progress";
+import { type Command, InvalidArgumentError } from "commander";
+import { runDemo } from "../demo/demo.js";
+import type { Granule } from "../demo/scenarios.js";
+
+const GRANULE_NAMES: Record<string, Granule> = { "4k": 0x1000, "16k": 0x4000, "64k": 0x10000 };
+
+function granules(v: string): Granule[] {
+  return v.split(",").map((s) => {
+    const g = GRANULE_NAMES[s.trim().toLowerCase()];
+    if (!g) throw new InvalidArgumentError("expected 4K, 16K and/or 64K, comma separated");
+    return g;
+  });
+}
+
+function formats(v: string): ("s1" | "s2")[] {
+  return v.split(",").map((s) => {
+    const f = s.trim().toLowerCase();
+    if (f !== "s1" && f !== "s2") throw new InvalidArgumentError("expected s1 and/or s2");
+    return f;
+  });
+}
+
+interface DemoCliOptions {
+  json?: boolean;
+  report?: string;
+  granule?: Granule[];
+  format?: ("s1" | "s2")[];
+  scenario?: string[];
+  progress: boolean;
+}
+
+export function register(program: Command): void {
+  program
+    .command("demo")
+    .description(
+      "VFIO unmap/replay walk counts, legacy iova_to_phys vs iova_to_phys_length, on every driver/format",
+    )
+    .option("--json", "print the rows as JSON instead of the table")
+    .option("--report <file.html>", "also write a self-contained HTML report with a chart")
+    .option("--granule <list>", "granules to run: 4K,16K,64K (default all)", granules)
+    .option("--format <list>", "io-pgtable formats: s1,s2 (default both)", formats)
+    .option(
+      "--scenario <name...>",
+      "only these scenarios (table name such as 1G-on-2M, or kind: block huge 1g-blocks 1g-thp scattered sparse-holes replay)",
+    )
+    .option("--no-progress", "no progress bar on stderr")
+    .action((o: DemoCliOptions) => {
+      const bar =
+        o.progress && process.stderr.isTTY
+          ? new SingleBar({
+              stream: process.stderr,
+              format: "demo [{bar}] {value}/{total} {label}",
+              hideCursor: true,
+              clearOnComplete: true,
+            })
+          : undefined;
+      let started = false;
+      runDemo(
+        {
+          json: o.json,
+          report: o.report,
+          granules: o.granule,
+          formats: o.format,
+          scenarios: o.scenario,
+          color: false,
+        },
+        {
+          stdout: (text) => process.stdout.write(text),
+          progress: bar
+            ? (done, total, label) => {
+                if (!started) {
+                  bar.start(total, done, { label });
+                  started = true;
+                } else bar.update(done, { label });
+                if (done === total) bar.stop();
+              }
+            : undefined,
+        },
+      );
+    });
+}

@@ -1,0 +1,145 @@
+/**
+ * Runs one scenario through the VFIO type1 model (@iommu/vfio) on domains from the SMMUv3
+ * driver model, once per unmap mode, and measures what the kernel-callers.md §7 model talks
+ * about: lookups (walks), PTE reads, unmap calls, IOTLB syncs, and wall time.
+ *
+ * Every run builds its own process memory, SMMU instances and container, so the legacy and
+ * the length-aware run start from identical page tables.
+ */
+import { type IommuDomain, iommuUnmap } from "@iommu/core";
+import { ArmSmmuV3, type ArmSmmuV3Options } from "@iommu/drivers-arm-smmu-v3";
+import {
+  type UnmapMode,
+  UserMm,
+  VFIO_DMA_MAP_FLAG_READ,
+  VFIO_DMA_MAP_FLAG_WRITE,
+  VfioCounters,
+  VfioIommu,
+} from "@iommu/vfio";
+import type { DemoRow } from "./row.js";
+import { type Granule, type Scenario, SZ_1G } from "./scenarios.js";
+
+/** A driver/format combination the demo runs on. */
+export interface DemoTarget {
+  driver: string;
+  /** io-pgtable format name. */
+  format: string;
+  granule: Granule;
+  /** The SMMU to probe (its granules are restricted to `granule`). */
+  hw: ArmSmmuV3Options;
+}
+
+/** Every format the arm-smmu-v3 model offers a paging domain on, per granule. */
+export function demoTargets(
+  granules: readonly Granule[],
+  formats: readonly ("s1" | "s2")[] = ["s1"],
+): DemoTarget[] {
+  const out: DemoTarget[] = [];
+  for (const format of formats)
+    for (const granule of granules)
+      out.push({
+        driver: "arm-smmu-v3",
+        format: format === "s1" ? "ARM_64_LPAE_S1" : "ARM_64_LPAE_S2",
+        granule,
+        // A stage-2-only SMMU makes the default paging domain a stage-2 one.
+        hw: { granules: [granule], stage1: format === "s1", oas: 48 },
+      });
+  return out;
+}
+
+/** What one mode of one scenario measured. */
+export interface Measurement {
+  walks: number;
+  pteReads: number;
+  unmapCalls: number;
+  iotlbSyncs: number;
+  ns: number;
+}
+
+/** User virtual address of the scenario's memory (1 GiB aligned, as hugetlb1g needs). */
+const VADDR = 0x40_0000_0000;
+/** IOVA base of the mapping (1 GiB aligned). */
+const IOVA = 0x80_0000_0000;
+const RW = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE;
+
+function check(ret: number, what: string): void {
+  if (ret !== 0) throw new Error(`demo: ${what} failed with ${ret}`);
+}
+
+/** Run `scenario` on `target` with one unmap mode. */
+export function measure(target: DemoTarget, scenario: Scenario, mode: UnmapMode): Measurement {
+  const mm = new UserMm();
+  const backing = Math.ceil(scenario.regionSize / SZ_1G) * SZ_1G;
+  mm.memory.addRegion({ vaddr: VADDR, size: backing, kind: scenario.memKind, seed: 1 });
+
+  // Two SMMU instances: the second one's domains have another ops table, so attaching a
+  // group behind it makes type1 replay instead of reusing the first domain.
+  const smmus = [new ArmSmmuV3(target.hw), new ArmSmmuV3(target.hw)];
+  const domains: IommuDomain[] = [];
+  const counters = new VfioCounters();
+  const container = new VfioIommu({
+    mm,
+    unmapMode: mode,
+    counters,
+    provider: {
+      allocDomain(req) {
+        const d = smmus[req.driver === "second" ? 1 : 0]!.domainAllocPaging();
+        domains.push(d);
+        return d;
+      },
+    },
+  });
+  check(container.attachGroup(1, { driver: "first" }), "attach group 1");
+  const iova = IOVA + scenario.iovaOffset;
+  check(container.mapDma({ flags: RW, vaddr: VADDR, iova, size: scenario.regionSize }), "VFIO_IOMMU_MAP_DMA");
+
+  if (scenario.punchEveryOther) {
+    // Holes behind VFIO's back: every other leaf of the first domain goes away.
+    const d = domains[0]!;
+    for (let at = scenario.leafSize; at < scenario.regionSize; at += 2 * scenario.leafSize)
+      if (iommuUnmap(d, iova + at, scenario.leafSize) !== scenario.leafSize)
+        throw new Error("demo: hole punch failed");
+  }
+
+  const before = counters.snapshot();
+  const readsBefore = domains.reduce((s, d) => s + d.counters.pteReads, 0);
+  const t0 = process.hrtime.bigint();
+  if (scenario.op === "unmap") {
+    const req = { flags: 0, iova, size: scenario.regionSize };
+    check(container.unmapDma(req), "VFIO_IOMMU_UNMAP_DMA");
+    if (req.size !== scenario.regionSize) throw new Error(`demo: unmapped ${req.size} bytes`);
+  } else {
+    check(container.attachGroup(2, { driver: "second" }), "attach group 2 (replay)");
+  }
+  const ns = Number(process.hrtime.bigint() - t0);
+  // Domains allocated by the replay attach start from zero, so summing all of them is right.
+  const pteReads = domains.reduce((s, d) => s + d.counters.pteReads, 0) - readsBefore;
+  const after = counters.snapshot();
+  return {
+    walks: after.iovaToPhys - before.iovaToPhys,
+    pteReads,
+    unmapCalls: after.unmapCalls - before.unmapCalls,
+    iotlbSyncs: after.iotlbSync - before.iotlbSync,
+    ns,
+  };
+}
+
+/** Both modes of one scenario, as a table row. */
+export function runScenario(target: DemoTarget, scenario: Scenario): DemoRow {
+  const legacy = measure(target, scenario, "legacy");
+  const length = measure(target, scenario, "length");
+  const pair = (k: keyof Measurement) => ({ legacy: legacy[k], length: length[k] });
+  return {
+    scenario: scenario.name,
+    driver: target.driver,
+    format: target.format,
+    granule: scenario.granule,
+    leafSize: scenario.leafSize,
+    regionSize: scenario.regionSize,
+    walks: pair("walks"),
+    pteReads: pair("pteReads"),
+    unmapCalls: pair("unmapCalls"),
+    iotlbSyncs: pair("iotlbSyncs"),
+    ns: pair("ns"),
+  };
+}
