@@ -390,7 +390,7 @@ export function appleDartAllocPgtable(cfg: IoPgtableCfg, cookie: unknown): Apple
   if (!geo) return null;
   const nTtbrs = 2 ** geo.tblBits;
   const granule = cfg.pgsizeBitmap;
-  const existing = (cfg as { existingRoot?: number }).existingRoot;
+  const existing = cfg.existingRoot;
   const pgd: number[] = [];
   let owned = 0;
   for (let i = 0; i < nTtbrs; i++) {

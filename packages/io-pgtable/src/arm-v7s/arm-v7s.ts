@@ -479,7 +479,7 @@ export function armV7sAllocPgtable(cfg: IoPgtableCfg, cookie: unknown): ArmV7sIo
 
   cfg.pgsizeBitmap = (cfg.pgsizeBitmap & ARM_V7S_PGSIZES) >>> 0;
   const l1Bytes = 4 * 2 ** (cfg.ias - ARM_V7S_L1_SHIFT);
-  const existing = (cfg as { existingRoot?: number }).existingRoot;
+  const existing = cfg.existingRoot;
   let pgd: number;
   let blockBytes = 0;
   if (existing !== undefined) {

@@ -266,7 +266,7 @@ export function allocScriptPgtable(
 ): { iop: IoPgtable; tlb: HarnessTlb; allocator: TableAllocator } | null {
   const allocator = new TableAllocator(mem, { base: ptbase, counters: env.counters });
   const tlb = new HarnessTlb(env.counters);
-  const full: IoPgtableCfg & { existingRoot?: number } = {
+  const full: IoPgtableCfg = {
     ...cfg,
     fmt,
     tlb,
