@@ -4,7 +4,7 @@
  */
 import type { Command } from "commander";
 // Other helpers: uncomment your line (and the array element) once your file exists.
-// import { register as vfioScript } from "./vfio-script.js";
+import { register as vfioScript } from "./vfio-script.js";
 import { register as demo } from "./demo.js";
 import { register as dump } from "./dump.js";
 import { register as script } from "./script.js";
@@ -12,6 +12,6 @@ import { register as script } from "./script.js";
 export const commands: ReadonlyArray<(program: Command) => void> = [
   script,
   dump,
-  // vfioScript,
+  vfioScript,
   demo,
 ];
