@@ -11,9 +11,12 @@ const built = join(here, "../dist/main.js");
 if (existsSync(built)) {
   await import(pathToFileURL(built).href);
 } else {
+  // Resolve tsx from this package, not from the caller's working directory (the repo root
+  // has no tsx of its own, and `pnpm iommu` runs there).
+  const tsx = import.meta.resolve("tsx");
   const r = spawnSync(
     process.execPath,
-    ["--conditions=@iommu/source", "--import", "tsx", join(here, "../src/main.ts"), ...process.argv.slice(2)],
+    ["--conditions=@iommu/source", "--import", tsx, join(here, "../src/main.ts"), ...process.argv.slice(2)],
     { stdio: "inherit" },
   );
   process.exit(r.status ?? 1);
