@@ -27,12 +27,19 @@ function formats(v: string): ("s1" | "s2")[] {
   });
 }
 
+function positiveInt(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError("expected a positive integer");
+  return n;
+}
+
 interface DemoCliOptions {
   json?: boolean;
   report?: string;
   granule?: Granule[];
   format?: ("s1" | "s2")[];
   scenario?: string[];
+  repeat: number;
   progress: boolean;
 }
 
@@ -50,6 +57,7 @@ export function register(program: Command): void {
       "--scenario <name...>",
       "only these scenarios (table name such as 1G-on-2M, or kind: block huge 1g-blocks 1g-thp scattered sparse-holes replay)",
     )
+    .option("--repeat <n>", "runs per mode, fastest wall time kept (counts must agree)", positiveInt, 3)
     .option("--no-progress", "no progress bar on stderr")
     .action((o: DemoCliOptions) => {
       const bar =
