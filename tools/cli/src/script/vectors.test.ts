@@ -6,6 +6,7 @@
  */
 import { spawnSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
@@ -94,7 +95,11 @@ describe("the iommu binary", () => {
   const file = join(fixtures, v.suite, `${v.name}.txt`);
 
   it("`iommu script FILE` prints what the engine prints, byte for byte", () => {
-    const r = spawnSync(process.execPath, [bin, "script", "--quiet", file], { encoding: "utf8" });
+    // From a directory outside the workspace: the bin must find its own tsx.
+    const r = spawnSync(process.execPath, [bin, "script", "--quiet", file], {
+      encoding: "utf8",
+      cwd: tmpdir(),
+    });
     expect(r.stderr).toBe("");
     expect(r.status).toBe(0);
     expect(r.stdout).toBe(runScript(v.script, { families: createFamilies() }));
