@@ -3,15 +3,10 @@
  * one is one import and one array element.
  */
 import type { Command } from "commander";
-// Other helpers: uncomment your line (and the array element) once your file exists.
-import { register as vfioScript } from "./vfio-script.js";
 import { register as demo } from "./demo.js";
 import { register as dump } from "./dump.js";
 import { register as script } from "./script.js";
+import { register as vfioScript } from "./vfio-script.js";
 
-export const commands: ReadonlyArray<(program: Command) => void> = [
-  script,
-  dump,
-  vfioScript,
-  demo,
-];
+/** In help order. */
+export const commands: ReadonlyArray<(program: Command) => void> = [script, dump, vfioScript, demo];
