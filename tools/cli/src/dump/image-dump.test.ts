@@ -3,6 +3,11 @@
  * image, and let `iommu dump` adopt it again. The dump lines must equal what the script
  * `dump` prints for the same mappings, and the range listing must merge contiguous leaves.
  */
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { IommuCounters, PhysMem, SizeOut, TableAllocator } from "@iommu/core";
 import { allocIoPgtableOps, IoPgtableFmt } from "@iommu/io-pgtable";
 import { describe, expect, it } from "vitest";
@@ -74,5 +79,21 @@ describe("iommu dump --image", () => {
       "0x40000000..0x40400fff → 0x80000000..0x80400fff 4100K rw",
       "0x7f8000000000..0x7f803fffffff → 0x123400000..0x1633fffff 1G rw",
     ]);
-  });
+
+    // The same through the binary, from a file.
+    const dir = mkdtempSync(join(tmpdir(), "iommu-dump-"));
+    try {
+      const file = join(dir, "tables.bin");
+      writeFileSync(file, image);
+      const bin = join(dirname(fileURLToPath(import.meta.url)), "../../bin/iommu.mjs");
+      const args = ["dump", "--format", "arm64-s1", "--granule", "4k", "--ias", "48", "--oas", "48"];
+      const run = spawnSync(process.execPath, [bin, ...args, "--root", "0x80000000", "--image", file], {
+        encoding: "utf8",
+      });
+      expect(run.stderr).toBe("");
+      expect(run.stdout).toBe(r.lines.map((l) => `${l}\n`).join(""));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 30_000);
 });
