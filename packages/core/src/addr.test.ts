@@ -77,3 +77,15 @@ describe("addresses", () => {
     expect(or64(2 ** 42, 0x1000)).toBe(2 ** 42 + 0x1000);
   });
 });
+
+describe("modPow2 and testBit", () => {
+  it("are exact for large values", async () => {
+    const { modPow2, testBit } = await import("./addr.js");
+    expect(modPow2(2 ** 63 + 2 ** 40, 2 ** 41)).toBe(2 ** 40);
+    expect(modPow2(0xffff_ffff_f000, 0x1000)).toBe(0);
+    expect(modPow2(0x1234_5678_9abc, 0x1000)).toBe(0xabc);
+    expect(testBit(2 ** 63, 63)).toBe(true);
+    expect(testBit(2 ** 63, 62)).toBe(false);
+    expect(testBit(0x40201000, 21)).toBe(true);
+  });
+});

@@ -1,4 +1,15 @@
-import { type Addr, checkAddr, ffs, fromPfn, offOf, pfnOf, toNumber, U64_LIMIT, u64Less } from "./addr.js";
+import {
+  type Addr,
+  checkAddr,
+  ffs,
+  fromPfn,
+  modPow2,
+  offOf,
+  pfnOf,
+  toNumber,
+  U64_LIMIT,
+  u64Less,
+} from "./addr.js";
 import { IommuCounters } from "./counters.js";
 import {
   __IOMMU_DOMAIN_PAGING,
@@ -25,7 +36,7 @@ export function minPageSize(domain: IommuDomain): number {
 }
 
 function isAligned(a: Addr, align: number): boolean {
-  return typeof a === "number" ? a % align === 0 : a % BigInt(align) === 0n;
+  return typeof a === "number" ? modPow2(a, align) === 0 : a % BigInt(align) === 0n;
 }
 
 /**

@@ -1,4 +1,4 @@
-import { ffs, fls, lowBits, U64_LIMIT } from "./addr.js";
+import { ffs, fls, lowBits, modPow2, U64_LIMIT } from "./addr.js";
 
 /** Out-record of {@link iommuPgsize}. `pgsize` 0 means no size fits (the kernel's BUG_ON). */
 export class PgsizeResult {
@@ -39,8 +39,8 @@ export function iommuPgsize(
   if (bigger !== 0) {
     const next = 2 ** ffs(bigger);
     // A larger page is reachable only if iova and paddr agree modulo it.
-    const ioff = iova % next;
-    if (ioff === paddr % next) {
+    const ioff = modPow2(iova, next);
+    if (ioff === modPow2(paddr, next)) {
       const offset = next - ioff; // ioff === (iova | paddr) mod next here
       if (offset + next < U64_LIMIT && offset + next <= size) size = offset;
     }
