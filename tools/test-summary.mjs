@@ -11,7 +11,9 @@ const extra = process.argv.slice(2);
 for (const group of ["packages", "tools"]) {
   const dir = join(root, group);
   if (!existsSync(dir)) continue;
-  for (const name of readdirSync(dir)) rmSync(join(dir, name, ".vitest"), { recursive: true, force: true });
+  for (const name of readdirSync(dir)) {
+    if (existsSync(join(dir, name, "package.json"))) rmSync(join(dir, name, ".vitest"), { recursive: true, force: true });
+  }
 }
 const turbo = spawnSync("turbo", ["run", "test", "--continue", ...extra], { cwd: root, stdio: "inherit" });
 let passed = 0;
@@ -34,6 +36,10 @@ for (const group of ["packages", "tools"]) {
     }
     const r = JSON.parse(readFileSync(report, "utf8"));
     passed += r.numPassedTests ?? 0;
+    if (!r.numTotalTests) {
+      console.error(`${pkg.name}: ran no tests`);
+      failed++;
+    }
     // A file that failed to load has no test results: count it as one failure.
     const brokenFiles = (r.testResults ?? []).filter(
       (f) => f.status === "failed" && !f.assertionResults?.length,
