@@ -6,7 +6,7 @@
 import { existsSync } from "node:fs";
 import Table from "cli-table3";
 import { runAddrBench } from "./addr.js";
-import { runLpaeBench, runLpaePteReads, runOtherFormatsBench } from "./io-pgtable.js";
+import { runLpaeBench, runLpaePteReads, runLpaeScanBench, runOtherFormatsBench } from "./io-pgtable.js";
 import type { BenchRow } from "./measure.js";
 
 const fmtNs = (ns: number) => (Number.isNaN(ns) ? "" : ns.toFixed(1));
@@ -70,6 +70,26 @@ async function main(): Promise<void> {
       for (const r of reads)
         t.push([r.leaf, r.length.toFixed(2), r.legacy.toFixed(2), `${r.scanWalks} (4K steps: 262144)`]);
       console.log(`\nPTE reads per lookup (counters)\n${t.toString()}`);
+    }
+    const scan = runLpaeScanBench();
+    if (scan) {
+      const t = new Table({
+        head: [
+          "1 GiB of leaves",
+          "legacy iovaToPhys, 4K steps",
+          "iovaToPhysLength, length steps",
+          "speed-up",
+        ],
+        style: { head: [], border: [] },
+      });
+      for (const r of scan)
+        t.push([
+          r.leaf,
+          `${r.legacy4kUs.toFixed(0)} µs (262144 walks)`,
+          `${r.lengthUs.toFixed(1)} µs (${r.lengthWalks} walks)`,
+          `${(r.legacy4kUs / r.lengthUs).toFixed(1)}x`,
+        ]);
+      console.log(`\nTranslating a whole 1 GiB region (VFIO unmap's loop)\n${t.toString()}`);
     }
     const other = runOtherFormatsBench();
     if (other.length > 0) printRows("io-pgtable v7s / DART, 1 GiB identity at 0x40000000", other, false);

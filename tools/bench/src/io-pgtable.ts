@@ -321,3 +321,41 @@ export function runOtherFormatsBench(o: MeasureOptions = DEFAULT_MEASURE): Bench
   }
   return rows;
 }
+
+export interface ScanRow {
+  leaf: string;
+  /** Median µs to translate the whole 1 GiB region. */
+  legacy4kUs: number;
+  lengthUs: number;
+  lengthWalks: number;
+}
+
+/**
+ * The series' headline: translating a whole 1 GiB region (what VFIO unmap does) with the
+ * legacy op at 4K steps versus stepping by the length iova_to_phys_length returns.
+ */
+export function runLpaeScanBench(o: MeasureOptions = DEFAULT_MEASURE): ScanRow[] | null {
+  if (!create(A64S1)) return null;
+  const rows: ScanRow[] = [];
+  for (const [leaf, pgsize] of [
+    ["4K", SZ_4K],
+    ["2M", SZ_2M],
+  ] as const) {
+    let walks = 0;
+    const byLength = (f: Fixture) => {
+      walks = 0;
+      for (let iova = BASE; iova < BASE + SZ_1G; iova += pl.length) {
+        f.ops.iovaToPhysLength(iova, pl);
+        walks++;
+      }
+    };
+    const legacyUs = nsPerOp(
+      timed(mapped1g(A64S1, pgsize), (f) => lookupLegacy(f, SZ_4K)),
+      1000,
+      o,
+    );
+    const lengthUs = nsPerOp(timed(mapped1g(A64S1, pgsize), byLength), 1000, o);
+    rows.push({ leaf, legacy4kUs: legacyUs, lengthUs, lengthWalks: walks });
+  }
+  return rows;
+}
