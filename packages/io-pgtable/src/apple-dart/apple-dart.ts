@@ -265,8 +265,17 @@ export class AppleDartIoPgtable implements IoPgtable, IoPgtableOps {
     const hi = this.lastWords![w + 1]!;
     this.counters.pteReads++;
     if (lo === 0 && hi === 0) return 0;
-    const off = typeof iova === "number" ? iova % PAGE : Number(iova & 0xfffn);
-    return appleDartIopteToPaddr(lo, hi, this.dart2) + (pfn % (this.pgsize / PAGE)) * PAGE + off;
+    return this.physOf(lo, hi, pfn, typeof iova === "number" ? iova % PAGE : Number(iova & 0xfffn));
+  }
+
+  /**
+   * `iopte_to_paddr(pte) | (iova & (pgsize - 1))`. An OR, not a sum: DART1 keeps PA bits 13:12
+   * of a 16K page, and they merge with the iova's offset bits.
+   */
+  private physOf(lo: number, hi: number, pfn: number, off: number): number {
+    const base = appleDartIopteToPaddr(lo, hi, this.dart2);
+    const low = base % this.pgsize;
+    return base - low + (low | ((pfn % (this.pgsize / PAGE)) * PAGE + off));
   }
 
   /**
@@ -287,9 +296,8 @@ export class AppleDartIoPgtable implements IoPgtable, IoPgtableOps {
       out.setUnmapped(this.pgsize);
       return;
     }
-    const base = appleDartIopteToPaddr(lo, hi, this.dart2);
-    const off = typeof iova === "number" ? iova % PAGE : Number(iova & 0xfffn);
-    out.setMapped(base / PAGE + (pfn % (this.pgsize / PAGE)), off, this.pgsize);
+    const phys = this.physOf(lo, hi, pfn, typeof iova === "number" ? iova % PAGE : Number(iova & 0xfffn));
+    out.setMapped(Math.floor(phys / PAGE), phys % PAGE, this.pgsize);
   }
 
   /**

@@ -1,6 +1,5 @@
 import {
   IOMMU_CACHE,
-  IOMMU_NOEXEC,
   IOMMU_READ,
   IOMMU_WRITE,
   IotlbGather,

@@ -1,5 +1,15 @@
 /** Test helpers: a v7s / DART table over fresh memory with a recording TLB (not exported by the package). */
-import { IommuCounters, type IotlbGather, PhysMem, TableAllocator } from "@iommu/core";
+import {
+  IommuCounters,
+  type IommuDomain,
+  type IotlbGather,
+  iommuIovaToPhys,
+  iommuIovaToPhysLength,
+  PhysLength,
+  PhysMem,
+  TableAllocator,
+} from "@iommu/core";
+import { expect } from "vitest";
 import type { IommuFlushOps, IoPgtableCfg } from "../io-pgtable.js";
 
 export interface TlbLog extends IommuFlushOps {
@@ -37,4 +47,63 @@ export function testCfg(over: Partial<IoPgtableCfg> = {}, base = 0x8000_0000): T
     ...over,
     tlb: recordingTlb(),
   };
+}
+
+/** One mapping the reference knows about. */
+export interface RefRegion {
+  iova: number;
+  pa: number;
+  size: number;
+}
+
+/** The interval-map reference of the property tests: disjoint regions, linear inside each. */
+export class RefMap {
+  readonly regions: RefRegion[] = [];
+
+  find(iova: number): RefRegion | undefined {
+    for (const r of this.regions) if (iova >= r.iova && iova < r.iova + r.size) return r;
+    return undefined;
+  }
+
+  isFree(iova: number, size: number): boolean {
+    for (const r of this.regions) if (iova < r.iova + r.size && r.iova < iova + size) return false;
+    return true;
+  }
+
+  add(r: RefRegion): void {
+    this.regions.push(r);
+  }
+
+  remove(r: RefRegion): void {
+    this.regions.splice(this.regions.indexOf(r), 1);
+  }
+}
+
+export function isPowerOfTwo(n: number): boolean {
+  return n >= 1 && 2 ** Math.round(Math.log2(n)) === n;
+}
+
+const out = new PhysLength();
+
+/** iova_to_phys_length at `iova` agrees with the reference (and the legacy op with it). */
+export function checkLookup(domain: IommuDomain, ref: RefMap, iova: number): void {
+  iommuIovaToPhysLength(domain, iova, out);
+  const r = ref.find(iova);
+  const len = out.length;
+  expect(isPowerOfTwo(len), `length 0x${len.toString(16)} at 0x${iova.toString(16)}`).toBe(true);
+  const base = iova - (iova % len);
+  if (r) {
+    expect(out.mapped, `mapped at 0x${iova.toString(16)}`).toBe(true);
+    const phys = r.pa + (iova - r.iova);
+    expect(out.phys).toBe(phys);
+    expect(iommuIovaToPhys(domain, iova)).toBe(phys);
+    // The whole unit translates linearly and lies inside the mapping.
+    expect(base >= r.iova && base + len <= r.iova + r.size).toBe(true);
+    expect(iommuIovaToPhys(domain, base)).toBe(phys - (iova - base));
+    expect(iommuIovaToPhys(domain, base + len - 1)).toBe(phys - (iova - base) + len - 1);
+  } else {
+    expect(out.mapped, `unmapped at 0x${iova.toString(16)}`).toBe(false);
+    expect(iommuIovaToPhys(domain, iova)).toBe(0);
+    expect(ref.isFree(base, len), `hole 0x${base.toString(16)}+0x${len.toString(16)}`).toBe(true);
+  }
 }
