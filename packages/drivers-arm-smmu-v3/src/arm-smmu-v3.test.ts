@@ -225,6 +225,20 @@ describe("paging ops through the core", () => {
     expect(smmu.cmdq.count(CMDQ_OP_TLBI_NH_ASID)).toBe(2);
   });
 
+  it("a nest parent also drops the nested stage-1 entries of its VMID (TLBI_NH_ALL)", () => {
+    const smmu = new ArmSmmuV3();
+    const d = smmu.domainAllocPagingFlags(IOMMU_HWPT_ALLOC_NEST_PARENT);
+    iommuMap(d, SZ_2M, 0x3_0000_0000, SZ_2M, RW);
+    const before = smmu.cmdq.prod;
+    iommuUnmap(d, SZ_2M, SZ_2M);
+    expect(smmu.cmdq.log(before).map((e) => [e.name, e.vmid])).toEqual([
+      ["CMD_TLBI_S2_IPA", d.vmid],
+      ["CMD_SYNC", 0],
+      ["CMD_TLBI_NH_ALL", d.vmid],
+      ["CMD_SYNC", 0],
+    ]);
+  });
+
   it("stage-2 domains invalidate by IPA within their VMID", () => {
     const smmu = new ArmSmmuV3({ stage1: false });
     const d = smmu.domainAllocPaging();

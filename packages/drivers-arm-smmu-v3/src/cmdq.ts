@@ -17,6 +17,7 @@ import {
   CMDQ_OP_NAMES,
   CMDQ_OP_TLBI_EL2_ASID,
   CMDQ_OP_TLBI_EL2_VA,
+  CMDQ_OP_TLBI_NH_ALL,
   CMDQ_OP_TLBI_NH_ASID,
   CMDQ_OP_TLBI_NH_VA,
   CMDQ_OP_TLBI_S2_IPA,
@@ -237,11 +238,13 @@ function encodeTlbi(cmd: TlbiCmd, out: Uint32Array, o: number): void {
     w3 = Math.floor(cmd.addr / TWO32) >>> 0;
     if (op === CMDQ_OP_TLBI_S2_IPA) w3 &= 0xfffff;
   }
-  // NH_VA and S2_IPA carry the VMID; the ASID forms are NH_VA, EL2_VA, NH_ASID, EL2_ASID.
+  // NH_VA, S2_IPA, NH_ASID, NH_ALL and S12_VMALL carry the VMID; NH_VA, EL2_VA, NH_ASID and
+  // EL2_ASID the ASID.
   if (
     op === CMDQ_OP_TLBI_NH_VA ||
     op === CMDQ_OP_TLBI_S2_IPA ||
     op === CMDQ_OP_TLBI_NH_ASID ||
+    op === CMDQ_OP_TLBI_NH_ALL ||
     op === CMDQ_OP_TLBI_S12_VMALL
   )
     w1 |= cmd.vmid & 0xffff;

@@ -92,6 +92,7 @@ export const ARM_SMMU_OPT_MSIPOLL = 1 << 2;
 export const ARM_SMMU_OPT_CMDQ_FORCE_SYNC = 1 << 3;
 
 /** Command opcodes (`CMDQ_OP_*`) the paging side issues. */
+export const CMDQ_OP_TLBI_NH_ALL = 0x10;
 export const CMDQ_OP_TLBI_NH_ASID = 0x11;
 export const CMDQ_OP_TLBI_NH_VA = 0x12;
 export const CMDQ_OP_TLBI_EL2_ALL = 0x20;
@@ -103,6 +104,7 @@ export const CMDQ_OP_TLBI_NSNH_ALL = 0x30;
 export const CMDQ_OP_CMD_SYNC = 0x46;
 
 export const CMDQ_OP_NAMES: Readonly<Record<number, string>> = {
+  [CMDQ_OP_TLBI_NH_ALL]: "CMD_TLBI_NH_ALL",
   [CMDQ_OP_TLBI_NH_ASID]: "CMD_TLBI_NH_ASID",
   [CMDQ_OP_TLBI_NH_VA]: "CMD_TLBI_NH_VA",
   [CMDQ_OP_TLBI_EL2_ALL]: "CMD_TLBI_EL2_ALL",

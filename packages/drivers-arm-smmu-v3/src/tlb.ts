@@ -17,6 +17,7 @@ import {
   ARM_SMMU_FEAT_RANGE_INV,
   CMDQ_OP_TLBI_EL2_ASID,
   CMDQ_OP_TLBI_EL2_VA,
+  CMDQ_OP_TLBI_NH_ALL,
   CMDQ_OP_TLBI_NH_ASID,
   CMDQ_OP_TLBI_NH_VA,
   CMDQ_OP_TLBI_S2_IPA,
@@ -113,6 +114,12 @@ export function armSmmuTlbInvRangeDomain(
     resetCmd(CMDQ_OP_TLBI_S2_IPA, leaf).vmid = d.vmid;
   }
   tlbInvRange(d, cmd, iova, size, granule);
+  if (d.nestParent) {
+    // Stage-1 entries nested on this table were built from the old IPA translation: drop
+    // every one of them in the VMID.
+    resetCmd(CMDQ_OP_TLBI_NH_ALL, false).vmid = d.vmid;
+    d.smmu.cmdq.issueTlbiWithSync(cmd);
+  }
 }
 
 /** `arm_smmu_flush_ops`; the cookie is the domain. */
