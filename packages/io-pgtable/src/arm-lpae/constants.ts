@@ -82,7 +82,15 @@ export const TCR_RGN_WB = 3;
 export const VTCR_SL0_MASK = 3;
 
 /** `ARM_LPAE_TCR_PS_*` by output address size; undefined = not encodable. */
-export const TCR_PS_BY_BITS: Readonly<Record<number, number>> = { 32: 0, 36: 1, 40: 2, 42: 3, 44: 4, 48: 5, 52: 6 };
+export const TCR_PS_BY_BITS: Readonly<Record<number, number>> = {
+  32: 0,
+  36: 1,
+  40: 2,
+  42: 3,
+  44: 4,
+  48: 5,
+  52: 6,
+};
 
 export const SZ_4K = 0x1000;
 export const SZ_16K = 0x4000;

@@ -29,31 +29,36 @@ import {
   MALI_TTBR_ADRMODE_TABLE,
   MALI_TTBR_READ_INNER,
   MALI_TTBR_SHARE_OUTER,
-  SZ_16K,
   SZ_1G,
   SZ_2M,
-  SZ_32M,
   SZ_4K,
   SZ_4T,
-  SZ_512M,
+  SZ_16K,
+  SZ_32M,
   SZ_64K,
+  SZ_512M,
   TCR_PS_BY_BITS,
   TCR_RGN_NC,
   TCR_RGN_WBWA,
   TCR_SH_IS,
   TCR_SH_OS,
-  TCR_TG0_16K,
   TCR_TG0_4K,
+  TCR_TG0_16K,
   TCR_TG0_64K,
-  TCR_TG1_16K,
   TCR_TG1_4K,
+  TCR_TG1_16K,
   TCR_TG1_64K,
   VTCR_SL0_MASK,
 } from "./constants.js";
 import { armLpaeMapPages } from "./map.js";
 import { ArmLpaeIoPgtable } from "./pgtable.js";
 import { armLpaeUnmapPages } from "./unmap.js";
-import { armLpaeIovaToPhys, armLpaeIovaToPhysLength, armLpaePgtableWalk, armLpaeReadAndClearDirty } from "./walk.js";
+import {
+  armLpaeIovaToPhys,
+  armLpaeIovaToPhysLength,
+  armLpaePgtableWalk,
+  armLpaeReadAndClearDirty,
+} from "./walk.js";
 
 /** The host's PAGE_SIZE, which the granule choice prefers (the reference harness runs on 4 KiB pages). */
 const PAGE_SIZE = SZ_4K;

@@ -1,7 +1,6 @@
 import type { Addr, SizeOut } from "@iommu/core";
 import { IOMMU_READ, IOMMU_WRITE, IommuError } from "@iommu/core";
-import { ARM_LPAE_MAX_LEVELS, HI_SW_SYNC, PTE_TYPE_MASK, PTE_TYPE_TABLE } from "./constants.js";
-import { type ArmLpaeIoPgtable, ABSENT_TABLE } from "./pgtable.js";
+import { ABSENT_TABLE, type ArmLpaeIoPgtable } from "./pgtable.js";
 import { PROT_BITS } from "./prot.js";
 import { unmapAt } from "./unmap.js";
 
@@ -11,6 +10,10 @@ const EEXIST = -17;
 const ENOMEM = -12;
 const TWO20 = 2 ** 20;
 const TWO52 = 2 ** 52;
+// Local copies: hot paths avoid cross-module bindings (slow when transpiled to CommonJS).
+const MAX_LEVELS = 4;
+const SW_SYNC_HI = 1 << 23;
+const TABLE_TYPE = 3;
 
 /**
  * `arm_lpae_map_pages()`: validate, then map up to `pgcount` pages of `pgsize` from the
@@ -55,10 +58,22 @@ export function armLpaeMapPages(
     return ERANGE;
   }
   if (!(prot & (IOMMU_READ | IOMMU_WRITE))) return EINVAL;
-  return mapAt(d, pfn, ppfn, pgsize, pgcount, d.protLo[prot & PROT_BITS]!, d.protHi[prot & PROT_BITS]!, mapped);
+  return mapAt(
+    d,
+    pfn,
+    ppfn,
+    pgsize,
+    pgcount,
+    d.protLo[prot & PROT_BITS]!,
+    d.protHi[prot & PROT_BITS]!,
+    mapped,
+  );
 }
 
-/** `__arm_lpae_map()`, iteratively: descend, creating tables, to the level whose block is `pgsize`. */
+/**
+ * `__arm_lpae_map()`, iteratively: descend, creating tables, to the level whose block is
+ * `pgsize`. A walk-cache hit starts the descent at that level directly.
+ */
 function mapAt(
   d: ArmLpaeIoPgtable,
   pfn: number,
@@ -70,26 +85,36 @@ function mapAt(
   mapped: SizeOut,
 ): number {
   const counters = d.counters;
-  let lvl = d.startLevel;
+  const start = d.startLevel;
+  const target = d.levelOfSize(pgsize);
+  let lvl = start;
   let words = d.pgdWords;
   let base = d.pgdBase;
+  if (target > start) {
+    if (d.walkKey[target] === Math.floor(pfn * d.pfnScale[target - 1]!)) {
+      words = d.walkWords[target]!;
+      base = d.walkBase[target]!;
+      counters.pteReads += target - start;
+      lvl = target;
+    }
+  }
   for (;;) {
-    if (lvl >= ARM_LPAE_MAX_LEVELS) {
+    if (lvl >= MAX_LEVELS) {
       counters.warn("__arm_lpae_map: ran out of levels");
       return EINVAL;
     }
     const idx = d.index(pfn, lvl);
-    if (pgsize === d.blockSize[lvl]) {
+    if (lvl === target) {
       const ptes = d.ptesPerTable;
       const maxEntries = ptes - (idx & (ptes - 1));
       // min_t(int, pgcount, max_entries): the count is truncated to an int first.
       const count = pgcount | 0;
-      const n = count < maxEntries ? count : maxEntries;
+      const n = Math.min(count, maxEntries);
       const ret = initPte(d, pfn, ppfn, protLo, protHi, lvl, n, words, base, idx);
       if (ret === 0) mapped.value += n * pgsize;
       return ret;
     }
-    if (lvl >= ARM_LPAE_MAX_LEVELS - 1) {
+    if (lvl >= MAX_LEVELS - 1) {
       counters.warn("__arm_lpae_map: cannot allocate a table at the last level");
       return EINVAL;
     }
@@ -105,8 +130,8 @@ function mapAt(
       installTable(d, words, w, pa);
       next = pa;
     } else {
-      if (!d.coherent && !(hi & HI_SW_SYNC)) d.syncPte(words, w, 1);
-      if (d.isLeaf(lo, lvl)) {
+      if (!d.coherent && !(hi & SW_SYNC_HI)) d.syncPte(words, w, 1);
+      if ((lo & 3) === d.leafType[lvl]) {
         d.warnUnlessNoWarn("__arm_lpae_map: a leaf is already mapped (unmap first)");
         return EEXIST;
       }
@@ -115,6 +140,7 @@ function mapAt(
     base = d.resolve(lvl + 1, next);
     words = d.rw;
     lvl++;
+    if (lvl === target && words !== ABSENT_TABLE) d.rememberWalk(lvl, pfn, words, base);
   }
 }
 
@@ -126,15 +152,42 @@ function mapAt(
 function installTable(d: ArmLpaeIoPgtable, words: Uint32Array, w: number, pa: number): void {
   const tpfn = pa / 4096;
   const hiPart = Math.floor(tpfn / TWO20);
-  const lo = (((tpfn - hiPart * TWO20) << 12) | ((hiPart >>> 16) << 12) | PTE_TYPE_TABLE) >>> 0;
+  const lo = (((tpfn - hiPart * TWO20) << 12) | ((hiPart >>> 16) << 12) | TABLE_TYPE) >>> 0;
   const hi = (d.tableHi | (hiPart & 0xffff)) >>> 0;
   words[w] = lo;
   words[w + 1] = hi;
   d.counters.pteWrites++;
   if (d.coherent) return;
   d.syncPte(words, w, 1);
-  words[w + 1] = (hi | HI_SW_SYNC) >>> 0;
+  words[w + 1] = (hi | SW_SYNC_HI) >>> 0;
   d.counters.pteWrites++;
+}
+
+/**
+ * Leaves with `paddr_to_iopte()` in full: PA bits 51:48 fold into descriptor bits 15:12.
+ * `loPart`/`hiPart` are the output frame's low 20 bits and the rest.
+ */
+function writeLeaves(
+  words: Uint32Array,
+  w: number,
+  n: number,
+  lo0: number,
+  protHi: number,
+  loPart: number,
+  hiPart: number,
+  step: number,
+): void {
+  for (let i = 0; i < n; i++) {
+    words[w] = lo0 | (loPart << 12) | ((hiPart >>> 16) << 12);
+    words[w + 1] = protHi | (hiPart & 0xffff);
+    w += 2;
+    loPart += step;
+    if (loPart >= TWO20) {
+      const carry = Math.floor(loPart / TWO20);
+      hiPart += carry;
+      loPart -= carry * TWO20;
+    }
+  }
 }
 
 /** A descriptor of an adopted image points at memory that is not there: the kernel would fault. */
@@ -161,43 +214,54 @@ function initPte(
 ): number {
   const counters = d.counters;
   const w0 = tableBase + 2 * idx;
-  const step = d.blockPfns[lvl]!;
+  const leafType = d.leafType[lvl]!;
   for (let i = 0; i < n; i++) {
     const lo = words[w0 + 2 * i]!;
-    counters.pteReads++;
-    if (d.isLeaf(lo, lvl)) {
+    if (lo === 0) continue; // neither leaf nor table: nothing to check
+    if ((lo & 3) === leafType) {
+      counters.pteReads += i + 1;
       d.warnUnlessNoWarn("arm_lpae_init_pte: a leaf is already mapped (unmap first)");
       return EEXIST;
     }
-    if ((lo & PTE_TYPE_MASK) === PTE_TYPE_TABLE) {
+    if ((lo & 3) === 3) {
       const sz = d.blockSize[lvl]!;
-      let p = pfn + i * step;
+      let p = pfn + i * d.blockPfns[lvl]!;
       if (p >= TWO52) p -= TWO52;
-      const iovaNum = p * 4096;
-      if (unmapAt(d, null, p, iovaNum, sz, 1, lvl, words, tableBase) !== sz) {
+      if (unmapAt(d, null, p, p * 4096, sz, 1, lvl, words, tableBase) !== sz) {
+        counters.pteReads += i + 1;
         counters.warn("arm_lpae_init_pte: could not free the table being replaced");
-        return -22;
+        return EINVAL;
       }
     }
   }
   if (n <= 0) return 0;
+  counters.pteReads += n;
   if (words === ABSENT_TABLE) throw absentTable();
-  const lo0 = protLo | d.leafType[lvl]!;
+  const lo0 = protLo | leafType;
+  const step = d.blockPfns[lvl]!;
   let hiPart = Math.floor(ppfn / TWO20);
-  let loPart = ppfn - hiPart * TWO20;
   let w = w0;
-  for (let i = 0; i < n; i++) {
-    // paddr_to_iopte(): PA bits 51:48 fold into descriptor bits 15:12.
-    words[w] = lo0 | (loPart << 12) | ((hiPart >>> 16) << 12);
-    words[w + 1] = protHi | (hiPart & 0xffff);
-    w += 2;
-    loPart += step;
-    if (loPart >= TWO20) {
-      const carry = Math.floor(loPart / TWO20);
-      hiPart += carry;
-      loPart -= carry * TWO20;
+  if (step < TWO20 && hiPart < 0x10000) {
+    // Common case: below 2^48 and steps that carry at most once per entry, all in int32.
+    let loPart = (ppfn - hiPart * TWO20) | 0;
+    let hiWord = protHi | hiPart;
+    for (let i = 0; i < n; i++) {
+      words[w] = lo0 | (loPart << 12);
+      words[w + 1] = hiWord;
+      w += 2;
+      loPart += step;
+      if (loPart >= TWO20) {
+        loPart -= TWO20;
+        hiPart++;
+        hiWord = protHi | (hiPart & 0xffff) | 0;
+        if (hiPart >= 0x10000) {
+          // Crossed 2^48: fold PA bits 51:48 into bits 15:12 from here on.
+          writeLeaves(words, w, n - i - 1, lo0, protHi, loPart, hiPart, step);
+          break;
+        }
+      }
     }
-  }
+  } else writeLeaves(words, w, n, lo0, protHi, ppfn - hiPart * TWO20, hiPart, step);
   counters.pteWrites += n;
   if (!d.coherent) d.syncPte(words, w0, n);
   return 0;

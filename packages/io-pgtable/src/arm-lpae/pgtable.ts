@@ -1,15 +1,22 @@
 import type { IommuCounters, PhysMem, TableAllocator } from "@iommu/core";
 import {
+  IO_PGTABLE_QUIRK_ARM_NS,
+  IO_PGTABLE_QUIRK_ARM_TTBR1,
+  IO_PGTABLE_QUIRK_NO_WARN,
+  type IommuFlushOps,
   type IoPgtable,
   type IoPgtableCfg,
   IoPgtableFmt,
   type IoPgtableOps,
-  type IommuFlushOps,
-  IO_PGTABLE_QUIRK_ARM_NS,
-  IO_PGTABLE_QUIRK_ARM_TTBR1,
-  IO_PGTABLE_QUIRK_NO_WARN,
 } from "../io-pgtable.js";
-import { ARM_LPAE_MAX_LEVELS, HI_ADDR_MASK, PTE_TYPE_BLOCK, PTE_TYPE_MASK, PTE_TYPE_PAGE, SZ_64K } from "./constants.js";
+import {
+  ARM_LPAE_MAX_LEVELS,
+  HI_ADDR_MASK,
+  PTE_TYPE_BLOCK,
+  PTE_TYPE_MASK,
+  PTE_TYPE_PAGE,
+  SZ_64K,
+} from "./constants.js";
 import { PROT_BITS, protToPteHi, protToPteLo } from "./prot.js";
 
 const TWO20 = 2 ** 20;
@@ -92,12 +99,32 @@ export class ArmLpaeIoPgtable implements IoPgtable {
   /** Words of the table the last {@link resolve} returned the base of. */
   rw: Uint32Array = ABSENT_TABLE;
 
+  /**
+   * Walk cache, one slot per level l: the table at level l that serves the naturally
+   * aligned region `walkKey[l]` (= iova frame / frames per level-(l-1) entry). A hit lets an
+   * operation start at level l instead of the top; the entries skipped are still counted
+   * in pteReads, so the counters match the kernel's walk. Valid because entries on a
+   * cached path are table descriptors, which change only when a table is freed (and that
+   * clears the cache). Code that edits live tables behind the format's back must call
+   * {@link invalidateCache}.
+   */
+  readonly walkKey = new Float64Array(ARM_LPAE_MAX_LEVELS + 1).fill(-1);
+  readonly walkWords: Uint32Array[] = [];
+  readonly walkBase = new Int32Array(ARM_LPAE_MAX_LEVELS + 1);
+
   // Result of the last single-address walk (visit_iova_to_phys).
   walkLo = 0;
   walkHi = 0;
   walkLevel = 0;
 
-  constructor(cfg: IoPgtableCfg, fmt: IoPgtableFmt, cookie: unknown, bitsPerLevel: number, startLevel: number, pgdBits: number) {
+  constructor(
+    cfg: IoPgtableCfg,
+    fmt: IoPgtableFmt,
+    cookie: unknown,
+    bitsPerLevel: number,
+    startLevel: number,
+    pgdBits: number,
+  ) {
     this.fmt = fmt;
     this.cookie = cookie;
     this.cfg = cfg;
@@ -126,6 +153,7 @@ export class ArmLpaeIoPgtable implements IoPgtable {
     }
     for (let l = 0; l <= ARM_LPAE_MAX_LEVELS; l++) {
       this.cacheWords.push(ABSENT_TABLE);
+      this.walkWords.push(ABSENT_TABLE);
       this.leafType[l] = l === ARM_LPAE_MAX_LEVELS - 1 && !this.isMali ? PTE_TYPE_PAGE : PTE_TYPE_BLOCK;
     }
   }
@@ -158,6 +186,23 @@ export class ArmLpaeIoPgtable implements IoPgtable {
     }
     this.iasFrames = 2 ** (this.ias - 12);
     this.oasFrames = 2 ** (this.oas - 12);
+  }
+
+  /**
+   * The level (≥ startLevel) whose block size is `pgsize`, or -1: where map/unmap of that
+   * size will act, if anywhere.
+   */
+  levelOfSize(pgsize: number): number {
+    for (let l = ARM_LPAE_MAX_LEVELS - 1; l >= this.startLevel; l--)
+      if (this.blockSize[l] === pgsize) return l;
+    return -1;
+  }
+
+  /** Remember that the table at level `lvl` (words/base) serves the region of frame `pfn`. */
+  rememberWalk(lvl: number, pfn: number, words: Uint32Array, base: number): void {
+    this.walkKey[lvl] = Math.floor(pfn * this.pfnScale[lvl - 1]!);
+    this.walkWords[lvl] = words;
+    this.walkBase[lvl] = base;
   }
 
   /** `ARM_LPAE_LVL_IDX` for the address whose 4 KiB frame is `pfn`. */
@@ -241,6 +286,7 @@ export class ArmLpaeIoPgtable implements IoPgtable {
   /** Forget cached table lookups: a table was freed and its PA may come back as new memory. */
   invalidateCache(): void {
     this.cachePa.fill(-1);
+    this.walkKey.fill(-1);
   }
 
   /** Kernel WARN unless IO_PGTABLE_QUIRK_NO_WARN (`WARN_ON(!(quirks & NO_WARN))`). */

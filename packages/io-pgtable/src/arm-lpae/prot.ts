@@ -1,5 +1,10 @@
 import { IOMMU_CACHE, IOMMU_MMIO, IOMMU_NOEXEC, IOMMU_PRIV, IOMMU_READ, IOMMU_WRITE } from "@iommu/core";
-import { IO_PGTABLE_QUIRK_ARM_HD, IO_PGTABLE_QUIRK_ARM_NS, IO_PGTABLE_QUIRK_ARM_S2FWB, IoPgtableFmt } from "../io-pgtable.js";
+import {
+  IO_PGTABLE_QUIRK_ARM_HD,
+  IO_PGTABLE_QUIRK_ARM_NS,
+  IO_PGTABLE_QUIRK_ARM_S2FWB,
+  IoPgtableFmt,
+} from "../io-pgtable.js";
 import {
   HI_DBM,
   HI_XN,
@@ -46,7 +51,8 @@ export function protToPteLo(fmt: IoPgtableFmt, quirks: number, prot: number): nu
   }
   if (s2) {
     if (prot & IOMMU_MMIO) lo |= LO_MEMATTR_DEV;
-    else if (prot & IOMMU_CACHE) lo |= quirks & IO_PGTABLE_QUIRK_ARM_S2FWB ? LO_MEMATTR_FWB_WB : LO_MEMATTR_OIWB;
+    else if (prot & IOMMU_CACHE)
+      lo |= quirks & IO_PGTABLE_QUIRK_ARM_S2FWB ? LO_MEMATTR_FWB_WB : LO_MEMATTR_OIWB;
     else lo |= LO_MEMATTR_NC;
   } else if (prot & IOMMU_MMIO) lo |= MAIR_ATTR_IDX_DEV << LO_ATTRINDX_SHIFT;
   else if (prot & IOMMU_CACHE) lo |= MAIR_ATTR_IDX_CACHE << LO_ATTRINDX_SHIFT;

@@ -1,8 +1,8 @@
 import type { Addr, IotlbGather } from "@iommu/core";
-import { ARM_LPAE_MAX_LEVELS } from "./constants.js";
 import type { ArmLpaeIoPgtable } from "./pgtable.js";
 
 const ENOENT = -2;
+const MAX_LEVELS = 4;
 
 /**
  * `arm_lpae_unmap_pages()`: returns bytes unmapped. Kernel behaviours kept: an empty entry
@@ -37,7 +37,23 @@ export function armLpaeUnmapPages(
     d.counters.warn("arm_lpae_unmap_pages: iova out of range");
     return 0;
   }
-  return unmapAt(d, gather, pfn, iovaNum, pgsize, pgcount, d.startLevel, d.pgdWords, d.pgdBase);
+  const start = d.startLevel;
+  const target = d.levelOfSize(pgsize);
+  if (target > start && d.walkKey[target] === Math.floor(pfn * d.pfnScale[target - 1]!)) {
+    d.counters.pteReads += target - start;
+    return unmapAt(
+      d,
+      gather,
+      pfn,
+      iovaNum,
+      pgsize,
+      pgcount,
+      target,
+      d.walkWords[target]!,
+      d.walkBase[target]!,
+    );
+  }
+  return unmapAt(d, gather, pfn, iovaNum, pgsize, pgcount, start, d.pgdWords, d.pgdBase);
 }
 
 /**
@@ -57,7 +73,7 @@ export function unmapAt(
 ): number {
   const counters = d.counters;
   for (;;) {
-    if (lvl >= ARM_LPAE_MAX_LEVELS) {
+    if (lvl >= MAX_LEVELS) {
       counters.warn("__arm_lpae_unmap: ran out of levels");
       return 0;
     }
@@ -70,11 +86,12 @@ export function unmapAt(
       d.warnUnlessNoWarn("__arm_lpae_unmap: nothing mapped");
       return ENOENT;
     }
+    const leafType = d.leafType[lvl]!;
     if (size === d.blockSize[lvl]) {
       const ptes = d.ptesPerTable;
       const maxEntries = ptes - (idx & (ptes - 1));
       const count = pgcount | 0;
-      const n = count < maxEntries ? count : maxEntries;
+      const n = Math.min(count, maxEntries);
       let i = 0;
       for (; i < n; i++) {
         const wi = w + 2 * i;
@@ -85,7 +102,7 @@ export function unmapAt(
           d.warnUnlessNoWarn("__arm_lpae_unmap: hole in the range");
           break;
         }
-        if (!d.isLeaf(lo, lvl)) {
+        if ((lo & 3) !== leafType) {
           words[wi] = 0;
           words[wi + 1] = 0;
           counters.pteWrites++;
@@ -107,12 +124,13 @@ export function unmapAt(
       }
       return i * size;
     }
-    if (d.isLeaf(lo, lvl)) {
+    if ((lo & 3) === leafType) {
       counters.warn("Unmap of a partial large IOPTE is not allowed");
       return 0;
     }
     base = d.resolve(lvl + 1, d.ptePa(lo, hi));
     words = d.rw;
     lvl++;
+    if (lvl < MAX_LEVELS) d.rememberWalk(lvl, pfn, words, base);
   }
 }

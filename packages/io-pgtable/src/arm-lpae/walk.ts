@@ -1,11 +1,12 @@
 import type { Addr, IommuDirtyBitmap, PhysLength } from "@iommu/core";
-import { IOMMU_DIRTY_NO_CLEAR, fromPfn } from "@iommu/core";
+import { fromPfn, IOMMU_DIRTY_NO_CLEAR } from "@iommu/core";
 import type { ArmLpaeWalkData } from "../io-pgtable.js";
 import { IoPgtableFmt } from "../io-pgtable.js";
 import { ARM_LPAE_MAX_LEVELS, HI_DBM, LO_AP_RDONLY } from "./constants.js";
 import { type ArmLpaeIoPgtable, orPfn } from "./pgtable.js";
 
 const EINVAL = -22;
+const MAX_LEVELS = 4;
 const U64_MAX_BIG = (1n << 64n) - 1n;
 
 /**
@@ -16,11 +17,24 @@ const U64_MAX_BIG = (1n << 64n) - 1n;
  */
 export function walkOne(d: ArmLpaeIoPgtable, pfn: number, record: bigint[] | null): number {
   const counters = d.counters;
-  let lvl = d.startLevel;
+  const start = d.startLevel;
+  let lvl = start;
   let words = d.pgdWords;
   let base = d.pgdBase;
+  if (record === null) {
+    // Start as deep as the walk cache allows; the skipped entries are tables by construction.
+    for (let l = MAX_LEVELS - 1; l > start; l--) {
+      if (d.walkKey[l] === Math.floor(pfn * d.pfnScale[l - 1]!)) {
+        counters.pteReads += l - start;
+        lvl = l;
+        words = d.walkWords[l]!;
+        base = d.walkBase[l]!;
+        break;
+      }
+    }
+  }
   for (;;) {
-    if (lvl >= ARM_LPAE_MAX_LEVELS) {
+    if (lvl >= MAX_LEVELS) {
       counters.warn("__arm_lpae_iopte_walk: ran out of levels");
       return EINVAL;
     }
@@ -32,11 +46,12 @@ export function walkOne(d: ArmLpaeIoPgtable, pfn: number, record: bigint[] | nul
     d.walkHi = hi;
     d.walkLevel = lvl;
     if (record) record[lvl] = (BigInt(hi) << 32n) | BigInt(lo);
-    if (d.isLeaf(lo, lvl)) return 0;
-    if (!d.isTable(lo, lvl)) return EINVAL;
+    if ((lo & 3) === d.leafType[lvl]) return 0;
+    if (lvl === MAX_LEVELS - 1 || (lo & 3) !== 3) return EINVAL;
     base = d.resolve(lvl + 1, d.ptePa(lo, hi));
     words = d.rw;
     lvl++;
+    d.rememberWalk(lvl, pfn, words, base);
   }
 }
 
@@ -142,7 +157,13 @@ interface DirtyWalk {
 }
 
 /** `__arm_lpae_iopte_walk()` over a range, with `visit_dirty` as the visitor. */
-function walkRange(d: ArmLpaeIoPgtable, walk: DirtyWalk, words: Uint32Array, base: number, lvl: number): number {
+function walkRange(
+  d: ArmLpaeIoPgtable,
+  walk: DirtyWalk,
+  words: Uint32Array,
+  base: number,
+  lvl: number,
+): number {
   if (lvl >= ARM_LPAE_MAX_LEVELS) {
     d.counters.warn("__arm_lpae_iopte_walk: ran out of levels");
     return EINVAL;

@@ -9,18 +9,15 @@ import {
   and64,
   GFP_KERNEL,
   hex,
-  IOMMU_CACHE,
-  IOMMU_NOEXEC,
-  IOMMU_READ,
-  IOMMU_WRITE,
   IotlbGather,
   PhysMem,
-  SizeOut,
+  type SizeOut,
   TableAllocator,
 } from "@iommu/core";
 import {
-  ArmLpaeIoPgtable,
+  type ArmLpaeIoPgtable,
   allocIoPgtableOps,
+  armLpaeDoSelftests,
   createIoPgtableDomain,
   freeIoPgtableOps,
   HI_DBM,
@@ -34,10 +31,10 @@ import {
   IO_PGTABLE_QUIRK_ARM_TTBR1,
   IO_PGTABLE_QUIRK_NO_PERMS,
   IO_PGTABLE_QUIRK_NO_WARN,
+  type IommuFlushOps,
   type IoPgtableCfg,
   IoPgtableFmt,
   type IoPgtableOps,
-  type IommuFlushOps,
   ioPgtableOpsToPgtable,
   LO_AP_RDONLY,
   LO_AP_UNPRIV,
@@ -147,7 +144,8 @@ export function parseLpaeFmt(format: string, args: readonly string[]): LpaeFmtAr
         break;
       case "ptbase": {
         const v = parseHex(value);
-        if (v === undefined || typeof v === "bigint" || v % PTBASE_ALIGN !== 0 || v >= 2 ** 52) return undefined;
+        if (v === undefined || typeof v === "bigint" || v % PTBASE_ALIGN !== 0 || v >= 2 ** 52)
+          return undefined;
         ptbase = v;
         break;
       }
@@ -187,7 +185,8 @@ class HarnessTlb implements IommuFlushOps {
   }
 
   private check(size: number): void {
-    if (and64(size, this.bitmap) === 0) this.env.counters.warn(`tlb: size 0x${size.toString(16)} not in pgsize_bitmap`);
+    if (and64(size, this.bitmap) === 0)
+      this.env.counters.warn(`tlb: size 0x${size.toString(16)} not in pgsize_bitmap`);
   }
 }
 
@@ -314,61 +313,6 @@ class LpaeTable implements ScriptTable {
   }
 }
 
-/** Sizes of `arm_lpae_do_selftests()`: page-size sets and address sizes (ias ≤ oas). */
-const SELFTEST_PGSIZES = [0x40201000, 0x2004000, 0x20010000];
-const SELFTEST_ADDRESS_SIZES = [32, 36, 40, 42, 44, 48];
-const SZ_1G = 0x4000_0000;
-
-/**
- * `arm_lpae_run_tests()` for one cfg: both 64-bit formats, stopping at the first failure
- * (the kernel then returns without freeing that table). True when all checks passed.
- */
-function selftestRun(cfg: IoPgtableCfg, env: ScriptEnv): boolean {
-  const fail = (i: number): false => {
-    env.counters.warn(`selftest: test failed for fmt idx ${i}`);
-    return false;
-  };
-  const fmts = [IoPgtableFmt.ARM_64_LPAE_S1, IoPgtableFmt.ARM_64_LPAE_S2];
-  const mapped = new SizeOut();
-  for (let i = 0; i < fmts.length; i++) {
-    const ops = allocIoPgtableOps(fmts[i]!, cfg, cfg);
-    if (!ops) {
-      env.stderr("selftest: failed to allocate io pgtable ops");
-      return false;
-    }
-    if (ops.iovaToPhys(42) !== 0 || ops.iovaToPhys(SZ_1G + 42) !== 0 || ops.iovaToPhys(2 * SZ_1G + 42) !== 0)
-      return fail(i);
-    const sizes: number[] = [];
-    for (let j = 0; j < 64; j++) if (and64(cfg.pgsizeBitmap, 2 ** j) !== 0) sizes.push(2 ** j);
-    let iova = 0;
-    for (const size of sizes) {
-      if (ops.mapPages(iova, iova, size, 1, IOMMU_READ | IOMMU_WRITE | IOMMU_NOEXEC | IOMMU_CACHE, GFP_KERNEL, mapped))
-        return fail(i);
-      if (!ops.mapPages(iova, iova + size, size, 1, IOMMU_READ | IOMMU_NOEXEC, GFP_KERNEL, mapped)) return fail(i);
-      if (ops.iovaToPhys(iova + 42) !== iova + 42) return fail(i);
-      iova += SZ_1G;
-    }
-    iova = 0;
-    for (const size of sizes) {
-      if (ops.unmapPages(iova, size, 1, null) !== size) return fail(i);
-      if (ops.iovaToPhys(iova + 42) !== 0) return fail(i);
-      if (ops.mapPages(iova, iova, size, 1, IOMMU_WRITE, GFP_KERNEL, mapped)) return fail(i);
-      if (ops.iovaToPhys(iova + 42) !== iova + 42) return fail(i);
-      iova += SZ_1G;
-    }
-    // The largest page at the top of the input range: corner cases of concatenated pgds.
-    mapped.value = 0;
-    const size = sizes[sizes.length - 1]!;
-    iova = 2 ** cfg.ias - size;
-    if (ops.mapPages(iova, iova, size, 1, IOMMU_READ | IOMMU_WRITE | IOMMU_NOEXEC | IOMMU_CACHE, GFP_KERNEL, mapped))
-      return fail(i);
-    if (mapped.value !== size) return fail(i);
-    if (ops.unmapPages(iova, size, 1, null) !== size) return fail(i);
-    freeIoPgtableOps(ops);
-  }
-  return true;
-}
-
 /** The LPAE family, with its page-table memory for one script run. */
 export function createLpaeFamily(): ScriptFamily {
   let allocator: TableAllocator | null = null;
@@ -427,42 +371,16 @@ export function createLpaeFamily(): ScriptFamily {
       current?.destroy();
       const a = arena(env, allocator?.base ?? DEFAULT_PTBASE);
       const before = env.counters.warns;
-      let pass = 0;
-      let fail = 0;
-      const tlb: IommuFlushOps = {
-        tlbFlushAll: () => {},
-        tlbFlushWalk: (_iova, size) => {
-          if (and64(size, cfg.pgsizeBitmap) === 0) env.counters.warn("selftest: tlb flush size not in bitmap");
-        },
-        tlbAddPage: (_g, _iova, granule) => {
-          if (and64(granule, cfg.pgsizeBitmap) === 0) env.counters.warn("selftest: tlb flush size not in bitmap");
-        },
-      };
-      const cfg: IoPgtableCfg = {
-        quirks: IO_PGTABLE_QUIRK_NO_WARN,
-        pgsizeBitmap: 0,
-        ias: 0,
-        oas: 0,
-        coherentWalk: true,
-        tlb,
+      const { pass, fail } = armLpaeDoSelftests({
         allocator: a,
         counters: env.counters,
-      };
-      for (const pgsizes of SELFTEST_PGSIZES) {
-        for (let j = 0; j < SELFTEST_ADDRESS_SIZES.length; j++) {
-          for (let k = 0; k <= j; k++) {
-            cfg.pgsizeBitmap = pgsizes;
-            cfg.ias = SELFTEST_ADDRESS_SIZES[k]!;
-            cfg.oas = SELFTEST_ADDRESS_SIZES[j]!;
-            if (selftestRun(cfg, env)) pass++;
-            else fail++;
-          }
-        }
-      }
+        log: (line) => env.stderr(`selftest: ${line}`),
+      });
       a.reset();
-      const lines = [`selftest: completed with ${pass} PASS ${fail} FAIL warns=${env.counters.warns - before}`];
+      const lines = [
+        `selftest: completed with ${pass} PASS ${fail} FAIL warns=${env.counters.warns - before}`,
+      ];
       return current ? { lines, destroyed: true } : { lines };
     },
   };
 }
-
