@@ -9,6 +9,7 @@ import { renderReport } from "./report.js";
 import type { DemoRow } from "./row.js";
 import { measure } from "./run.js";
 import { scenariosFor } from "./scenarios.js";
+import { renderTable } from "./table.js";
 import { walkModel } from "./walk-model.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -39,6 +40,13 @@ describe("iommu demo: every default scenario against the kernel-callers.md §7 m
       expect(r.pteReads.legacy, where).toBeGreaterThanOrEqual(r.walks.legacy);
       expect(r.pteReads.length, where).toBeLessThanOrEqual(r.pteReads.legacy);
     });
+  });
+
+  it("marks every row of the table as matching the model", () => {
+    const table = renderTable(rows);
+    expect(table.split("\n").filter((l) => l.includes("arm-smmu-v3"))).toHaveLength(rows.length);
+    expect(table).not.toContain("✗");
+    expect(table.match(/✓/g)).toHaveLength(rows.length);
   });
 
   it("shows the series' headline on 4K: 512→1, 262,144→1, 262,144→512", () => {

@@ -21,6 +21,8 @@ export interface DemoRow {
   iotlbSyncs: Pair;
   /** Wall time of the measured operation, nanoseconds. */
   ns: Pair;
+  /** Walks the kernel-callers.md §7 formulas predict (table only; not part of --json). */
+  expected?: Pair;
 }
 
 /** Rows as plain JSON values (the exact `--json` shape). */

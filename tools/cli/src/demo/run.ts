@@ -18,6 +18,7 @@ import {
 } from "@iommu/vfio";
 import type { DemoRow } from "./row.js";
 import { type Granule, type Scenario, SZ_1G } from "./scenarios.js";
+import { walkModel } from "./walk-model.js";
 
 /** A driver/format combination the demo runs on. */
 export interface DemoTarget {
@@ -137,6 +138,7 @@ export function runScenario(target: DemoTarget, scenario: Scenario, repeat = 1):
     length = keepFastest(length, measure(target, scenario, "length"));
   }
   const pair = (k: keyof Measurement) => ({ legacy: legacy![k], length: length![k] });
+  const model = walkModel(scenario);
   return {
     scenario: scenario.name,
     driver: target.driver,
@@ -149,6 +151,7 @@ export function runScenario(target: DemoTarget, scenario: Scenario, repeat = 1):
     unmapCalls: pair("unmapCalls"),
     iotlbSyncs: pair("iotlbSyncs"),
     ns: pair("ns"),
+    expected: { legacy: model.legacy, length: model.length },
   };
 }
 

@@ -21,6 +21,13 @@ function ms(ns: number): string {
   return v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2);
 }
 
+/** ✓ when the walks are what the §7 formulas predict, else the prediction. */
+function modelCheck(r: DemoRow): string {
+  const e = r.expected;
+  if (!e) return "";
+  return e.legacy === r.walks.legacy && e.length === r.walks.length ? "✓" : `✗ ${arrow(e)}`;
+}
+
 export function renderTable(rows: readonly DemoRow[], options: { color?: boolean } = {}): string {
   const table = new Table({
     head: [
@@ -31,6 +38,7 @@ export function renderTable(rows: readonly DemoRow[], options: { color?: boolean
       "region",
       "walks (legacy → length)",
       "ratio",
+      "§7",
       "PTE reads",
       "unmap calls",
       "IOTLB syncs",
@@ -44,6 +52,7 @@ export function renderTable(rows: readonly DemoRow[], options: { color?: boolean
       "right",
       "right",
       "right",
+      "center",
       "right",
       "right",
       "right",
@@ -60,6 +69,7 @@ export function renderTable(rows: readonly DemoRow[], options: { color?: boolean
       sizeName(r.regionSize),
       arrow(r.walks),
       ratio(r.walks),
+      modelCheck(r),
       arrow(r.pteReads),
       arrow(r.unmapCalls),
       arrow(r.iotlbSyncs),
