@@ -1,7 +1,10 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { IommuCounters, PhysMem, SizeOut, TableAllocator } from "@iommu/core";
+import { allocIoPgtableOps, IoPgtableFmt } from "@iommu/io-pgtable";
 import { describe, expect, it } from "vitest";
+import { dumpImage } from "../../dump/image-dump.js";
 import { runScript } from "../engine.js";
 import { createFamilies } from "./index.js";
 
@@ -94,5 +97,43 @@ describe("fmt dart1 / dart2", () => {
         "err unsupported",
       ),
     );
+  });
+});
+
+describe("iommu dump --image (adopt)", () => {
+  it("adopts an exported 4-TTBR dart1 table", () => {
+    const mem = new PhysMem();
+    const counters = new IommuCounters();
+    const allocator = new TableAllocator(mem, { counters });
+    const ops = allocIoPgtableOps(IoPgtableFmt.APPLE_DART, {
+      quirks: 0,
+      pgsizeBitmap: 0x1000,
+      ias: 32,
+      oas: 36,
+      coherentWalk: true,
+      allocator,
+      counters,
+    })!;
+    const m = new SizeOut();
+    ops.mapPages(0xc000_0000, 0x1_0000_0000, 0x1000, 2, 3, 0, m);
+    ops.mapPages(0x1000, 0x2000, 0x1000, 1, 1, 0, m);
+    const r = dumpImage({
+      format: "dart1",
+      fmtArgs: ["pgsize", "4k"],
+      root: 0x8000_0000,
+      image: mem.exportRange(0x8000_0000, 0x6000),
+      imageBase: 0x8000_0000,
+      families: createFamilies(),
+    });
+    if (!r.ok) throw new Error(r.error);
+    expect(r.lines[0]).toBe(
+      "ok fmt=dart1 pgsize_bitmap=0x1000 ias=32 oas=36 n_levels=3 n_ttbrs=4 bits_per_level=9 ptes_per_table=512 ttbr=0x80000000,0x80001000,0x80002000,0x80003000",
+    );
+    expect(r.lines.slice(-3)).toEqual([
+      "mapped ranges=2",
+      "0x1000..0x1fff → 0x2000..0x2fff 4K r",
+      "0xc0000000..0xc0001fff → 0x100000000..0x100001fff 8K rw",
+    ]);
+    expect(r.lines).toContain("L1 3/0/1 leaf iova=0xc0001000 size=0x1000 raw=0x000fff0100001003");
   });
 });

@@ -1,7 +1,10 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { IommuCounters, PhysMem, SizeOut, TableAllocator } from "@iommu/core";
+import { allocIoPgtableOps, IoPgtableFmt } from "@iommu/io-pgtable";
 import { describe, expect, it } from "vitest";
+import { dumpImage } from "../../dump/image-dump.js";
 import { runScript } from "../engine.js";
 import { createFamilies } from "./index.js";
 
@@ -137,5 +140,51 @@ describe("v7s table commands", () => {
         "stats tables_live=1 table_bytes_live=0x4000 tables_allocated_total=6 tlb_flush_all=0 tlb_flush_walk=0 tlb_add_page=0 warns_total=0",
       ),
     );
+  });
+});
+
+describe("iommu dump --image (adopt)", () => {
+  it("adopts an exported v7s table: same dump, ranges merged by leaf size and prot", () => {
+    const script = [
+      "fmt v7s",
+      "map_pages 1000 5000 1000 2 rw",
+      "map_pages 10000 30000 10000 1 rwc",
+      "map_pages 1000000 5000000 1000000 1 rx",
+      "dump",
+    ];
+    const out = run(script.join("\n")).split("\n").slice(0, -1);
+    // Rebuild the same table to export its memory: L1 (16K) then one slab block.
+    const mem = new PhysMem();
+    const counters = new IommuCounters();
+    const allocator = new TableAllocator(mem, { counters });
+    const ops = allocIoPgtableOps(IoPgtableFmt.ARM_V7S, {
+      quirks: 0,
+      pgsizeBitmap: 0x111_1000,
+      ias: 32,
+      oas: 32,
+      coherentWalk: true,
+      allocator,
+      counters,
+    })!;
+    const m = new SizeOut();
+    ops.mapPages(0x1000, 0x5000, 0x1000, 2, 3, 0, m);
+    ops.mapPages(0x1_0000, 0x3_0000, 0x1_0000, 1, 7, 0, m);
+    ops.mapPages(0x100_0000, 0x500_0000, 0x100_0000, 1, 9, 0, m);
+    const r = dumpImage({
+      format: "v7s",
+      fmtArgs: [],
+      root: 0x8000_0000,
+      image: mem.exportRange(0x8000_0000, 0x5000),
+      imageBase: 0x8000_0000,
+      families: createFamilies(),
+    });
+    if (!r.ok) throw new Error(r.error);
+    expect(r.lines.slice(0, out.length - 3)).toEqual([out[0], ...out.slice(4)]);
+    expect(r.lines.slice(out.length - 3)).toEqual([
+      "mapped ranges=3",
+      "0x1000..0x2fff → 0x5000..0x6fff 8K rw",
+      "0x10000..0x1ffff → 0x30000..0x3ffff 64K rwc",
+      "0x1000000..0x1ffffff → 0x5000000..0x5ffffff 16M rx",
+    ]);
   });
 });
