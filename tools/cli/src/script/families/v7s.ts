@@ -34,6 +34,7 @@ import {
   armV7sDumpLines,
   armV7sInitFns,
   armV7sPteIsCont,
+  IO_PGTABLE_QUIRK_NO_PERMS,
   type IommuFlushOps,
   type IoPgtable,
   type IoPgtableCfg,
@@ -310,10 +311,12 @@ class V7sScriptTable extends IoPgtableScriptTable<ArmV7sIoPgtable> {
     const leaf = this.iop.leafAt(iova);
     if (!leaf) return undefined;
     const { pte, lvl } = leaf;
+    // NO_PERMS tables carry no AP/XN bits (MediaTek reuses them for PA bits): full access.
+    const noPerms = (this.iop.quirks & IO_PGTABLE_QUIRK_NO_PERMS) !== 0;
     const attr = pte >>> (lvl === 1 ? ARM_V7S_L1_ATTR_SHIFT : ARM_V7S_L2_ATTR_SHIFT);
     let prot = IOMMU_READ;
-    if (!(attr & ARM_V7S_PTE_AP_RDONLY)) prot |= IOMMU_WRITE;
-    if (!(attr & ARM_V7S_PTE_AP_UNPRIV)) prot |= IOMMU_PRIV;
+    if (noPerms || !(attr & ARM_V7S_PTE_AP_RDONLY)) prot |= IOMMU_WRITE;
+    if (!noPerms && !(attr & ARM_V7S_PTE_AP_UNPRIV)) prot |= IOMMU_PRIV;
     const tex =
       lvl === 2 && armV7sPteIsCont(pte, 2)
         ? (pte >>> 12) & ARM_V7S_TEX_MASK
@@ -321,7 +324,7 @@ class V7sScriptTable extends IoPgtableScriptTable<ArmV7sIoPgtable> {
     if (tex === 0) prot |= IOMMU_MMIO;
     else if (pte & 0x8) prot |= IOMMU_CACHE;
     const xn = lvl === 1 ? pte & 0x10 : armV7sPteIsCont(pte, 2) ? pte & 0x8000 : pte & 0x1;
-    if (xn) prot |= IOMMU_NOEXEC;
+    if (xn && !noPerms) prot |= IOMMU_NOEXEC;
     return protLetters(prot);
   }
 }
