@@ -6,6 +6,7 @@ export { RLIM_INFINITY, UserMm, type UserMmOptions } from "./mm.js";
 export { SZ_1G, SZ_2M, SZ_4K, USER_PHYS_BASE, USER_PHYS_END } from "./phys-slots.js";
 export { VFIO_BATCH_MAX_CAPACITY } from "./pin.js";
 export { protName } from "./prot.js";
+export * from "./script/index.js";
 export { SplitMix64 } from "./splitmix64.js";
 export * from "./uapi.js";
 export { VFIO_IOMMU_TLB_SYNC_MAX } from "./unmap-unpin.js";
@@ -29,4 +30,3 @@ export {
   VfioIommu,
   type VfioIommuOptions,
 } from "./vfio-iommu.js";
-export * from "./script/index.js";

@@ -41,7 +41,13 @@ export function vfioLockAcct(ctx: Type1Context, dma: VfioDma, npage: number): nu
  * `vaddr_get_pfns`: refill the batch with up to min(npages, capacity) pins. No region is
  * VM_PFNMAP in this model, so a GUP failure is final.
  */
-function vaddrGetPfns(ctx: Type1Context, vaddr: number, npages: number, prot: number, batch: VfioBatch): number {
+function vaddrGetPfns(
+  ctx: Type1Context,
+  vaddr: number,
+  npages: number,
+  prot: number,
+  batch: VfioBatch,
+): number {
   const ret = ctx.mm.memory.pinUserPagesRemote(
     vaddr,
     Math.min(npages, batch.capacity),
@@ -138,7 +144,14 @@ export function pinPagesRemote(
   return pinned;
 }
 
-function unpinOut(ctx: Type1Context, _dma: VfioDma, pfnBase: number, pinned: number, batch: VfioBatch, ret: number): number {
+function unpinOut(
+  ctx: Type1Context,
+  _dma: VfioDma,
+  pfnBase: number,
+  pinned: number,
+  batch: VfioBatch,
+  ret: number,
+): number {
   if (pinned) ctx.mm.memory.unpinUserPages(pfnBase, pinned);
   batchUnpin(ctx, batch);
   return ret;

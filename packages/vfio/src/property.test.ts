@@ -8,7 +8,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { UnmapMode } from "./context.js";
 import { expectConsistent, map, type Setup, setup, unmap, V } from "./testing/harness.js";
-import { leavesOf, type LpaeLikeDomain } from "./testing/lpae-like-domain.js";
+import { type LpaeLikeDomain, leavesOf } from "./testing/lpae-like-domain.js";
 import { VFIO_DMA_MAP_FLAG_READ, VFIO_DMA_MAP_FLAG_WRITE, VFIO_DMA_UNMAP_FLAG_ALL } from "./uapi.js";
 
 const PG = 0x1000;
@@ -23,7 +23,15 @@ const REGIONS = [
 ] as const;
 
 type Op =
-  | { t: "map"; region: number; offPages: number; pages: number; iovaSlot: number; iovaPage: number; prot: number }
+  | {
+      t: "map";
+      region: number;
+      offPages: number;
+      pages: number;
+      iovaSlot: number;
+      iovaPage: number;
+      prot: number;
+    }
   | { t: "unmap"; iovaSlot: number; iovaPage: number; pages: number }
   | { t: "unmapAll" }
   | { t: "attach" }
@@ -83,7 +91,11 @@ class Reference {
 
   unmap(iova: number, size: number): [number, number] {
     const end = iova + size;
-    if (this.dmas.some((d) => (d.iova < iova && iova < d.iova + d.size) || (d.iova < end && end < d.iova + d.size)))
+    if (
+      this.dmas.some(
+        (d) => (d.iova < iova && iova < d.iova + d.size) || (d.iova < end && end < d.iova + d.size),
+      )
+    )
       return [-22, 0];
     const gone = this.dmas.filter((d) => d.iova >= iova && d.iova + d.size <= end);
     this.dmas = this.dmas.filter((d) => !gone.includes(d));

@@ -38,7 +38,15 @@ export function vfioIommuReplay(ctx: Type1Context, domain: VfioDomain, dmas: Dma
         phys = scan.phys;
         size = scan.len;
       } else {
-        const npage = pinPagesRemote(ctx, dma, dma.vaddr + pos, (dma.size - pos) / PAGE_SIZE, pfn, limit, batch);
+        const npage = pinPagesRemote(
+          ctx,
+          dma,
+          dma.vaddr + pos,
+          (dma.size - pos) / PAGE_SIZE,
+          pfn,
+          limit,
+          batch,
+        );
         if (npage <= 0) {
           if (npage === 0) ctx.counters.warn("vfio_iommu_replay: pinned nothing");
           ret = npage;

@@ -61,7 +61,8 @@ export class RunScanner {
       return false;
     }
     let len = PAGE_SIZE;
-    while (pos + len < this.size && this.calls.iovaToPhys(domain, iova + len) === phys + len) len += PAGE_SIZE;
+    while (pos + len < this.size && this.calls.iovaToPhys(domain, iova + len) === phys + len)
+      len += PAGE_SIZE;
     this.phys = phys;
     this.len = len;
     return true;

@@ -29,7 +29,13 @@ class PendingRegions {
 }
 
 /** `vfio_sync_unpin`: sync the gather, then unpin every queued region (no accounting). */
-function syncUnpin(ctx: Type1Context, dma: VfioDma, domain: VfioDomain, q: PendingRegions, g: IotlbGather): number {
+function syncUnpin(
+  ctx: Type1Context,
+  dma: VfioDma,
+  domain: VfioDomain,
+  q: PendingRegions,
+  g: IotlbGather,
+): number {
   ctx.calls.sync(domain.domain, g);
   let unlocked = 0;
   for (let i = 0; i < q.count; i++)
@@ -69,12 +75,14 @@ export function vfioUnmapUnpin(ctx: Type1Context, dma: VfioDma, doAccounting: bo
     // model takes the run as unmapped instead of looping.
     if (unmapped < 0) unmapped = len;
     if (unmapped) queue.push(iova, phys, unmapped);
-    if (queue.count >= VFIO_IOMMU_TLB_SYNC_MAX || !unmapped) unlocked += syncUnpin(ctx, dma, domain, queue, gather);
+    if (queue.count >= VFIO_IOMMU_TLB_SYNC_MAX || !unmapped)
+      unlocked += syncUnpin(ctx, dma, domain, queue, gather);
     if (!unmapped) {
       // unmap_unpin_slow
       unmapped = ctx.calls.unmap(domain.domain, iova, len);
       if (unmapped < 0) unmapped = len;
-      if (unmapped) unlocked += unpinPagesRemote(ctx, dma, iova, phys / PAGE_SIZE, unmapped / PAGE_SIZE, false);
+      if (unmapped)
+        unlocked += unpinPagesRemote(ctx, dma, iova, phys / PAGE_SIZE, unmapped / PAGE_SIZE, false);
       else {
         ctx.counters.warn("vfio_unmap_unpin: unmap made no progress (WARN_ON(!unmapped))");
         break;

@@ -63,14 +63,20 @@ describe("UserMemory layout", () => {
   it("refuses overlap, bad alignment and exhaustion without changing state", () => {
     const m = new UserMemory();
     m.addRegion({ vaddr: V, size: 0x10000, kind: "scattered" });
-    expect(errCode(() => m.addRegion({ vaddr: V + 0xf000, size: 0x2000, kind: "scattered" }))).toBe("overlap");
-    expect(errCode(() => m.addRegion({ vaddr: V + 0x100000, size: 0x1000, kind: "hugetlb2m" }))).toBe("invalid");
+    expect(errCode(() => m.addRegion({ vaddr: V + 0xf000, size: 0x2000, kind: "scattered" }))).toBe(
+      "overlap",
+    );
+    expect(errCode(() => m.addRegion({ vaddr: V + 0x100000, size: 0x1000, kind: "hugetlb2m" }))).toBe(
+      "invalid",
+    );
     expect(errCode(() => m.addRegion({ vaddr: V + 0x123, size: 0x1000, kind: "scattered" }))).toBe("invalid");
     expect(errCode(() => m.addRegion({ vaddr: V, size: 0, kind: "scattered" }))).toBe("invalid");
     // 60 one-GiB slots exist; the 61st window cannot be placed.
     const h = new UserMemory();
     h.addRegion({ vaddr: 0, size: 59 * SZ_1G, kind: "hugetlb1g" });
-    expect(errCode(() => h.addRegion({ vaddr: 64 * SZ_1G, size: 2 * SZ_1G, kind: "hugetlb1g" }))).toBe("nomem");
+    expect(errCode(() => h.addRegion({ vaddr: 64 * SZ_1G, size: 2 * SZ_1G, kind: "hugetlb1g" }))).toBe(
+      "nomem",
+    );
     expect(h.allRegions).toHaveLength(1);
     h.addRegion({ vaddr: 64 * SZ_1G, size: SZ_1G, kind: "hugetlb1g" }); // the slot was released
   });

@@ -128,7 +128,11 @@ export class UserMemory {
     if (sizeB <= 0n || vaddrB < 0n || vaddrB % page !== 0n || sizeB % page !== 0n)
       throw new UserMemoryError("invalid", "vaddr and size must be page aligned, size nonzero");
     if (vaddrB + sizeB > 1n << 64n) throw new UserMemoryError("invalid", "region wraps the address space");
-    if (spec.kind !== "scattered" && spec.kind !== "thp" && (vaddrB % BigInt(chunk) !== 0n || sizeB % BigInt(chunk) !== 0n))
+    if (
+      spec.kind !== "scattered" &&
+      spec.kind !== "thp" &&
+      (vaddrB % BigInt(chunk) !== 0n || sizeB % BigInt(chunk) !== 0n)
+    )
       throw new UserMemoryError("invalid", `${spec.kind} needs vaddr and size aligned to its page size`);
     const vaddr = Number(vaddrB);
     const size = Number(sizeB);
@@ -227,7 +231,8 @@ export class UserMemory {
       const stop = Math.min(windowEnd, r.end, end);
       const pa = r.pfnAt(v) * PAGE_SIZE;
       const last = out[out.length - 1];
-      if (last && last.kind === "run" && last.vaddr + last.size === v && last.pa + last.size === pa) last.size += stop - v;
+      if (last && last.kind === "run" && last.vaddr + last.size === v && last.pa + last.size === pa)
+        last.size += stop - v;
       else out.push({ kind: "run", vaddr: v, size: stop - v, pa });
       v = stop;
     }

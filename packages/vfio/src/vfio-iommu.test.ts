@@ -188,9 +188,9 @@ describe("VFIO_IOMMU_UNMAP_DMA validation", () => {
     const bitmap = { pgsize: 0x1000, size: 64 };
     const dirty = VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP;
     expect(c.unmapDma({ flags: dirty, argsz: 24, iova: 0x40000000, size: MiB2, bitmap })).toBe(EINVAL);
-    expect(c.unmapDma({ flags: dirty, iova: 0x40000000, size: MiB2, bitmap: { pgsize: 0x1000, size: 8 } })).toBe(
-      EINVAL,
-    ); // 512 pages need 64 bytes
+    expect(
+      c.unmapDma({ flags: dirty, iova: 0x40000000, size: MiB2, bitmap: { pgsize: 0x1000, size: 8 } }),
+    ).toBe(EINVAL); // 512 pages need 64 bytes
     expect(c.unmapDma({ flags: dirty, iova: 0x40000000, size: MiB2, bitmap })).toBe(EINVAL); // tracking is off
     expect(c.dmaList()).toHaveLength(2);
   });
@@ -383,8 +383,8 @@ describe("GET_INFO and release", () => {
   it("open refuses unknown types", () => {
     const s = setup();
     expect(VfioIommu.open(2, { mm: s.mm, provider: { allocDomain: () => -12 } })).toBe(EINVAL);
-    expect(VfioIommu.open(VFIO_TYPE1_IOMMU, { mm: s.mm, provider: { allocDomain: () => -12 } })).toBeInstanceOf(
-      VfioIommu,
-    );
+    expect(
+      VfioIommu.open(VFIO_TYPE1_IOMMU, { mm: s.mm, provider: { allocDomain: () => -12 } }),
+    ).toBeInstanceOf(VfioIommu);
   });
 });

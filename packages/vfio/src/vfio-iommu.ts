@@ -6,13 +6,12 @@
  * result, not an exception) and never leave half-done state behind.
  */
 import {
-  type Addr,
   and64,
   ffs,
   IOMMU_CACHE,
   IOMMU_READ,
   IOMMU_WRITE,
-  IommuCounters,
+  type IommuCounters,
   type IommuDomain,
   IommuError,
   negErrno,
@@ -38,6 +37,7 @@ import type { UserMm } from "./mm.js";
 import { batchUnpin, PfnOut, pinPagesRemote, unpinPagesRemote, VfioBatch } from "./pin.js";
 import { vfioIommuReplay } from "./replay.js";
 import {
+  __VFIO_RESERVED_TYPE1_NESTING_IOMMU,
   DIRTY_BITMAP_SIZE_MAX,
   VFIO_BITMAP_SIZE,
   VFIO_DMA_CC_IOMMU,
@@ -54,7 +54,6 @@ import {
   VFIO_IOMMU_INFO_PGSIZES,
   VFIO_TYPE1_IOMMU,
   VFIO_TYPE1v2_IOMMU,
-  __VFIO_RESERVED_TYPE1_NESTING_IOMMU,
   VFIO_UNMAP_ALL,
   VFIO_UPDATE_VADDR,
   type VfioDmaMap,
@@ -164,7 +163,11 @@ export class VfioIommu implements Type1Context {
 
   constructor(opts: VfioIommuOptions) {
     const type = opts.type ?? VFIO_TYPE1v2_IOMMU;
-    if (type !== VFIO_TYPE1_IOMMU && type !== VFIO_TYPE1v2_IOMMU && type !== __VFIO_RESERVED_TYPE1_NESTING_IOMMU)
+    if (
+      type !== VFIO_TYPE1_IOMMU &&
+      type !== VFIO_TYPE1v2_IOMMU &&
+      type !== __VFIO_RESERVED_TYPE1_NESTING_IOMMU
+    )
       throw new IommuError("EINVAL", "vfio_iommu_type1_open", { type });
     this.v2 = type !== VFIO_TYPE1_IOMMU;
     this.mm = opts.mm;
@@ -180,7 +183,11 @@ export class VfioIommu implements Type1Context {
 
   /** `vfio_iommu_type1_open(arg)`: the container, or -EINVAL for an unknown type. */
   static open(type: number, opts: Omit<VfioIommuOptions, "type">): VfioIommu | number {
-    if (type !== VFIO_TYPE1_IOMMU && type !== VFIO_TYPE1v2_IOMMU && type !== __VFIO_RESERVED_TYPE1_NESTING_IOMMU)
+    if (
+      type !== VFIO_TYPE1_IOMMU &&
+      type !== VFIO_TYPE1v2_IOMMU &&
+      type !== __VFIO_RESERVED_TYPE1_NESTING_IOMMU
+    )
       return negErrno("EINVAL");
     return new VfioIommu({ ...opts, type });
   }
@@ -278,7 +285,13 @@ export class VfioIommu implements Type1Context {
   private iommuMapAll(iova: number, pfn: number, npage: number, prot: number): number {
     const list = this.domainList;
     for (let i = 0; i < list.length; i++) {
-      const ret = this.calls.map(list[i]!.domain, iova, pfn * PAGE_SIZE, npage * PAGE_SIZE, prot | IOMMU_CACHE);
+      const ret = this.calls.map(
+        list[i]!.domain,
+        iova,
+        pfn * PAGE_SIZE,
+        npage * PAGE_SIZE,
+        prot | IOMMU_CACHE,
+      );
       if (ret) {
         for (let j = i - 1; j >= 0; j--) this.calls.unmap(list[j]!.domain, iova, npage * PAGE_SIZE);
         return ret;
@@ -306,7 +319,8 @@ export class VfioIommu implements Type1Context {
     const getDirty = (unmap.flags & VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP) !== 0;
     const argsz = unmap.argsz ?? VFIO_DMA_UNMAP_ARGSZ + (getDirty ? VFIO_BITMAP_SIZE : 0);
     if (argsz < VFIO_DMA_UNMAP_ARGSZ || unmap.flags & ~mask) return negErrno("EINVAL");
-    if (getDirty && unmap.flags & (VFIO_DMA_UNMAP_FLAG_ALL | VFIO_DMA_UNMAP_FLAG_VADDR)) return negErrno("EINVAL");
+    if (getDirty && unmap.flags & (VFIO_DMA_UNMAP_FLAG_ALL | VFIO_DMA_UNMAP_FLAG_VADDR))
+      return negErrno("EINVAL");
     const iova = toBigInt(unmap.iova);
     const size = toBigInt(unmap.size);
     if (iova < 0n || size < 0n || iova > U64_MAX || size > U64_MAX) return negErrno("EOVERFLOW");
@@ -319,7 +333,8 @@ export class VfioIommu implements Type1Context {
       const npages = size >> BigInt(ffs(Number(bitmapPgsize & -bitmapPgsize)));
       const bsize = toBigInt(bm.size);
       const needed = ((npages + 63n) / 64n) * 8n;
-      if (!npages || !bsize || bsize > BigInt(DIRTY_BITMAP_SIZE_MAX) || bsize < needed) return negErrno("EINVAL");
+      if (!npages || !bsize || bsize > BigInt(DIRTY_BITMAP_SIZE_MAX) || bsize < needed)
+        return negErrno("EINVAL");
     }
     const r = this.doUnmap(unmap.flags, iova, size, getDirty, bitmapPgsize);
     if (r.ret) return r.ret;

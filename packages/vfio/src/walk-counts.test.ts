@@ -7,8 +7,8 @@
 import { PAGE_SIZE } from "@iommu/core";
 import { describe, expect, it } from "vitest";
 import type { UnmapMode } from "./context.js";
-import { type LpaeLikeDomain, leavesOf } from "./testing/lpae-like-domain.js";
 import { map, setup, unmap, V } from "./testing/harness.js";
+import { type LpaeLikeDomain, leavesOf } from "./testing/lpae-like-domain.js";
 import type { MemKind } from "./user-memory.js";
 
 const MiB2 = 0x200000;
@@ -28,7 +28,14 @@ const scenarios: Scenario[] = [
   { name: "2M on one 2M block", kind: "hugetlb2m", size: MiB2, iova: 0x40000000, n: 1, r: 1 },
   { name: "2M as 512 contiguous 4K leaves", kind: "hugetlb2m", size: MiB2, iova: 0x40301000, n: 512, r: 1 },
   { name: "2M scattered (512 runs)", kind: "scattered", size: MiB2, iova: 0x40000000, n: 512, r: 512 },
-  { name: "2M + 4K scattered (513 runs)", kind: "scattered", size: MiB2 + 0x1000, iova: 0x40000000, n: 513, r: 513 },
+  {
+    name: "2M + 4K scattered (513 runs)",
+    kind: "scattered",
+    size: MiB2 + 0x1000,
+    iova: 0x40000000,
+    n: 513,
+    r: 513,
+  },
   { name: "1G hugetlb as 512 2M blocks", kind: "hugetlb1g", size: GiB, iova: 0x80200000, n: 512, r: 1 },
   { name: "1G hugetlb as one 1G block", kind: "hugetlb1g", size: GiB, iova: 0x80000000, n: 1, r: 1 },
   { name: "1G THP (512 runs of one 2M block)", kind: "thp", size: GiB, iova: 0x80000000, n: 512, r: 512 },

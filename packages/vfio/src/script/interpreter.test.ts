@@ -40,9 +40,9 @@ describe("VFIO vectors on the LPAE-like test domain", () => {
 
 describe("script language", () => {
   it("needs a container for container commands, refuses a second one", () => {
-    expect(lines("counts\nmap_dma 0 0 1000 rw\nphys 0\ndmas\ninfo\nrelease\ndomain attach\nunmap_dma 0 1000")).toEqual(
-      Array(8).fill("err no-container"),
-    );
+    expect(
+      lines("counts\nmap_dma 0 0 1000 rw\nphys 0\ndmas\ninfo\nrelease\ndomain attach\nunmap_dma 0 1000"),
+    ).toEqual(Array(8).fill("err no-container"));
     expect(lines("container\ncontainer v1")).toEqual([
       "ok container type=v2 dma_entry_limit=65535 limit_locked=unlimited",
       "err container-exists",

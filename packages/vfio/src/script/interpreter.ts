@@ -193,6 +193,7 @@ export class VfioScript {
   }
 
   private cmdContainer(args: string[]): string {
+    if (this.container) return "err container-exists";
     let v2 = true;
     let limit = RLIM_INFINITY;
     let entries = DEFAULT_DMA_ENTRY_LIMIT;
@@ -214,7 +215,6 @@ export class VfioScript {
         mode = m;
       } else throw new BadArgs();
     }
-    if (this.container) return "err container-exists";
     this.mm.rlimitMemlock = limit;
     this.mm.capIpcLock = cap;
     this.container = new VfioIommu({
@@ -251,7 +251,13 @@ export class VfioScript {
       else throw new BadArgs();
     }
     try {
-      const r = this.mm.memory.addRegion({ vaddr: toAddr(vaddr), size: toAddr(size), kind, seed, readOnly: ro });
+      const r = this.mm.memory.addRegion({
+        vaddr: toAddr(vaddr),
+        size: toAddr(size),
+        kind,
+        seed,
+        readOnly: ro,
+      });
       return `ok mem vaddr=${hex(r.vaddr)} size=${hex(r.size)} kind=${kind} seed=${seed} runs=${r.runs}${ro ? " ro" : ""}`;
     } catch (e) {
       if (!(e instanceof UserMemoryError)) throw e;

@@ -78,7 +78,12 @@ export function map(c: VfioIommu, vaddr: number, iova: number, size: number, fla
 }
 
 /** Unmap helper: [errno, bytes unmapped]. */
-export function unmap(c: VfioIommu, iova: number | bigint, size: number | bigint, flags = 0): [number, number] {
+export function unmap(
+  c: VfioIommu,
+  iova: number | bigint,
+  size: number | bigint,
+  flags = 0,
+): [number, number] {
   const req = { flags, iova, size };
   const ret = c.unmapDma(req);
   return [ret, ret ? 0 : Number(req.size)];

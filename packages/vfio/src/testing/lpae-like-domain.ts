@@ -8,10 +8,10 @@
  */
 import {
   type Addr,
+  IOMMU_DOMAIN_UNMANAGED,
   IommuCounters,
   type IommuDomain,
   type IommuDomainOps,
-  IOMMU_DOMAIN_UNMANAGED,
   type IotlbGather,
   iotlbGatherAddRange,
   negErrno,

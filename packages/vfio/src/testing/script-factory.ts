@@ -6,5 +6,9 @@ export const lpaeLikeFactory: ScriptDomainFactory = (spec) => {
   const bitmap = spec.pgsizes === undefined ? 0x40201000 : spec.pgsizes % 2 ** 31;
   const restricted = bitmap & 0x40201000;
   if (!(restricted & 0x1000)) return -12;
-  return createLpaeLikeDomain(spec.driver, { ias: spec.ias, pgsizeBitmap: restricted, counters: spec.counters });
+  return createLpaeLikeDomain(spec.driver, {
+    ias: spec.ias,
+    pgsizeBitmap: restricted,
+    counters: spec.counters,
+  });
 };

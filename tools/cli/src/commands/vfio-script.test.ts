@@ -93,7 +93,9 @@ describe("the command", () => {
     });
     expect(r.status).toBe(0);
     expect(r.stdout).toContain("counts iova_to_phys=1 unmap_calls=1 ");
-    const bad = spawnSync(process.execPath, [bin, "vfio-script", "--unmap-mode", "fast", file], { encoding: "utf8" });
+    const bad = spawnSync(process.execPath, [bin, "vfio-script", "--unmap-mode", "fast", file], {
+      encoding: "utf8",
+    });
     expect(bad.status).toBe(2);
   });
 });

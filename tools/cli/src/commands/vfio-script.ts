@@ -12,9 +12,9 @@ import {
   allocIoPgtableOps,
   createIoPgtableDomain,
   IO_PGTABLE_DOMAIN_OPS,
+  type IommuFlushOps,
   type IoPgtableDomain,
   IoPgtableFmt,
-  type IommuFlushOps,
 } from "@iommu/io-pgtable";
 import { type ScriptDomainFactory, UNMAP_MODES, type UnmapMode, VfioScript } from "@iommu/vfio";
 import type { Command } from "commander";
@@ -97,7 +97,9 @@ interface VfioScriptCliOptions {
 export function register(program: Command): void {
   program
     .command("vfio-script")
-    .description("run VFIO type1 scripts (container/mem/domain/map_dma/unmap_dma/counts...); each FILE is a fresh run")
+    .description(
+      "run VFIO type1 scripts (container/mem/domain/map_dma/unmap_dma/counts...); each FILE is a fresh run",
+    )
     .argument("[files...]", "script files ('-' or none: stdin)")
     .option(
       "--unmap-mode <mode>",
