@@ -8,6 +8,7 @@ import { SingleBar } from "cli-progress";
 import { type Command, InvalidArgumentError } from "commander";
 import { runDemo } from "../demo/demo.js";
 import type { Granule } from "../demo/scenarios.js";
+import { ALL_FORMATS, type TargetFormat } from "../demo/targets.js";
 
 const GRANULE_NAMES: Record<string, Granule> = { "4k": 0x1000, "16k": 0x4000, "64k": 0x10000 };
 
@@ -19,10 +20,11 @@ function granules(v: string): Granule[] {
   });
 }
 
-function formats(v: string): ("s1" | "s2")[] {
+function formats(v: string): TargetFormat[] {
   return v.split(",").map((s) => {
-    const f = s.trim().toLowerCase();
-    if (f !== "s1" && f !== "s2") throw new InvalidArgumentError("expected s1 and/or s2");
+    const f = s.trim().toLowerCase() as TargetFormat;
+    if (!ALL_FORMATS.includes(f))
+      throw new InvalidArgumentError(`expected a list of ${ALL_FORMATS.join(", ")}`);
     return f;
   });
 }
@@ -37,7 +39,7 @@ interface DemoCliOptions {
   json?: boolean;
   report?: string;
   granule?: Granule[];
-  format?: ("s1" | "s2")[];
+  format?: TargetFormat[];
   scenario?: string[];
   repeat: number;
   progress: boolean;
@@ -52,12 +54,16 @@ export function register(program: Command): void {
     .option("--json", "print the rows as JSON instead of the table")
     .option("--report <file.html>", "also write a self-contained HTML report with a chart")
     .option("--granule <list>", "granules to run: 4K,16K,64K (default all)", granules)
-    .option("--format <list>", "io-pgtable formats: s1,s2 (default both)", formats)
+    .option(
+      "--format <list>",
+      "formats: s1,s2 (arm-smmu-v3), amdv1,x86_64,vtdss,riscv (generic_pt); default all",
+      formats,
+    )
     .option(
       "--scenario <name...>",
       "only these scenarios (table name such as 1G-on-2M, or kind: block huge 1g-blocks 1g-thp scattered sparse-holes replay)",
     )
-    .option("--repeat <n>", "runs per mode, fastest wall time kept (counts must agree)", positiveInt, 3)
+    .option("--repeat <n>", "runs per mode, fastest wall time kept (counts must agree)", positiveInt, 2)
     .option("--no-progress", "no progress bar on stderr")
     .action((o: DemoCliOptions) => {
       const bar =

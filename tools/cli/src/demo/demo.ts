@@ -5,15 +5,16 @@
 import { writeFileSync } from "node:fs";
 import { renderReport } from "./report.js";
 import { type DemoRow, toJson } from "./row.js";
-import { demoTargets, runScenario } from "./run.js";
+import { runScenario } from "./run.js";
 import { GRANULES, type Granule, type Scenario, scenariosFor } from "./scenarios.js";
 import { renderTable } from "./table.js";
+import { ALL_FORMATS, type DemoTarget, demoTargets, type TargetFormat } from "./targets.js";
 
 export interface DemoOptions {
   /** Granules to run (default all three). */
   granules?: readonly Granule[];
-  /** io-pgtable formats (default both: stage 1 and stage 2). */
-  formats?: readonly ("s1" | "s2")[];
+  /** Formats (default all: arm-smmu-v3 s1/s2, generic_pt amdv1/x86_64/vtdss/riscv). */
+  formats?: readonly TargetFormat[];
   /** Only scenarios whose name or kind is listed. */
   scenarios?: readonly string[];
   json?: boolean;
@@ -31,7 +32,7 @@ export interface DemoIo {
 }
 
 export interface DemoJob {
-  target: ReturnType<typeof demoTargets>[number];
+  target: DemoTarget;
   scenario: Scenario;
 }
 
@@ -39,7 +40,7 @@ export interface DemoJob {
 export function demoJobs(options: DemoOptions = {}): DemoJob[] {
   const wanted = options.scenarios?.length ? new Set(options.scenarios) : undefined;
   const jobs: DemoJob[] = [];
-  for (const target of demoTargets(options.granules ?? GRANULES, options.formats ?? ["s1", "s2"]))
+  for (const target of demoTargets(options.granules ?? GRANULES, options.formats ?? ALL_FORMATS))
     for (const scenario of scenariosFor(target.granule))
       if (!wanted || wanted.has(scenario.name) || wanted.has(scenario.kind)) jobs.push({ target, scenario });
   return jobs;

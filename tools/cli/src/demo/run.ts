@@ -7,7 +7,6 @@
  * the length-aware run start from identical page tables.
  */
 import { type IommuDomain, iommuUnmap } from "@iommu/core";
-import { ArmSmmuV3, type ArmSmmuV3Options } from "@iommu/drivers-arm-smmu-v3";
 import {
   type UnmapMode,
   UserMm,
@@ -17,36 +16,9 @@ import {
   VfioIommu,
 } from "@iommu/vfio";
 import type { DemoRow } from "./row.js";
-import { type Granule, type Scenario, SZ_1G } from "./scenarios.js";
+import { type Scenario, SZ_1G } from "./scenarios.js";
+import type { DemoTarget } from "./targets.js";
 import { walkModel } from "./walk-model.js";
-
-/** A driver/format combination the demo runs on. */
-export interface DemoTarget {
-  driver: string;
-  /** io-pgtable format name. */
-  format: string;
-  granule: Granule;
-  /** The SMMU to probe (its granules are restricted to `granule`). */
-  hw: ArmSmmuV3Options;
-}
-
-/** Every format the arm-smmu-v3 model offers a paging domain on, per granule. */
-export function demoTargets(
-  granules: readonly Granule[],
-  formats: readonly ("s1" | "s2")[] = ["s1"],
-): DemoTarget[] {
-  const out: DemoTarget[] = [];
-  for (const format of formats)
-    for (const granule of granules)
-      out.push({
-        driver: "arm-smmu-v3",
-        format: format === "s1" ? "ARM_64_LPAE_S1" : "ARM_64_LPAE_S2",
-        granule,
-        // A stage-2-only SMMU makes the default paging domain a stage-2 one.
-        hw: { granules: [granule], stage1: format === "s1", oas: 48 },
-      });
-  return out;
-}
 
 /** What one mode of one scenario measured. */
 export interface Measurement {
@@ -73,9 +45,9 @@ export function measure(target: DemoTarget, scenario: Scenario, mode: UnmapMode)
   const backing = Math.ceil(scenario.regionSize / SZ_1G) * SZ_1G;
   mm.memory.addRegion({ vaddr: VADDR, size: backing, kind: scenario.memKind, seed: 1 });
 
-  // Two SMMU instances: the second one's domains have another ops table, so attaching a
-  // group behind it makes type1 replay instead of reusing the first domain.
-  const smmus = [new ArmSmmuV3(target.hw), new ArmSmmuV3(target.hw)];
+  // The second group's domain has another ops table, so type1 replays into it instead of
+  // reusing the first domain.
+  const makeDomain = target.factory();
   const domains: IommuDomain[] = [];
   const counters = new VfioCounters();
   const container = new VfioIommu({
@@ -84,7 +56,7 @@ export function measure(target: DemoTarget, scenario: Scenario, mode: UnmapMode)
     counters,
     provider: {
       allocDomain(req) {
-        const d = smmus[req.driver === "second" ? 1 : 0]!.domainAllocPaging();
+        const d = makeDomain(req.driver === "second");
         domains.push(d);
         return d;
       },
@@ -138,7 +110,7 @@ export function runScenario(target: DemoTarget, scenario: Scenario, repeat = 1):
     length = keepFastest(length, measure(target, scenario, "length"));
   }
   const pair = (k: keyof Measurement) => ({ legacy: legacy![k], length: length![k] });
-  const model = walkModel(scenario);
+  const model = walkModel(scenario, target.gapSyncs);
   return {
     scenario: scenario.name,
     driver: target.driver,

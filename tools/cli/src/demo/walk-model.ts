@@ -10,10 +10,10 @@
  *   repeated as today's loop does.
  *
  * Unmap calls are R (one iommu_unmap_fast per run) in every mode. IOTLB syncs on the first
- * domain are ⌈R / 512⌉ (VFIO_IOMMU_TLB_SYNC_MAX) plus one per run that follows a hole: the
- * gather cannot cover disjoint ranges, so iommu_iotlb_gather_add_page() syncs before adding
- * the first page of such a run (§7 counts only the first cause; the layouts here never start
- * with a hole). Replay makes no unmap calls and no syncs (it maps R runs into the new domain).
+ * domain are ⌈R / 512⌉ (VFIO_IOMMU_TLB_SYNC_MAX), plus, for drivers whose gather cannot
+ * cover disjoint ranges, one per run that follows a hole (§7 counts only the first cause;
+ * the layouts here never start with a hole). Replay makes no unmap calls and no syncs (it
+ * maps R runs into the new domain).
  */
 import { PG, type Scenario } from "./scenarios.js";
 
@@ -25,7 +25,13 @@ export interface WalkModel {
   iotlbSyncs: number;
 }
 
-export function walkModel(s: Scenario): WalkModel {
+/**
+ * `gapSyncs`: the driver gathers unmapped pages with iommu_iotlb_gather_add_page() (SMMUv3,
+ * or generic_pt with PT_FEAT_FLUSH_RANGE_NO_GAPS), which syncs before a run that is not
+ * adjacent to the gathered range. generic_pt with PT_FEAT_FLUSH_RANGE widens the gather over
+ * the gap instead, so holes cost no extra sync.
+ */
+export function walkModel(s: Scenario, gapSyncs = true): WalkModel {
   const breaks = s.runs - 1 + (s.endsInHole ? 1 : 0);
   const unmapping = s.op === "unmap";
   return {
@@ -33,6 +39,8 @@ export function walkModel(s: Scenario): WalkModel {
     length: s.leaves + s.holeSpans,
     lengthNaive: s.leaves + s.holeSpans + breaks,
     unmapCalls: unmapping ? s.runs : 0,
-    iotlbSyncs: unmapping ? Math.ceil(s.runs / 512) + s.holeSpans - (s.endsInHole ? 1 : 0) : 0,
+    iotlbSyncs: unmapping
+      ? Math.ceil(s.runs / 512) + (gapSyncs ? s.holeSpans - (s.endsInHole ? 1 : 0) : 0)
+      : 0,
   };
 }
