@@ -158,6 +158,29 @@ describe("VFIO_IOMMU_MAP_DMA validation", () => {
     expect(s.c.vaddrInvalidCount).toBe(0);
   });
 
+  it("grows one chunk across batch refills; disable_hugepages pins page by page", () => {
+    const big = setup();
+    big.mm.memory.addRegion({ vaddr: V, size: 0x40000000, kind: "hugetlb1g", seed: 3 });
+    big.c.attachGroup(1);
+    expect(map(big.c, V, 0x40000000, 0x40000000)).toBe(0);
+    expect(big.c.vfioCounters.mapCalls).toBe(1); // 512 batches, one physically contiguous chunk
+    expect(big.mm.lockedVm).toBe(262144);
+    const one = withMem("hugetlb2m", MiB2, { disableHugepages: true });
+    one.c.attachGroup(1);
+    expect(map(one.c, V, 0, MiB2)).toBe(0);
+    expect(one.c.vfioCounters.mapCalls).toBe(512);
+    expectConsistent(one);
+  });
+
+  it("charges locked_vm per chunk: the second 2M run crosses the limit", () => {
+    const s = withMem("thp", 2 * MiB2, { mmOptions: { rlimitMemlock: 600 * 0x1000 } });
+    s.c.attachGroup(1);
+    expect(map(s.c, V, 0x40000000, 2 * MiB2)).toBe(ENOMEM);
+    const k = s.c.vfioCounters;
+    expect([k.mapCalls, k.iovaToPhys, k.unmapFast, k.iotlbSync]).toEqual([1, 512, 1, 1]); // run 1 mapped, then undone
+    expectConsistent(s);
+  });
+
   it("maps without pinning while no IOMMU domain is attached, pins on attach (replay)", () => {
     const s = withMem("thp", 2 * MiB2);
     expect(map(s.c, V, 0x40000000, 2 * MiB2)).toBe(0);

@@ -30,6 +30,10 @@ describe("iommu vfio-script: public VFIO vectors on io-pgtable ARM_64_LPAE_S1", 
     }
   });
 
+  it.each(vectors)("%s also matches on arm-smmu-v3 driver domains", (name) => {
+    expect(runVfioScript(read(name, "txt"), { domains: "smmu" })).toBe(read(name, "out"));
+  });
+
   it("headline walk counts: legacy vs length", () => {
     const counts = (name: string, mode: "legacy" | "length") =>
       runVfioScript(read(name, "txt"), { unmapMode: mode })

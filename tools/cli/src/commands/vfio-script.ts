@@ -7,7 +7,8 @@
  * builds it; `driver N` picks the ops table, so same-driver groups share a domain.
  */
 import { readFileSync } from "node:fs";
-import { IommuCounters, type IommuDomainOps, PhysMem, TableAllocator } from "@iommu/core";
+import { and64, IommuCounters, type IommuDomainOps, IommuError, PhysMem, TableAllocator } from "@iommu/core";
+import { ArmSmmuV3 } from "@iommu/drivers-arm-smmu-v3";
 import {
   allocIoPgtableOps,
   createIoPgtableDomain,
@@ -62,20 +63,65 @@ export function createLpaeDomainFactory(): ScriptDomainFactory {
   };
 }
 
+/**
+ * Domains from the arm-smmu-v3 driver model instead: one SMMU instance (so one ops table) per
+ * driver id, stage-1 4K-granule tables, invalidations through its command queue. The SMMU
+ * builds its own io_pgtable_cfg, so `ias`/`pgsizes` are applied to the finished domain (the
+ * aperture and the page sizes the core may use); outputs match the lpae domains whenever
+ * `pgsizes` stays within 4K|2M|1G.
+ */
+export function createSmmuDomainFactory(): ScriptDomainFactory {
+  const smmus = new Map<number, ArmSmmuV3>();
+  return (spec) => {
+    let smmu = smmus.get(spec.driver);
+    if (!smmu) {
+      smmu = new ArmSmmuV3({ name: `arm-smmu-v3.driver${spec.driver}`, oas: 48 });
+      smmus.set(spec.driver, smmu);
+    }
+    let domain: ReturnType<ArmSmmuV3["domainAllocPaging"]>;
+    try {
+      domain = smmu.domainAllocPaging();
+    } catch (e) {
+      if (e instanceof IommuError) return -e.errno;
+      throw e;
+    }
+    domain.counters.onWarn = (message) => spec.counters.warn(message);
+    if (spec.pgsizes !== undefined) {
+      const bitmap = and64(domain.pgsizeBitmap, spec.pgsizes);
+      if (bitmap % 0x2000 !== 0x1000) {
+        domain.ops?.free?.(domain);
+        return -12;
+      }
+      domain.pgsizeBitmap = bitmap;
+    }
+    domain.geometry.apertureEnd = 2 ** Math.min(spec.ias, 48) - 1;
+    return domain;
+  };
+}
+
+/** Which domain factory `iommu vfio-script` uses. */
+export type VfioScriptDomains = "lpae" | "smmu";
+
 export interface VfioScriptRunOptions {
   unmapMode?: UnmapMode;
+  /** Default "lpae" (what the reference harness builds). */
+  domains?: VfioScriptDomains;
+}
+
+function factoryFor(opts: VfioScriptRunOptions): ScriptDomainFactory {
+  return opts.domains === "smmu" ? createSmmuDomainFactory() : createLpaeDomainFactory();
 }
 
 /** Run one whole script text as a fresh process; returns stdout. */
 export function runVfioScript(text: string, opts: VfioScriptRunOptions = {}): string {
-  const script = new VfioScript(createLpaeDomainFactory(), { unmapMode: opts.unmapMode });
+  const script = new VfioScript(factoryFor(opts), { unmapMode: opts.unmapMode });
   const out: string[] = [];
   for (const line of splitLines(text)) for (const l of script.line(line)) out.push(`${l}\n`);
   return out.join("");
 }
 
 function runStdin(opts: VfioScriptRunOptions): Promise<void> {
-  const script = new VfioScript(createLpaeDomainFactory(), { unmapMode: opts.unmapMode });
+  const script = new VfioScript(factoryFor(opts), { unmapMode: opts.unmapMode });
   const splitter = new LineSplitter((line) => {
     const out = script.line(line);
     if (out.length > 0) process.stdout.write(out.map((l) => `${l}\n`).join(""));
@@ -92,6 +138,7 @@ function runStdin(opts: VfioScriptRunOptions): Promise<void> {
 
 interface VfioScriptCliOptions {
   unmapMode: string;
+  domains: string;
 }
 
 export function register(program: Command): void {
@@ -105,6 +152,11 @@ export function register(program: Command): void {
       "--unmap-mode <mode>",
       `how unmap and replay read mappings back: ${UNMAP_MODES.join(" | ")} (legacy = today's kernel)`,
       "legacy",
+    )
+    .option(
+      "--domains <kind>",
+      "lpae: io-pgtable ARM_64_LPAE_S1 tables as the reference harness builds them; smmu: arm-smmu-v3 driver domains",
+      "lpae",
     )
     .addHelpText(
       "after",
@@ -120,10 +172,16 @@ export function register(program: Command): void {
         process.exitCode = 2;
         return;
       }
+      if (opts.domains !== "lpae" && opts.domains !== "smmu") {
+        process.stderr.write(`iommu vfio-script: unknown --domains ${opts.domains}\n`);
+        process.exitCode = 2;
+        return;
+      }
+      const run: VfioScriptRunOptions = { unmapMode: mode, domains: opts.domains };
       if (files.length === 0) files = ["-"];
       for (const file of files) {
         if (file === "-") {
-          await runStdin({ unmapMode: mode });
+          await runStdin(run);
           continue;
         }
         let text: string;
@@ -134,7 +192,7 @@ export function register(program: Command): void {
           process.exitCode = 1;
           continue;
         }
-        process.stdout.write(runVfioScript(text, { unmapMode: mode }));
+        process.stdout.write(runVfioScript(text, run));
       }
     });
 }
