@@ -1,4 +1,5 @@
 import {
+  IOMMU_DIRTY_NO_CLEAR,
   IOMMU_READ,
   IOMMU_WRITE,
   IommuError,
@@ -237,6 +238,33 @@ describe("paging ops through the core", () => {
       ["CMD_TLBI_NH_ALL", d.vmid],
       ["CMD_SYNC", 0],
     ]);
+  });
+
+  it("maps a 4 TB level-1 block on a 64K-granule domain with a 52-bit OAS", () => {
+    const d = new ArmSmmuV3({ granules: [0x10000], oas: 52, vax52: true, vaBits: 52 }).domainAllocPaging();
+    const T4 = 2 ** 42;
+    iommuMap(d, T4, 2 ** 50, T4, RW);
+    const out = iommuIovaToPhysLength(d, T4 + 0x12345);
+    expect([out.mapped, out.length, out.physNumber]).toEqual([true, T4, 2 ** 50 + 0x12345]);
+    expect(iommuUnmap(d, T4, T4)).toBe(T4);
+  });
+
+  it("dirty tracking reads back through io-pgtable: fresh writable leaves start dirty (DBM, no AP_RDONLY)", () => {
+    const d = new ArmSmmuV3({ httu: "access-dirty" }).domainAllocPagingFlags(IOMMU_HWPT_ALLOC_DIRTY_TRACKING);
+    iommuMap(d, SZ_2M, 0x5_0000_0000, SZ_2M, RW);
+    const read = (flags: number) => {
+      const seen: Array<[number, number]> = [];
+      expect(
+        d.dirtyOps!.readAndClearDirty(d, SZ_2M, SZ_2M, flags, {
+          record: (iova, len) => seen.push([iova, len]),
+        }),
+      ).toBe(0);
+      return seen;
+    };
+    expect(read(IOMMU_DIRTY_NO_CLEAR)).toEqual([[SZ_2M, SZ_2M]]);
+    expect(read(0)).toEqual([[SZ_2M, SZ_2M]]);
+    // The read cleared it (made the leaf writeable-clean).
+    expect(read(0)).toEqual([]);
   });
 
   it("stage-2 domains invalidate by IPA within their VMID", () => {
