@@ -61,9 +61,14 @@ export function register(program: Command): void {
     )
     .option(
       "--scenario <name...>",
-      "only these scenarios (table name such as 1G-on-2M, or kind: block huge 1g-blocks 1g-thp scattered sparse-holes replay)",
+      "only these scenarios (table name such as 1G-on-2M, or kind: block block-on-granule huge 1g-blocks 1g-thp scattered sparse-holes replay)",
     )
-    .option("--repeat <n>", "runs per mode, fastest wall time kept (counts must agree)", positiveInt, 2)
+    .option(
+      "--repeat <n>",
+      "runs per mode (4× for regions under 64 MiB), fastest wall time kept; counts must agree",
+      positiveInt,
+      2,
+    )
     .option("--no-progress", "no progress bar on stderr")
     .action((o: DemoCliOptions) => {
       const bar =

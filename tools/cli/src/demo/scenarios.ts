@@ -10,6 +10,7 @@
  * | scenario kind | 4K granule          | 16K granule            | 64K granule              |
  * |---------------|---------------------|------------------------|--------------------------|
  * | block         | 2M-on-2M            | 32M-on-32M             | 512M-on-512M             |
+ * | block-on-gran.| 2M-on-4K            | 32M-on-16K             | 512M-on-64K              |
  * | huge          | 1G-on-1G            | (no 1G leaf)           | (no 1G leaf)             |
  * | 1g-blocks     | 1G-on-2M            | 1G-on-32M              | 1G-on-512M               |
  * | 1g-thp        | 1G-on-2M-thp        | (= scattered below)    | (= scattered below)      |
@@ -23,6 +24,8 @@
  * there means 2 MiB runs (the finest backing such a domain accepts) carved into granule
  * leaves. `1G-on-2M` keeps the backing contiguous (R = 1) and offsets the IOVA by 2 MiB so
  * iommu_map() cannot use 1 GiB leaves; `1G-on-2M-thp` is the THP case: 512 separate runs.
+ * `2M-on-4K` is one contiguous run in granule leaves (IOVA offset by one granule): the
+ * length-aware loop still needs one lookup per leaf, so contiguity alone gains nothing.
  */
 import type { MemKind } from "@iommu/vfio";
 
@@ -31,6 +34,7 @@ export const GRANULES: readonly Granule[] = [0x1000, 0x4000, 0x10000];
 
 export type ScenarioKind =
   | "block"
+  | "block-on-granule"
   | "huge"
   | "1g-blocks"
   | "1g-thp"
@@ -122,6 +126,17 @@ export function scenariosFor(g: Granule): Scenario[] {
       iovaOffset: 0,
       op: unmap,
       leaves: 1,
+      runs: 1,
+    }),
+  );
+  out.push(
+    make("block-on-granule", `${b}-on-${sizeName(g)}`, g, {
+      leafSize: g,
+      regionSize: B,
+      memKind: "hugetlb1g",
+      iovaOffset: g,
+      op: unmap,
+      leaves: B / g,
       runs: 1,
     }),
   );
