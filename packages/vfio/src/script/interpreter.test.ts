@@ -66,6 +66,18 @@ describe("script language", () => {
     );
   });
 
+  it("parses numbers like strtoull: optional 0x, leading zeros, 64-bit range", () => {
+    expect(
+      lines(
+        "mem 0x10000 0X1000 scattered seed 007\nmem 00000000000000000020000 1000 thp\nmem 10000000000000000 1000 thp",
+      ),
+    ).toEqual([
+      "ok mem vaddr=0x10000 size=0x1000 kind=scattered seed=7 runs=1",
+      "ok mem vaddr=0x20000 size=0x1000 kind=thp seed=1 runs=1",
+      "err bad-args",
+    ]);
+  });
+
   it("reports mem errors and layout holes", () => {
     expect(
       lines(

@@ -69,25 +69,45 @@ export function errLine(ret: number): string {
 
 class BadArgs extends Error {}
 
+/** The harness keeps this many tokens of a line and drops the rest. */
+const MAX_TOKENS = 32;
+
+const TWO64 = 1n << 64n;
+
+/**
+ * `strtoull(tok, &end, base)` with the whole token consumed, as the harness parses: an
+ * optional sign (a `-` negates modulo 2^64), for hex an optional `0x`, and a value that fits
+ * 64 bits. Anything else is a syntax error.
+ */
+function strtoull(tok: string | undefined, base: 10 | 16): bigint {
+  if (tok === undefined) throw new BadArgs();
+  let t = tok;
+  let negative = false;
+  if (t[0] === "-" || t[0] === "+") {
+    negative = t[0] === "-";
+    t = t.slice(1);
+  }
+  if (base === 16 && t.length > 2 && t[0] === "0" && (t[1] === "x" || t[1] === "X")) t = t.slice(2);
+  if (!(base === 16 ? /^[0-9a-fA-F]+$/ : /^[0-9]+$/).test(t)) throw new BadArgs();
+  const v = BigInt(base === 16 ? `0x${t}` : t);
+  if (v >= TWO64) throw new BadArgs();
+  return negative && v !== 0n ? TWO64 - v : v;
+}
+
 /** Hex with or without 0x (addresses and sizes). */
 function parseHex(tok: string | undefined): bigint {
-  if (tok === undefined) throw new BadArgs();
-  const t = tok.startsWith("0x") || tok.startsWith("0X") ? tok.slice(2) : tok;
-  if (!/^[0-9a-fA-F]+$/.test(t) || t.length > 16) throw new BadArgs();
-  return BigInt(`0x${t}`);
+  return strtoull(tok, 16);
 }
 
 /** Decimal counts, ids, seeds, limits. */
 function parseDec(tok: string | undefined, max = Number.MAX_SAFE_INTEGER): number {
-  if (tok === undefined || !/^[0-9]+$/.test(tok)) throw new BadArgs();
-  const n = Number(tok);
-  if (n > max) throw new BadArgs();
-  return n;
+  const v = strtoull(tok, 10);
+  if (v > BigInt(max)) throw new BadArgs();
+  return Number(v);
 }
 
 function parseDecBig(tok: string | undefined): bigint {
-  if (tok === undefined || !/^[0-9]+$/.test(tok)) throw new BadArgs();
-  return BigInt(tok);
+  return strtoull(tok, 10);
 }
 
 function toAddr(v: bigint): number | bigint {
@@ -123,7 +143,10 @@ export class VfioScript {
     this.lineNo++;
     const hash = raw.indexOf("#");
     const text = hash >= 0 ? raw.slice(0, hash) : raw;
-    const toks = text.split(/[ \t\r]+/).filter((t) => t.length > 0);
+    const toks = text
+      .split(/[ \t\r\n]+/)
+      .filter((t) => t.length > 0)
+      .slice(0, MAX_TOKENS);
     if (toks.length === 0) return [];
     const w0 = this.warns.warns;
     let out: string[];
@@ -294,8 +317,11 @@ export class VfioScript {
         const a = args[i];
         if (a === "driver") driver = parseDec(args[++i]);
         else if (a === "ias") ias = parseDec(args[++i], 64);
-        else if (a === "pgsizes") pgsizes = Number(parseHex(args[++i]));
-        else throw new BadArgs();
+        else if (a === "pgsizes") {
+          // Bitmaps are numbers below 2^64; above 2^53 only 4 KiB-multiple values are exact.
+          const v = parseHex(args[++i]);
+          pgsizes = v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : Number(v & ~0xfffn);
+        } else throw new BadArgs();
       }
       const group = this.nextGroup++;
       const drv = driver ?? group;
