@@ -148,15 +148,13 @@ export class VfioIommu implements Type1Context {
   readonly allowUnsafeInterrupts: boolean;
   private readonly provider: VfioDomainProvider;
 
-  /** `domain_list`: the head is the "first domain" unmap and replay read back from. */
-  readonly domainList: VfioDomain[] = [];
+  private readonly domainsList: VfioDomain[] = [];
   private iovaList: IovaWindow[] = [];
   private readonly dmas = new DmaList();
-  dmaAvail: number;
-  vaddrInvalidCount = 0;
-  /** `pgsize_bitmap`: PAGE_MASK until a domain is attached. */
-  pgsizeBitmap = PAGE_MASK_BITMAP;
-  numNonPinnedGroups = 0;
+  private avail: number;
+  private invalidVaddrs = 0;
+  private bitmap = PAGE_MASK_BITMAP;
+  private nonPinnedGroups = 0;
   /** Dirty page tracking (VFIO_IOMMU_DIRTY_PAGES) is not modelled: always off. */
   readonly dirtyPageTracking = false;
   private released = false;
@@ -172,7 +170,7 @@ export class VfioIommu implements Type1Context {
     this.v2 = type !== VFIO_TYPE1_IOMMU;
     this.mm = opts.mm;
     this.provider = opts.provider;
-    this.dmaAvail = opts.dmaEntryLimit ?? DEFAULT_DMA_ENTRY_LIMIT;
+    this.avail = opts.dmaEntryLimit ?? DEFAULT_DMA_ENTRY_LIMIT;
     this.disableHugepages = opts.disableHugepages ?? false;
     this.allowUnsafeInterrupts = opts.allowUnsafeInterrupts ?? false;
     this.unmapMode = opts.unmapMode ?? "legacy";
@@ -192,11 +190,36 @@ export class VfioIommu implements Type1Context {
     return new VfioIommu({ ...opts, type });
   }
 
+  /** `domain_list`: the head is the "first domain" unmap and replay read back from. */
+  get domainList(): readonly VfioDomain[] {
+    return this.domainsList;
+  }
+
+  /** `dma_avail`: mappings still allowed by `dma_entry_limit`. */
+  get dmaAvail(): number {
+    return this.avail;
+  }
+
+  /** `vaddr_invalid_count`: mappings whose vaddr was invalidated (UNMAP_DMA with FLAG_VADDR). */
+  get vaddrInvalidCount(): number {
+    return this.invalidVaddrs;
+  }
+
+  /** `pgsize_bitmap`: PAGE_MASK until a domain is attached, then the AND over domains. */
+  get pgsizeBitmap(): number {
+    return this.bitmap;
+  }
+
+  /** `num_non_pinned_groups`: IOMMU-backed groups that may dirty any page. */
+  get numNonPinnedGroups(): number {
+    return this.nonPinnedGroups;
+  }
+
   /** Smallest IOMMU page size type1 accepts (`1 << __ffs(pgsize_bitmap)`). */
   get minPageSize(): number {
     // Domains with disjoint page sizes leave an empty bitmap (the kernel's __ffs(0) is
     // undefined); the model falls back to PAGE_SIZE.
-    return this.pgsizeBitmap === 0 ? PAGE_SIZE : 2 ** ffs(this.pgsizeBitmap);
+    return this.bitmap === 0 ? PAGE_SIZE : 2 ** ffs(this.bitmap);
   }
 
   private get memlockLimit(): number {
@@ -236,17 +259,17 @@ export class VfioIommu implements Type1Context {
       // vfio_change_dma_owner: same mm in this single-process model, nothing to move.
       found.vaddr = vaddrN;
       found.vaddrInvalid = false;
-      this.vaddrInvalidCount--;
+      this.invalidVaddrs--;
       return 0;
     }
     if (found) return negErrno("EEXIST");
-    if (!this.dmaAvail) return negErrno("ENOSPC");
+    if (!this.avail) return negErrno("ENOSPC");
     if (!iovaDmaValid(this.iovaList, iova, iova + size - 1n)) return negErrno("EINVAL");
 
-    this.dmaAvail--;
+    this.avail--;
     const dma = new VfioDma(iovaN, vaddrN, prot, this.mm.capIpcLock);
     this.dmas.link(dma);
-    if (this.domainList.length === 0) {
+    if (this.domainsList.length === 0) {
       dma.size = sizeN;
       return 0;
     }
@@ -304,8 +327,8 @@ export class VfioIommu implements Type1Context {
   private removeDma(dma: VfioDma): void {
     vfioUnmapUnpin(this, dma, true);
     this.dmas.unlink(dma);
-    if (dma.vaddrInvalid) this.vaddrInvalidCount--;
-    this.dmaAvail++;
+    if (dma.vaddrInvalid) this.invalidVaddrs--;
+    this.avail++;
   }
 
   // -------------------------------------------------------------- VFIO_IOMMU_UNMAP_DMA
@@ -386,12 +409,12 @@ export class VfioIommu implements Type1Context {
         if (dma.vaddrInvalid) {
           for (let i = first; i < n; i++) {
             this.dmas.items[i]!.vaddrInvalid = false;
-            this.vaddrInvalidCount--;
+            this.invalidVaddrs--;
           }
           return fail(negErrno("EINVAL"));
         }
         dma.vaddrInvalid = true;
-        this.vaddrInvalidCount++;
+        this.invalidVaddrs++;
         unmapped += dma.size;
         n++;
         continue;
@@ -410,9 +433,9 @@ export class VfioIommu implements Type1Context {
     if (argsz < VFIO_IOMMU_INFO_MINSZ) return negErrno("EINVAL");
     const info: VfioIommuInfo = {
       flags: VFIO_IOMMU_INFO_PGSIZES | VFIO_IOMMU_INFO_CAPS,
-      iovaPgsizes: this.pgsizeBitmap,
+      iovaPgsizes: this.bitmap,
       migration: { flags: 0, pgsizeBitmap: this.minPageSize, maxDirtyBitmapSize: DIRTY_BITMAP_SIZE_MAX },
-      dmaAvail: this.dmaAvail,
+      dmaAvail: this.avail,
     };
     if (this.iovaList.length) info.iovaRanges = this.iovaList.map((w) => ({ start: w.start, end: w.end }));
     return info;
@@ -428,7 +451,7 @@ export class VfioIommu implements Type1Context {
       case VFIO_UPDATE_VADDR:
         return 1; // no emulated (mdev) groups in this model
       case VFIO_DMA_CC_IOMMU:
-        return this.domainList.every((d) => d.enforceCacheCoherency) ? 1 : 0;
+        return this.domainsList.every((d) => d.enforceCacheCoherency) ? 1 : 0;
       default:
         return 0;
     }
@@ -455,7 +478,7 @@ export class VfioIommu implements Type1Context {
    * after replaying every mapping into it. 0 or -errno, nothing changed on failure.
    */
   attachGroup(groupId: number, opts: VfioAttachOptions = {}): number {
-    if (this.vaddrInvalidCount) return negErrno("EBUSY");
+    if (this.invalidVaddrs) return negErrno("EBUSY");
     if (this.findGroup(groupId)) return negErrno("EINVAL");
     const resvRegions = opts.resvRegions ?? [];
     const group: VfioIommuGroup = { id: groupId, pinnedPageDirtyScope: false, resvRegions };
@@ -483,7 +506,7 @@ export class VfioIommu implements Type1Context {
     domain.groups.push(group);
     if (!this.allowUnsafeInterrupts && opts.isolatedMsi === false) return freeNew(negErrno("EPERM"));
 
-    const same = this.domainList.find(
+    const same = this.domainsList.find(
       (d) => d.domain.ops === alloc.ops && d.enforceCacheCoherency === domain.enforceCacheCoherency,
     );
     if (same) {
@@ -492,11 +515,11 @@ export class VfioIommu implements Type1Context {
     } else {
       const ret = vfioIommuReplay(this, domain, this.dmas, this.memlockLimit);
       if (ret) return freeNew(ret);
-      this.domainList.unshift(domain);
+      this.domainsList.unshift(domain);
       this.updatePgsizeBitmap();
     }
     this.iovaList = iovaCopy;
-    this.numNonPinnedGroups++;
+    this.nonPinnedGroups++;
     return 0;
   }
 
@@ -512,14 +535,14 @@ export class VfioIommu implements Type1Context {
     const { domain, group } = found;
     domain.groups.splice(domain.groups.indexOf(group), 1);
     if (domain.groups.length === 0) {
-      if (this.domainList.length === 1) this.unmapUnpinAll();
+      if (this.domainsList.length === 1) this.unmapUnpinAll();
       iommuDomainFree(domain.domain);
-      this.domainList.splice(this.domainList.indexOf(domain), 1);
+      this.domainsList.splice(this.domainsList.indexOf(domain), 1);
       this.aperExpand(iovaCopy);
       this.updatePgsizeBitmap();
     }
     if (this.resvRefresh(iovaCopy) === 0) this.iovaList = iovaCopy;
-    if (!group.pinnedPageDirtyScope) this.numNonPinnedGroups--;
+    if (!group.pinnedPageDirtyScope) this.nonPinnedGroups--;
     return true;
   }
 
@@ -560,7 +583,7 @@ export class VfioIommu implements Type1Context {
       first = false;
     }
     if (!first && bitmap % PAGE_SIZE !== 0) bitmap = or64(bitmap - (bitmap % PAGE_SIZE), PAGE_SIZE);
-    this.pgsizeBitmap = bitmap;
+    this.bitmap = bitmap;
   }
 
   /** `vfio_iommu_unmap_unpin_all` */
@@ -577,7 +600,7 @@ export class VfioIommu implements Type1Context {
       d.groups.length = 0;
       iommuDomainFree(d.domain);
     }
-    this.domainList.length = 0;
+    this.domainsList.length = 0;
     this.iovaList = [];
   }
 
@@ -603,12 +626,12 @@ export class VfioIommu implements Type1Context {
 
   /** Domains in `domain_list` order. */
   domains(): IommuDomain[] {
-    return this.domainList.map((d) => d.domain);
+    return this.domainsList.map((d) => d.domain);
   }
 
   /** Group ids of each domain, in `domain_list` order. */
   groupsOf(): number[][] {
-    return this.domainList.map((d) => d.groups.map((g) => g.id));
+    return this.domainsList.map((d) => d.groups.map((g) => g.id));
   }
 }
 
