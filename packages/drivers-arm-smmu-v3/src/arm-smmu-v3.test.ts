@@ -113,6 +113,19 @@ describe("arm_smmu_domain_alloc_paging / finalise", () => {
     expect(new ArmSmmuV3().domainAllocPagingFlags(IOMMU_HWPT_ALLOC_PASID).stage).toBe("s1");
   });
 
+  it("answers capable() as arm_smmu_capable", () => {
+    const coherent = new ArmSmmuV3({ httu: "access-dirty" });
+    expect(
+      ["cache-coherency", "noexec", "deferred-flush", "dirty-tracking"].map((c) =>
+        coherent.capable(c as never),
+      ),
+    ).toEqual([true, true, true, true]);
+    expect(coherent.capable("enforce-cache-coherency")).toBe(false);
+    const nc = new ArmSmmuV3({ coherent: false, httu: "access-dirty" });
+    expect([nc.capable("cache-coherency"), nc.capable("dirty-tracking")]).toEqual([false, false]);
+    expect(new ArmSmmuV3({ httu: "access" }).capable("dirty-tracking")).toBe(false);
+  });
+
   it("refuses unknown flags and FAULT_ID_VALID", () => {
     expect(errnoOf(() => new ArmSmmuV3().domainAllocPagingFlags(1 << 7))).toBe("EOPNOTSUPP");
     expect(errnoOf(() => new ArmSmmuV3().domainAllocPagingFlags(IOMMU_HWPT_FAULT_ID_VALID))).toBe(

@@ -80,6 +80,15 @@ export interface ArmSmmuV3Options extends ArmSmmuV3HwConfig {
   cmdqBaseDma?: number;
 }
 
+/** `enum iommu_cap` members a driver is asked about. */
+export type IommuCap =
+  | "cache-coherency"
+  | "noexec"
+  | "pre-boot-protection"
+  | "enforce-cache-coherency"
+  | "deferred-flush"
+  | "dirty-tracking";
+
 export interface DomainAllocOptions {
   /** `domain->type` (default IOMMU_DOMAIN_UNMANAGED, as the iommufd/VFIO path sets it). */
   type?: number;
@@ -143,6 +152,22 @@ export class ArmSmmuV3 {
     return (this.features & need) === need;
   }
 
+  /** `arm_smmu_capable()` for a master behind this SMMU. */
+  capable(cap: IommuCap): boolean {
+    switch (cap) {
+      case "cache-coherency":
+        // A coherent TCU is taken to imply coherent TBUs.
+        return (this.features & ARM_SMMU_FEAT_COHERENCY) !== 0;
+      case "noexec":
+      case "deferred-flush":
+        return true;
+      case "dirty-tracking":
+        return this.dirtyTrackingCapable;
+      default:
+        return false;
+    }
+  }
+
   /** `arm_smmu_domain_alloc_paging()`: the default paging domain, stage 1 when available. */
   domainAllocPaging(options: DomainAllocOptions = {}): ArmSmmuDomain {
     return this.domainAllocPagingFlags(0, options);
@@ -185,6 +210,17 @@ export class ArmSmmuV3 {
     const counters = new IommuCounters();
     const allocator =
       options.allocator ?? this.sharedAllocator ?? new TableAllocator(new PhysMem(), { counters });
+    // Filled in by finalise (stage-specific sizes and quirks) and then by the format.
+    const cfg: IoPgtableCfg = {
+      quirks: 0,
+      pgsizeBitmap: this.caps.pgsizeBitmap,
+      ias: 0,
+      oas: 0,
+      coherentWalk: (this.features & ARM_SMMU_FEAT_COHERENCY) !== 0,
+      tlb: armSmmuFlushOps,
+      allocator,
+      counters,
+    };
     const d: ArmSmmuDomain = {
       type: options.type ?? IOMMU_DOMAIN_UNMANAGED,
       ops: this.ops,
@@ -198,32 +234,22 @@ export class ArmSmmuV3 {
       asid: 0,
       vmid: 0,
       pgtblOps: null,
-      pgtblCfg: undefined as unknown as IoPgtableCfg,
+      pgtblCfg: cfg,
       allocator,
       syncGather: (g: IotlbGather) => iommuIotlbSync(d, g),
     };
-    const ret = this.finalise(d, flags);
+    const ret = this.finalise(d, cfg, flags);
     if (ret) throw IommuError.fromReturn(ret, "arm_smmu_domain_finalise", args);
     return d;
   }
 
   /** `arm_smmu_domain_finalise()`: build the io_pgtable_cfg, allocate the table, then the ASID/VMID. */
-  private finalise(d: ArmSmmuDomain, flags: number): number {
+  private finalise(d: ArmSmmuDomain, cfg: IoPgtableCfg, flags: number): number {
     const enableDirty = (flags & IOMMU_HWPT_ALLOC_DIRTY_TRACKING) !== 0;
     // Restrict the stage to what the SMMU can actually do.
     if (!(this.features & ARM_SMMU_FEAT_TRANS_S1)) d.stage = "s2";
     if (!(this.features & ARM_SMMU_FEAT_TRANS_S2)) d.stage = "s1";
 
-    const cfg: IoPgtableCfg = {
-      quirks: 0,
-      pgsizeBitmap: this.caps.pgsizeBitmap,
-      ias: 0,
-      oas: 0,
-      coherentWalk: (this.features & ARM_SMMU_FEAT_COHERENCY) !== 0,
-      tlb: armSmmuFlushOps,
-      allocator: d.allocator,
-      counters: d.counters,
-    };
     let fmt: IoPgtableFmt;
     if (d.stage === "s1") {
       cfg.ias = Math.min(this.features & ARM_SMMU_FEAT_VAX ? 52 : 48, this.caps.vaBits);
@@ -267,7 +293,6 @@ export class ArmSmmuV3 {
       d.vmid = vmid;
     }
     d.pgtblOps = ops;
-    d.pgtblCfg = cfg;
     return 0;
   }
 }
