@@ -2,6 +2,7 @@ import { spawnSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { runVfioScript } from "./vfio-script.js";
 
@@ -101,5 +102,63 @@ describe("the command", () => {
       encoding: "utf8",
     });
     expect(bad.status).toBe(2);
+  });
+});
+
+describe("random scripts on real page tables", () => {
+  const mem = [
+    "mem 7f0000000000 100000 scattered seed 4",
+    "mem 7f0001000000 600000 thp seed 5",
+    "mem 7f0002000000 800000 hugetlb2m seed 6",
+  ];
+  const vaddrs = [0x7f0000000000, 0x7f0001000000, 0x7f0002000000];
+  const line = fc.oneof(
+    fc
+      .tuple(
+        fc.integer({ min: 0, max: 2 }),
+        fc.integer({ min: 0, max: 300 }),
+        fc.integer({ min: 0, max: 15 }),
+        fc.oneof(fc.integer({ min: 1, max: 64 }), fc.constantFrom(512, 1024, 513)),
+        fc.constantFrom("r", "w", "rw"),
+      )
+      .map(([r, off, slot, pages, prot]) => {
+        const v = vaddrs[r]! + off * 0x1000;
+        return `map_dma ${v.toString(16)} ${(slot * 0x400000 + off * 0x1000).toString(16)} ${(pages * 0x1000).toString(16)} ${prot}`;
+      }),
+    fc
+      .tuple(
+        fc.integer({ min: 0, max: 15 }),
+        fc.integer({ min: 0, max: 300 }),
+        fc.integer({ min: 1, max: 2048 }),
+      )
+      .map(
+        ([slot, off, pages]) =>
+          `unmap_dma ${(slot * 0x400000 + off * 0x1000).toString(16)} ${(pages * 0x1000).toString(16)}`,
+      ),
+    fc.constantFrom("domain attach", "domain attach driver 1", "domain detach 2", "counts", "dmas"),
+  );
+
+  it("legacy and length modes agree on everything but lookups, and release frees every pin", () => {
+    fc.assert(
+      fc.property(fc.array(line, { minLength: 1, maxLength: 20 }), (body) => {
+        const script = [
+          "container",
+          ...mem,
+          "domain attach",
+          ...body,
+          "unmap_dma 0 0 all",
+          "release",
+          "container",
+          "counts",
+        ].join("\n");
+        const legacy = runVfioScript(script).split("\n");
+        const length = runVfioScript(script, { unmapMode: "length" }).split("\n");
+        const strip = (l: string) => l.replace(/iova_to_phys=\d+/, "iova_to_phys=*");
+        expect(length.map(strip)).toEqual(legacy.map(strip));
+        expect(legacy.some((l) => l.includes("warn="))).toBe(false);
+        expect(legacy.at(-2)).toMatch(/ locked_vm=0 pinned=0 .* dma_avail=65535$/);
+      }),
+      { numRuns: 25 },
+    );
   });
 });
