@@ -324,6 +324,22 @@ describe("attach / detach", () => {
     expectConsistent(s);
   });
 
+  it("a same-driver join keeps the old domain but takes the new domain's aperture", () => {
+    const s = withMem();
+    s.c.attachGroup(1, { driver: 1 });
+    expect(s.c.attachGroup(2, { driver: 1, options: { ias: 32, pgsizes: 0x1000 } })).toBe(0);
+    expect(s.c.domainList).toHaveLength(1);
+    expect(s.c.pgsizeBitmap).toBe(0x40201000);
+    expect(s.c.iovaRanges()).toEqual([{ start: 0n, end: 2n ** 32n - 1n }]);
+    expect(map(s.c, V, 2 ** 32, MiB2)).toBe(EINVAL);
+    // ...and with a mapping above the new aperture the join is refused.
+    const t = withMem();
+    t.c.attachGroup(1, { driver: 1 });
+    expect(map(t.c, V, 2 ** 40, MiB2)).toBe(0);
+    expect(t.c.attachGroup(2, { driver: 1, options: { ias: 32 } })).toBe(EINVAL);
+    expectConsistent(t);
+  });
+
   it("a failing replay leaves the container as it was", () => {
     const s = withMem("thp", 4 * MiB2);
     s.c.attachGroup(1);
