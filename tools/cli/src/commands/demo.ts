@@ -6,7 +6,7 @@
 
 import { SingleBar } from "cli-progress";
 import { type Command, InvalidArgumentError } from "commander";
-import { runDemo } from "../demo/demo.js";
+import { demoJobs, runDemo } from "../demo/demo.js";
 import type { Granule } from "../demo/scenarios.js";
 import { ALL_FORMATS, type TargetFormat } from "../demo/targets.js";
 
@@ -65,12 +65,27 @@ export function register(program: Command): void {
     )
     .option(
       "--repeat <n>",
-      "runs per mode (4× for regions under 64 MiB), fastest wall time kept; counts must agree",
+      "runs per mode (4× under 64 MiB, 1 above 64 Ki leaves), fastest wall time kept; counts must agree",
       positiveInt,
       2,
     )
     .option("--no-progress", "no progress bar on stderr")
-    .action((o: DemoCliOptions) => {
+    .action((o: DemoCliOptions, cmd: Command) => {
+      const opts = {
+        json: o.json,
+        report: o.report,
+        granules: o.granule,
+        formats: o.format,
+        scenarios: o.scenario,
+        repeat: o.repeat,
+        color: false,
+      };
+      if (demoJobs(opts).length === 0) {
+        const names = [
+          ...new Set(demoJobs({ granules: o.granule, formats: o.format }).map((j) => j.scenario.name)),
+        ];
+        cmd.error(`error: no scenario matches ${o.scenario?.join(", ")}; known: ${names.join(", ")}`);
+      }
       const bar =
         o.progress && process.stderr.isTTY
           ? new SingleBar({
@@ -81,27 +96,17 @@ export function register(program: Command): void {
             })
           : undefined;
       let started = false;
-      runDemo(
-        {
-          json: o.json,
-          report: o.report,
-          granules: o.granule,
-          formats: o.format,
-          scenarios: o.scenario,
-          color: false,
-        },
-        {
-          stdout: (text) => process.stdout.write(text),
-          progress: bar
-            ? (done, total, label) => {
-                if (!started) {
-                  bar.start(total, done, { label });
-                  started = true;
-                } else bar.update(done, { label });
-                if (done === total) bar.stop();
-              }
-            : undefined,
-        },
-      );
+      runDemo(opts, {
+        stdout: (text) => process.stdout.write(text),
+        progress: bar
+          ? (done, total, label) => {
+              if (!started) {
+                bar.start(total, done, { label });
+                started = true;
+              } else bar.update(done, { label });
+              if (done === total) bar.stop();
+            }
+          : undefined,
+      });
     });
 }

@@ -98,10 +98,12 @@ export function measure(target: DemoTarget, scenario: Scenario, mode: UnmapMode)
 }
 
 const SMALL_REGION = 64 * 0x10_0000;
+const MANY_LEAVES = 65_536;
 
 /**
  * Both modes of one scenario, as a table row. With `repeat` > 1 each mode runs that many
- * times (4× as many for regions under 64 MiB) on fresh containers; the counts must agree
+ * times (4× as many for regions under 64 MiB, once for more than 64 Ki leaves) on fresh
+ * containers; the counts must agree
  * (the model is deterministic) and the fastest wall time is kept, so JIT warm-up and GC
  * pauses do not decide the ratio.
  */
@@ -109,7 +111,13 @@ export function runScenario(target: DemoTarget, scenario: Scenario, repeat = 1):
   let legacy: Measurement | undefined;
   let length: Measurement | undefined;
   // Small regions take a millisecond or less, where one GC pause decides: run them more.
-  const runs = repeat > 1 && scenario.regionSize < SMALL_REGION ? 4 * repeat : repeat;
+  // A quarter million separate leaves takes long enough to time once.
+  const runs =
+    repeat > 1 && scenario.regionSize < SMALL_REGION
+      ? 4 * repeat
+      : scenario.leaves > MANY_LEAVES
+        ? 1
+        : repeat;
   for (let i = 0; i < runs; i++) {
     legacy = keepFastest(legacy, measure(target, scenario, "legacy"));
     length = keepFastest(length, measure(target, scenario, "length"));
