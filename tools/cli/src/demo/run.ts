@@ -1,12 +1,12 @@
 /**
- * Runs one scenario through the VFIO type1 model (@iommu/vfio) on domains from the SMMUv3
- * driver model, once per unmap mode, and measures what the kernel-callers.md §7 model talks
+ * Runs one scenario through the VFIO type1 model (@iommu/vfio) on domains from one demo
+ * target (arm-smmu-v3 or a generic_pt format, see targets.ts), once per unmap mode, and measures what the kernel-callers.md §7 model talks
  * about: lookups (walks), PTE reads, unmap calls, IOTLB syncs, and wall time.
  *
- * Every run builds its own process memory, SMMU instances and container, so the legacy and
+ * Every run builds its own process memory, domains and container, so the legacy and
  * the length-aware run start from identical page tables.
  */
-import { type IommuDomain, iommuUnmap } from "@iommu/core";
+import { errnoName, type IommuDomain, iommuUnmap } from "@iommu/core";
 import {
   type UnmapMode,
   UserMm,
@@ -36,7 +36,7 @@ const IOVA = 0x80_0000_0000;
 const RW = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE;
 
 function check(ret: number, what: string): void {
-  if (ret !== 0) throw new Error(`demo: ${what} failed with ${ret}`);
+  if (ret !== 0) throw new Error(`demo: ${what} failed: ${errnoName(ret) ?? ret}`);
 }
 
 /** Run `scenario` on `target` with one unmap mode. */
