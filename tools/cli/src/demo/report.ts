@@ -135,6 +135,17 @@ export function renderReport(rows: readonly DemoRow[], meta: { generated?: strin
 per-page iommu_iova_to_phys() loop, once stepping by the leaf size iommu_iova_to_phys_length()
 reports.${meta.generated ? ` Generated ${esc(meta.generated)}.` : ""}</p>
 ${renderChart(rows)}
+<h2>Model</h2>
+<p>With PG = 4 KiB (the CPU page VFIO steps by today), S = region size, N = leaves, R = physically
+contiguous runs, H = empty spans (kernel-callers.md §7):</p>
+<ul>
+<li>legacy walks = S/PG + (R − 1), plus one when the mapping ends in a hole;</li>
+<li>length-aware walks = N + H (the lookup that ends a run starts the next one);</li>
+<li>unmap calls = R; IOTLB syncs = ⌈R / 512⌉, plus one per run after a hole when the driver's
+gather cannot span gaps (SMMUv3). Replay maps R runs into the new domain and unmaps nothing.</li>
+</ul>
+<p>Scenario names follow the 4 KiB granule (2M-on-2M, 1G-on-2M, ...); a 16 KiB or 64 KiB granule
+uses its own leaf sizes (32M, 512M) for the same layouts.</p>
 <table>
 <thead><tr>${head.map((h) => `<th>${esc(h)}</th>`).join("")}</tr></thead>
 <tbody>
