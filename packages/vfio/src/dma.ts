@@ -5,6 +5,13 @@
  * Addresses are numbers: every iova/vaddr/size that gets this far has passed the page-size
  * alignment check, and 4 KiB multiples are exact doubles up to 2^64.
  */
+/** `struct vfio_pfn`: a page pinned for an emulated-IOMMU (mdev) device through vfio_pin_pages. */
+export interface VfioPfn {
+  readonly iova: number;
+  readonly pfn: number;
+  refCount: number;
+}
+
 export class VfioDma {
   /** Grows from 0 as chunks are pinned and mapped ("insert zero-sized, then grow"). */
   size = 0;
@@ -14,6 +21,8 @@ export class VfioDma {
   hasRsvd = false;
   /** Pages this dma charged to `mm->locked_vm`. */
   lockedVm = 0;
+  /** `pfn_list`: externally pinned pages by iova. */
+  readonly pfnList = new Map<number, VfioPfn>();
 
   constructor(
     readonly iova: number,
@@ -22,6 +31,18 @@ export class VfioDma {
     /** `capable(CAP_IPC_LOCK)` when the mapping was made. */
     public lockCap: boolean,
   ) {}
+
+  /**
+   * `vpfn_pages`: externally pinned pages in [iova, iova + npages pages) — those are already
+   * charged to locked_vm.
+   */
+  vpfnPages(iova: number, npages: number): number {
+    if (this.pfnList.size === 0) return 0;
+    const end = iova + npages * 4096;
+    let n = 0;
+    for (const k of this.pfnList.keys()) if (k >= iova && k < end) n++;
+    return n;
+  }
 
   /** One past the last iova. */
   get end(): number {

@@ -27,6 +27,7 @@ export {
   type VfioDmaInfo,
   type VfioDomainProvider,
   type VfioDomainRequest,
+  type VfioEmulatedDevice,
   VfioIommu,
   type VfioIommuOptions,
 } from "./vfio-iommu.js";

@@ -102,6 +102,7 @@ export function pinPagesRemote(
   // No pfn in this model is reserved or invalid (no VM_PFNMAP, no PageReserved).
   const rsvd = false;
   let ret = 0;
+  let iova = vaddr - dma.vaddr + dma.iova;
   if (batch.size) {
     pfnBase.value = batch.pages[batch.offset]!;
     pfn = pfnBase.value;
@@ -120,8 +121,8 @@ export function pinPagesRemote(
     for (;;) {
       if (pfn !== pfnBase.value + pinned) break run;
       const nr = numPagesContiguous(batch);
-      // Externally pinned pages (vpfn_pages) are already charged; this model has none.
-      const acct = rsvd ? 0 : nr;
+      // Pages also pinned through vfio_pin_pages are charged already.
+      const acct = rsvd ? 0 : nr - dma.vpfnPages(iova, nr);
       if (acct) {
         if (!dma.lockCap && mm.lockedVm + lockAcct + acct > limit) {
           // pr_warn("RLIMIT_MEMLOCK exceeded")
@@ -132,6 +133,7 @@ export function pinPagesRemote(
       pinned += nr;
       npage -= nr;
       vaddr += PAGE_SIZE * nr;
+      iova += PAGE_SIZE * nr;
       batch.offset += nr;
       batch.size -= nr;
       if (!batch.size) break;
@@ -164,13 +166,13 @@ function unpinOut(
 export function unpinPagesRemote(
   ctx: Type1Context,
   dma: VfioDma,
-  _iova: number,
+  iova: number,
   pfn: number,
   npage: number,
   doAccounting: boolean,
 ): number {
-  // vpfn_pages(): pages also pinned through vfio_pin_pages stay charged; none here.
-  const locked = 0;
+  // Pages also pinned through vfio_pin_pages stay charged.
+  const locked = dma.vpfnPages(iova, npage);
   ctx.mm.memory.unpinUserPages(pfn, npage);
   const unlocked = npage;
   if (doAccounting) vfioLockAcct(ctx, dma, locked - unlocked);

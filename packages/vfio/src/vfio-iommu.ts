@@ -22,6 +22,7 @@ import {
 import type { Type1Context, UnmapMode, VfioDomain, VfioIommuGroup } from "./context.js";
 import { VfioCounters } from "./counters.js";
 import { DmaList, VfioDma } from "./dma.js";
+import { pinPageExternal, unpinPageExternal } from "./external-pins.js";
 import { IommuCalls } from "./iommu-calls.js";
 import {
   aperConflict,
@@ -34,7 +35,7 @@ import {
   resvExclude,
 } from "./iova-list.js";
 import type { UserMm } from "./mm.js";
-import { batchUnpin, PfnOut, pinPagesRemote, unpinPagesRemote, VfioBatch } from "./pin.js";
+import { batchUnpin, PfnOut, pinPagesRemote, unpinPagesRemote, VfioBatch, vfioLockAcct } from "./pin.js";
 import { vfioIommuReplay } from "./replay.js";
 import {
   __VFIO_RESERVED_TYPE1_NESTING_IOMMU,
@@ -96,6 +97,14 @@ export interface VfioAttachOptions {
   isolatedMsi?: boolean;
   /** `iommu_get_group_resv_regions()`; default none. */
   resvRegions?: readonly IommuResvRegion[];
+  /** A VFIO_EMULATED_IOMMU group (mdev): no domain, memory reached through pinPages. */
+  emulated?: boolean;
+}
+
+/** An emulated-IOMMU (mdev) device registered with the container (`struct vfio_device` with `dma_unmap`). */
+export interface VfioEmulatedDevice {
+  /** `ops->dma_unmap`: invalidate [iova, iova + size); must unpin what it pinned there. */
+  dmaUnmap(iova: number, size: number): void;
 }
 
 export interface VfioIommuOptions {
@@ -155,6 +164,10 @@ export class VfioIommu implements Type1Context {
   private invalidVaddrs = 0;
   private bitmap = PAGE_MASK_BITMAP;
   private nonPinnedGroups = 0;
+  /** `emulated_iommu_groups` (mdev: no IOMMU domain of their own). */
+  private readonly emulatedGroups: VfioIommuGroup[] = [];
+  /** `device_list`: emulated-IOMMU devices that must drop their pins on unmap. */
+  private readonly devices: VfioEmulatedDevice[] = [];
   /** Dirty page tracking (VFIO_IOMMU_DIRTY_PAGES) is not modelled: always off. */
   readonly dirtyPageTracking = false;
   private released = false;
@@ -325,6 +338,7 @@ export class VfioIommu implements Type1Context {
 
   /** `vfio_remove_dma` */
   private removeDma(dma: VfioDma): void {
+    if (dma.pfnList.size) this.counters.warn("vfio_remove_dma: pages still pinned by a device");
     vfioUnmapUnpin(this, dma, true);
     this.dmas.unlink(dma);
     if (dma.vaddrInvalid) this.invalidVaddrs--;
@@ -375,7 +389,8 @@ export class VfioIommu implements Type1Context {
     const unmapAll = (flags & VFIO_DMA_UNMAP_FLAG_ALL) !== 0;
     const invalidateVaddr = (flags & VFIO_DMA_UNMAP_FLAG_VADDR) !== 0;
     const fail = (ret: number) => ({ ret, unmapped: 0 });
-    // "Cannot update vaddr if mdev is present": no emulated groups in this model.
+    // mdev devices cannot pin or access memory while a vaddr is being replaced.
+    if (invalidateVaddr && this.emulatedGroups.length) return fail(negErrno("EBUSY"));
     const pgsize = BigInt(this.minPageSize);
     if (iova & (pgsize - 1n)) return fail(negErrno("EINVAL"));
     let endExcl: number;
@@ -389,41 +404,65 @@ export class VfioIommu implements Type1Context {
     }
     if (getDirty && (!this.dirtyPageTracking || bitmapPgsize !== pgsize)) return fail(negErrno("EINVAL"));
     const start = Number(iova);
-    if (this.v2 && !unmapAll) {
-      // v2: the range may not bisect a mapping at either end.
-      let dma = this.dmas.find(start, 1);
-      if (dma && dma.iova !== start) return fail(negErrno("EINVAL"));
-      dma = this.dmas.find(endExcl - PAGE_SIZE, PAGE_SIZE);
-      if (dma && dma.end !== endExcl) return fail(negErrno("EINVAL"));
-    }
     let unmapped = 0;
-    const first = this.dmas.firstNode(start, endExcl);
-    if (first < 0) return { ret: 0, unmapped: 0 };
-    let n = first;
-    while (n < this.dmas.length) {
-      const dma = this.dmas.items[n]!;
-      if (dma.iova >= endExcl) break;
-      // v1 compatibility: a mapping starting below the request ends the scan.
-      if (!this.v2 && start > dma.iova) break;
-      if (invalidateVaddr) {
-        if (dma.vaddrInvalid) {
-          for (let i = first; i < n; i++) {
-            this.dmas.items[i]!.vaddrInvalid = false;
-            this.invalidVaddrs--;
-          }
-          return fail(negErrno("EINVAL"));
-        }
-        dma.vaddrInvalid = true;
-        this.invalidVaddrs++;
-        unmapped += dma.size;
-        n++;
-        continue;
+    let dmaLast: VfioDma | undefined;
+    let retries = 0;
+    again: for (;;) {
+      if (this.v2 && !unmapAll) {
+        // v2: the range may not bisect a mapping at either end.
+        let dma = this.dmas.find(start, 1);
+        if (dma && dma.iova !== start) return fail(negErrno("EINVAL"));
+        dma = this.dmas.find(endExcl - PAGE_SIZE, PAGE_SIZE);
+        if (dma && dma.end !== endExcl) return fail(negErrno("EINVAL"));
       }
-      // A non-empty pfn_list (mdev pins) would notify the devices here; never in this model.
-      unmapped += dma.size;
-      this.removeDma(dma);
+      const first = this.dmas.firstNode(start, endExcl);
+      if (first < 0) break;
+      let n = first;
+      while (n < this.dmas.length) {
+        const dma = this.dmas.items[n]!;
+        if (dma.iova >= endExcl) break;
+        // v1 compatibility: a mapping starting below the request ends the scan.
+        if (!this.v2 && start > dma.iova) break;
+        if (invalidateVaddr) {
+          if (dma.vaddrInvalid) {
+            for (let i = first; i < n; i++) {
+              this.dmas.items[i]!.vaddrInvalid = false;
+              this.invalidVaddrs--;
+            }
+            return fail(negErrno("EINVAL"));
+          }
+          dma.vaddrInvalid = true;
+          this.invalidVaddrs++;
+          unmapped += dma.size;
+          n++;
+          continue;
+        }
+        if (dma.pfnList.size) {
+          // Devices must drop their pins first; then the whole scan starts over.
+          if (dmaLast === dma) {
+            if (++retries > 10) {
+              // BUG_ON(++retries > 10): the model stops instead of crashing.
+              this.counters.bugs++;
+              return fail(negErrno("EBUSY"));
+            }
+          } else {
+            dmaLast = dma;
+            retries = 0;
+          }
+          this.notifyDmaUnmap(dma);
+          continue again;
+        }
+        unmapped += dma.size;
+        this.removeDma(dma);
+      }
+      break;
     }
     return { ret: 0, unmapped };
+  }
+
+  /** `vfio_notify_dma_unmap`: every registered emulated device invalidates the range. */
+  private notifyDmaUnmap(dma: VfioDma): void {
+    for (const dev of [...this.devices]) dev.dmaUnmap(dma.iova, dma.size);
   }
 
   // ---------------------------------------------------------------- VFIO_IOMMU_GET_INFO
@@ -449,7 +488,8 @@ export class VfioIommu implements Type1Context {
       case VFIO_UNMAP_ALL:
         return 1;
       case VFIO_UPDATE_VADDR:
-        return 1; // no emulated (mdev) groups in this model
+        // mdev devices cannot pin or access memory safely while vaddrs are being replaced.
+        return this.emulatedGroups.length ? 0 : 1;
       case VFIO_DMA_CC_IOMMU:
         return this.domainsList.every((d) => d.enforceCacheCoherency) ? 1 : 0;
       default:
@@ -457,17 +497,111 @@ export class VfioIommu implements Type1Context {
     }
   }
 
+  // ------------------------------------------------------ emulated IOMMU (mdev) side
+
+  /** `vfio_iommu_type1_register_device` (devices without dma_unmap are not tracked). */
+  registerDevice(device: VfioEmulatedDevice): void {
+    this.devices.unshift(device);
+  }
+
+  /** `vfio_iommu_type1_unregister_device` */
+  unregisterDevice(device: VfioEmulatedDevice): void {
+    const i = this.devices.indexOf(device);
+    if (i >= 0) this.devices.splice(i, 1);
+  }
+
+  /**
+   * `vfio_pin_pages` (`vfio_iommu_type1_pin_pages`): pin `npage` pages from `iova` for the
+   * emulated device of `groupId`, frames into `pages`. Returns npage or -errno (nothing left
+   * pinned). Pages are charged to locked_vm only when no IOMMU domain has charged them.
+   */
+  pinPages(groupId: number, iova: number, npage: number, prot: number, pages: Float64Array): number {
+    if (npage <= 0 || pages.length < npage) return negErrno("EINVAL");
+    if (!this.v2) return negErrno("EACCES");
+    if (iova + npage * PAGE_SIZE - 1 >= 2 ** 64) return negErrno("EOVERFLOW");
+    if (this.invalidVaddrs) {
+      this.counters.warn("vfio_pin_pages not allowed with VFIO_UPDATE_VADDR");
+      return negErrno("EBUSY");
+    }
+    if (this.devices.length === 0) return negErrno("EINVAL");
+    const group = this.findGroup(groupId)?.group;
+    // The kernel dereferences the group unchecked; an unknown group would oops.
+    if (!group) return negErrno("EINVAL");
+    const doAccounting = this.domainsList.length === 0;
+    let i = 0;
+    let ret = 0;
+    for (; i < npage; i++) {
+      const at = iova + PAGE_SIZE * i;
+      const dma = this.dmas.find(at, PAGE_SIZE);
+      if (!dma) {
+        ret = negErrno("EINVAL");
+        break;
+      }
+      if ((dma.prot & prot) !== prot) {
+        ret = negErrno("EPERM");
+        break;
+      }
+      const vpfn = dma.pfnList.get(at);
+      if (vpfn) {
+        vpfn.refCount++;
+        pages[i] = vpfn.pfn;
+        continue;
+      }
+      const pfn = pinPageExternal(this, dma, dma.vaddr + (at - dma.iova), doAccounting);
+      if (pfn < 0) {
+        ret = pfn;
+        break;
+      }
+      dma.pfnList.set(at, { iova: at, pfn, refCount: 1 });
+      pages[i] = pfn;
+    }
+    if (ret) {
+      pages[i] = 0;
+      for (let j = 0; j < i; j++) {
+        const at = iova + PAGE_SIZE * j;
+        const dma = this.dmas.find(at, PAGE_SIZE)!;
+        unpinPageExternal(this, dma, at, doAccounting);
+        pages[j] = 0;
+      }
+      return ret;
+    }
+    if (!group.pinnedPageDirtyScope) {
+      group.pinnedPageDirtyScope = true;
+      this.nonPinnedGroups--;
+    }
+    return npage;
+  }
+
+  /** `vfio_unpin_pages` (`vfio_iommu_type1_unpin_pages`); misuse is a WARN and does nothing. */
+  unpinPages(iova: number, npage: number): void {
+    if (!this.v2 || npage <= 0 || iova + npage * PAGE_SIZE - 1 >= 2 ** 64) {
+      this.counters.warn("vfio_unpin_pages: bad arguments");
+      return;
+    }
+    const doAccounting = this.domainsList.length === 0;
+    let i = 0;
+    for (; i < npage; i++) {
+      const at = iova + PAGE_SIZE * i;
+      const dma = this.dmas.find(at, PAGE_SIZE);
+      if (!dma) break;
+      unpinPageExternal(this, dma, at, doAccounting);
+    }
+    if (i !== npage) this.counters.warn("vfio_unpin_pages: range not mapped");
+  }
+
   // ----------------------------------------------------------------- attach / detach
 
-  private findGroup(id: number): { domain: VfioDomain; group: VfioIommuGroup } | undefined {
-    for (const domain of this.domainList) {
+  /** `vfio_iommu_find_iommu_group`: the group in a domain, or among the emulated groups. */
+  private findGroup(id: number): { domain: VfioDomain | null; group: VfioIommuGroup } | undefined {
+    for (const domain of this.domainsList) {
       const group = domain.groups.find((g) => g.id === id);
       if (group) return { domain, group };
     }
-    return undefined;
+    const group = this.emulatedGroups.find((g) => g.id === id);
+    return group ? { domain: null, group } : undefined;
   }
 
-  /** Whether group `id` is attached. */
+  /** Whether group `id` is attached (IOMMU-backed or emulated). */
   hasGroup(id: number): boolean {
     return this.findGroup(id) !== undefined;
   }
@@ -481,6 +615,12 @@ export class VfioIommu implements Type1Context {
     if (this.invalidVaddrs) return negErrno("EBUSY");
     if (this.findGroup(groupId)) return negErrno("EINVAL");
     const resvRegions = opts.resvRegions ?? [];
+    if (opts.emulated) {
+      // An emulated IOMMU group only reaches memory through vfio_pin_pages/dma_rw, so it is
+      // dirty-tracking scoped from the start.
+      this.emulatedGroups.unshift({ id: groupId, pinnedPageDirtyScope: true, resvRegions: [] });
+      return 0;
+    }
     const group: VfioIommuGroup = { id: groupId, pinnedPageDirtyScope: false, resvRegions };
     const alloc = this.provider.allocDomain({
       group: groupId,
@@ -531,11 +671,24 @@ export class VfioIommu implements Type1Context {
   detachGroup(groupId: number): boolean {
     const found = this.findGroup(groupId);
     if (!found) return false;
-    const iovaCopy = copyWindows(this.iovaList);
     const { domain, group } = found;
+    if (!domain) {
+      this.emulatedGroups.splice(this.emulatedGroups.indexOf(group), 1);
+      if (this.emulatedGroups.length === 0 && this.domainsList.length === 0) {
+        if (this.devices.length) this.counters.warn("vfio detach: emulated devices still registered");
+        this.unmapUnpinAll();
+      }
+      return true;
+    }
+    const iovaCopy = copyWindows(this.iovaList);
     domain.groups.splice(domain.groups.indexOf(group), 1);
     if (domain.groups.length === 0) {
-      if (this.domainsList.length === 1) this.unmapUnpinAll();
+      if (this.domainsList.length === 1) {
+        if (this.emulatedGroups.length === 0) {
+          if (this.devices.length) this.counters.warn("vfio detach: emulated devices still registered");
+          this.unmapUnpinAll();
+        } else this.unmapUnpinReaccount();
+      }
       iommuDomainFree(domain.domain);
       this.domainsList.splice(this.domainsList.indexOf(domain), 1);
       this.aperExpand(iovaCopy);
@@ -591,10 +744,23 @@ export class VfioIommu implements Type1Context {
     while (this.dmas.length) this.removeDma(this.dmas.items[0]!);
   }
 
+  /**
+   * `vfio_iommu_unmap_unpin_reaccount`: the last IOMMU domain goes while emulated groups
+   * stay. Mappings survive for the mdev devices; only their externally pinned pages stay
+   * charged.
+   */
+  private unmapUnpinReaccount(): void {
+    for (const dma of this.dmas.items) {
+      const unlocked = vfioUnmapUnpin(this, dma, false);
+      vfioLockAcct(this, dma, dma.pfnList.size - unlocked);
+    }
+  }
+
   /** `vfio_iommu_type1_release`: unmap and unpin everything, free every domain. */
   release(): void {
     if (this.released) return;
     this.released = true;
+    this.emulatedGroups.length = 0;
     this.unmapUnpinAll();
     for (const d of this.domainList) {
       d.groups.length = 0;
