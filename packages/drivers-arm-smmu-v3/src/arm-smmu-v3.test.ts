@@ -220,6 +220,19 @@ describe("paging ops through the core", () => {
     ]);
   });
 
+  it("a queued (flush-queue) gather gets no per-page invalidation; flush_iotlb_all covers it later", () => {
+    const smmu = new ArmSmmuV3();
+    const d = smmu.domainAllocPaging();
+    iommuMap(d, SZ_2M, 0x6_0000_0000, SZ_2M, RW);
+    const g = new IotlbGather();
+    g.queued = true;
+    const before = smmu.cmdq.prod;
+    expect(iommuUnmapFast(d, SZ_2M, SZ_2M, g)).toBe(SZ_2M);
+    expect([d.counters.flushPage, smmu.cmdq.prod - before]).toEqual([0, 0]);
+    d.ops!.flushIotlbAll!(d);
+    expect(smmu.cmdq.log(before).map((e) => e.name)).toEqual(["CMD_TLBI_NH_ASID", "CMD_SYNC"]);
+  });
+
   it("flush_iotlb_all and free issue a context invalidation; free releases the ASID", () => {
     const smmu = new ArmSmmuV3();
     const d = smmu.domainAllocPaging();
