@@ -12,7 +12,13 @@ import {
 } from "../io-pgtable.js";
 import { alloc, leafPte, tryAlloc } from "./test-helpers.js";
 
-const { ARM_64_LPAE_S1: S1, ARM_64_LPAE_S2: S2, ARM_32_LPAE_S1, ARM_32_LPAE_S2, ARM_MALI_LPAE: MALI } = IoPgtableFmt;
+const {
+  ARM_64_LPAE_S1: S1,
+  ARM_64_LPAE_S2: S2,
+  ARM_32_LPAE_S1,
+  ARM_32_LPAE_S2,
+  ARM_MALI_LPAE: MALI,
+} = IoPgtableFmt;
 const G4K = 0x40201000;
 const G16K = 0x2004000;
 const G64K = 0x20010000;
@@ -41,13 +47,16 @@ describe("geometry (arm_lpae_alloc_pgtable)", () => {
     [G64K, 48, 3, 1, 6],
     [G64K + 2 ** 42, 52, 3, 1, 10],
   ];
-  it.each(cases)("bitmap %s ias %i: %i levels from %i, pgd_bits %i", (bitmap, ias, levels, start, pgdBits) => {
-    const h = alloc(S1, { pgsizeBitmap: bitmap, ias, oas: ias === 52 ? 52 : 48 });
-    expect(4 - h.iop.startLevel).toBe(levels);
-    expect(h.iop.startLevel).toBe(start);
-    expect(h.iop.pgdBits).toBe(pgdBits);
-    expect(h.allocator.liveCount).toBe(1);
-  });
+  it.each(cases)(
+    "bitmap %s ias %i: %i levels from %i, pgd_bits %i",
+    (bitmap, ias, levels, start, pgdBits) => {
+      const h = alloc(S1, { pgsizeBitmap: bitmap, ias, oas: ias === 52 ? 52 : 48 });
+      expect(4 - h.iop.startLevel).toBe(levels);
+      expect(h.iop.startLevel).toBe(start);
+      expect(h.iop.pgdBits).toBe(pgdBits);
+      expect(h.allocator.liveCount).toBe(1);
+    },
+  );
 
   it("the pgd takes at least 64 bytes, in a 4 KiB block", () => {
     const h = alloc(S1, { ias: 32 });
@@ -87,13 +96,18 @@ describe("ARM_64_LPAE_S1 registers", () => {
     });
   });
   it("non-coherent: outer-shareable, non-cacheable walks unless OUTER_WBWA", () => {
-    expect(alloc(S1, { coherentWalk: false }).cfg.armLpaeS1Cfg!.tcr).toMatchObject({ sh: 2, irgn: 0, orgn: 0 });
+    expect(alloc(S1, { coherentWalk: false }).cfg.armLpaeS1Cfg!.tcr).toMatchObject({
+      sh: 2,
+      irgn: 0,
+      orgn: 0,
+    });
     const wbwa = alloc(S1, { coherentWalk: false, quirks: IO_PGTABLE_QUIRK_ARM_OUTER_WBWA });
     expect(wbwa.cfg.armLpaeS1Cfg!.tcr).toMatchObject({ sh: 2, irgn: 0, orgn: 1 });
     expect(tryAlloc(S1, { quirks: IO_PGTABLE_QUIRK_ARM_OUTER_WBWA })).toBeNull();
   });
   it("TG0 vs TG1 encodings", () => {
-    const tg = (bitmap: number, quirks: number) => alloc(S1, { pgsizeBitmap: bitmap, quirks }).cfg.armLpaeS1Cfg!.tcr.tg;
+    const tg = (bitmap: number, quirks: number) =>
+      alloc(S1, { pgsizeBitmap: bitmap, quirks }).cfg.armLpaeS1Cfg!.tcr.tg;
     expect([tg(G4K, 0), tg(G16K, 0), tg(G64K, 0)]).toEqual([0, 2, 1]);
     const t1 = IO_PGTABLE_QUIRK_ARM_TTBR1;
     expect([tg(G4K, t1), tg(G16K, t1), tg(G64K, t1)]).toEqual([2, 1, 3]);
@@ -105,7 +119,9 @@ describe("ARM_64_LPAE_S1 registers", () => {
     expect(tryAlloc(S1, { oas: 39 })).toBeNull();
   });
   it("accepts only NS, TTBR1, OUTER_WBWA, HD and NO_WARN", () => {
-    expect(tryAlloc(S1, { quirks: IO_PGTABLE_QUIRK_ARM_NS | IO_PGTABLE_QUIRK_ARM_HD | IO_PGTABLE_QUIRK_NO_WARN })).not.toBeNull();
+    expect(
+      tryAlloc(S1, { quirks: IO_PGTABLE_QUIRK_ARM_NS | IO_PGTABLE_QUIRK_ARM_HD | IO_PGTABLE_QUIRK_NO_WARN }),
+    ).not.toBeNull();
     expect(tryAlloc(S1, { quirks: IO_PGTABLE_QUIRK_ARM_S2FWB })).toBeNull();
     expect(tryAlloc(S1, { quirks: IO_PGTABLE_QUIRK_NO_PERMS })).toBeNull();
   });
@@ -147,9 +163,16 @@ describe("ARM_64_LPAE_S2: concatenated pgds and VTCR", () => {
       vtcr: { ps: 2, tg: 0, sh: 3, orgn: 1, irgn: 1, sl: 1, tsz: 24 },
     });
     expect(alloc(S2).cfg.armLpaeS2Cfg!.vtcr.sl).toBe(2);
-    expect(alloc(S2, { pgsizeBitmap: G16K, ias: 40, oas: 40 }).cfg.armLpaeS2Cfg!.vtcr).toMatchObject({ sl: 1, tg: 2 });
+    expect(alloc(S2, { pgsizeBitmap: G16K, ias: 40, oas: 40 }).cfg.armLpaeS2Cfg!.vtcr).toMatchObject({
+      sl: 1,
+      tg: 2,
+    });
     expect(alloc(S2, { pgsizeBitmap: G64K }).cfg.armLpaeS2Cfg!.vtcr).toMatchObject({ sl: 2, tg: 1 });
-    expect(alloc(S2, { coherentWalk: false }).cfg.armLpaeS2Cfg!.vtcr).toMatchObject({ sh: 2, irgn: 0, orgn: 0 });
+    expect(alloc(S2, { coherentWalk: false }).cfg.armLpaeS2Cfg!.vtcr).toMatchObject({
+      sh: 2,
+      irgn: 0,
+      orgn: 0,
+    });
   });
   it("accepts only S2FWB and NO_WARN", () => {
     expect(tryAlloc(S2, { quirks: IO_PGTABLE_QUIRK_ARM_S2FWB | IO_PGTABLE_QUIRK_NO_WARN })).not.toBeNull();
@@ -198,7 +221,8 @@ describe("existingRoot: adopting a table image", () => {
     expect(src.ops.mapPages(0x40201000, 0x1234000, 0x1000, 1, 3, 0, { value: 0 })).toBe(0);
     expect(src.ops.mapPages(0x80000000, 0x40000000, 0x40000000, 1, 7, 0, { value: 0 })).toBe(0);
     const mem = new PhysMem();
-    for (const r of src.allocator.mem.ranges()) mem.importRange(r.pa, src.allocator.mem.exportRange(r.pa, r.bytes));
+    for (const r of src.allocator.mem.ranges())
+      mem.importRange(r.pa, src.allocator.mem.exportRange(r.pa, r.bytes));
     const counters = new IommuCounters();
     const allocator = new TableAllocator(mem, { base: 0x1_0000_0000, counters });
     const h = alloc(S1, { allocator, counters, existingRoot: 0x80000000 });

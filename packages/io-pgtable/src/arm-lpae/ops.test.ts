@@ -1,6 +1,11 @@
 import { IOMMU_DIRTY_NO_CLEAR, IotlbGather, PhysLength, SizeOut } from "@iommu/core";
 import { describe, expect, it } from "vitest";
-import { IO_PGTABLE_QUIRK_ARM_HD, IO_PGTABLE_QUIRK_ARM_TTBR1, IO_PGTABLE_QUIRK_NO_WARN, IoPgtableFmt } from "../io-pgtable.js";
+import {
+  IO_PGTABLE_QUIRK_ARM_HD,
+  IO_PGTABLE_QUIRK_ARM_TTBR1,
+  IO_PGTABLE_QUIRK_NO_WARN,
+  IoPgtableFmt,
+} from "../io-pgtable.js";
 import { alloc, type Harness, leafPte } from "./test-helpers.js";
 
 const S1 = IoPgtableFmt.ARM_64_LPAE_S1;

@@ -1,4 +1,12 @@
-import { IOMMU_CACHE, IOMMU_MMIO, IOMMU_NOEXEC, IOMMU_PRIV, IOMMU_READ, IOMMU_WRITE, SizeOut } from "@iommu/core";
+import {
+  IOMMU_CACHE,
+  IOMMU_MMIO,
+  IOMMU_NOEXEC,
+  IOMMU_PRIV,
+  IOMMU_READ,
+  IOMMU_WRITE,
+  SizeOut,
+} from "@iommu/core";
 import { describe, expect, it } from "vitest";
 import {
   IO_PGTABLE_QUIRK_ARM_HD,

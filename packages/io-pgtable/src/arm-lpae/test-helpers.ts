@@ -4,7 +4,7 @@
  */
 import { IommuCounters, type IotlbGather, PhysMem, TableAllocator } from "@iommu/core";
 import { allocIoPgtableOps, ioPgtableOpsToPgtable } from "../alloc.js";
-import type { IoPgtableCfg, IoPgtableFmt, IoPgtableOps, IommuFlushOps } from "../io-pgtable.js";
+import type { IommuFlushOps, IoPgtableCfg, IoPgtableFmt, IoPgtableOps } from "../io-pgtable.js";
 import type { ArmLpaeIoPgtable } from "./pgtable.js";
 
 /** A TLB that records every callback. */
@@ -56,7 +56,14 @@ export function tryAlloc(fmt: IoPgtableFmt, input: CfgInput = {}): Harness | nul
   const ops = allocIoPgtableOps(fmt, cfg, cfg);
   if (!ops) return null;
   const iop = ioPgtableOpsToPgtable(ops) as ArmLpaeIoPgtable;
-  return { ops, iop, cfg: iop.cfg, tlb: cfg.tlb as RecordingTlb, counters: cfg.counters, allocator: cfg.allocator };
+  return {
+    ops,
+    iop,
+    cfg: iop.cfg,
+    tlb: cfg.tlb as RecordingTlb,
+    counters: cfg.counters,
+    allocator: cfg.allocator,
+  };
 }
 
 export function alloc(fmt: IoPgtableFmt, input: CfgInput = {}): Harness {
