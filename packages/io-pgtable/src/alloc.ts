@@ -29,7 +29,11 @@ const byOps = new WeakMap<IoPgtableOps, IoPgtable>();
  * table (it may narrow `cfg`), and keep a copy of the resulting cfg. Returns null where the
  * kernel returns NULL.
  */
-export function allocIoPgtableOps(fmt: IoPgtableFmt, cfg: IoPgtableCfg, cookie: unknown = null): IoPgtableOps | null {
+export function allocIoPgtableOps(
+  fmt: IoPgtableFmt,
+  cfg: IoPgtableCfg,
+  cookie: unknown = null,
+): IoPgtableOps | null {
   if (fmt < 0 || fmt >= IO_PGTABLE_NUM_FMTS) return null;
   const fns = initTable[fmt];
   if (!fns) return null;

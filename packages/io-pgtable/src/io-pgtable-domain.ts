@@ -1,9 +1,9 @@
 import {
+  IOMMU_DOMAIN_UNMANAGED,
   type IommuCounters,
   type IommuDirtyOps,
   type IommuDomain,
   type IommuDomainOps,
-  IOMMU_DOMAIN_UNMANAGED,
 } from "@iommu/core";
 import { freeIoPgtableOps, ioPgtableOpsToPgtable } from "./alloc.js";
 import { IO_PGTABLE_QUIRK_ARM_TTBR1, type IoPgtable, type IoPgtableOps } from "./io-pgtable.js";

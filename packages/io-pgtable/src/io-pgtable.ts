@@ -128,7 +128,15 @@ export interface ArmLpaeWalkData {
  * `cfg.counters.pteReads`, every entry store to `pteWrites`.
  */
 export interface IoPgtableOps {
-  mapPages(iova: Addr, paddr: Addr, pgsize: number, pgcount: number, prot: number, gfp: number, mapped: SizeOut): number;
+  mapPages(
+    iova: Addr,
+    paddr: Addr,
+    pgsize: number,
+    pgcount: number,
+    prot: number,
+    gfp: number,
+    mapped: SizeOut,
+  ): number;
   unmapPages(iova: Addr, pgsize: number, pgcount: number, gather: IotlbGather | null): number;
   /** One walk: physical address and leaf size, or the size of the empty span (core contract). */
   iovaToPhysLength(iova: Addr, out: PhysLength): void;
