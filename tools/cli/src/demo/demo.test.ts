@@ -52,6 +52,28 @@ describe("iommu demo: every default scenario against the kernel-callers.md §7 m
     });
   });
 
+  it("each extra legacy lookup costs levels − leaf level PTE reads (§7), on SMMUv3 stage 1", () => {
+    // ARM_64_LPAE_S1 with ias 48: 4 levels for 4K and 16K granules, 3 for 64K; a lookup
+    // reads one entry per level down to the leaf. Unmap calls are the same in both modes, so
+    // the difference in PTE reads is the difference in lookups times the leaf's depth.
+    const levels: Record<number, number> = { 4096: 4, 16384: 4, 65536: 3 };
+    const bits: Record<number, number> = { 4096: 9, 16384: 11, 65536: 13 };
+    let checked = 0;
+    jobs.forEach((job, i) => {
+      const s = job.scenario;
+      if (job.target.format !== "ARM_64_LPAE_S1" || s.holeSpans) return;
+      const g = job.target.granule;
+      const leafLevel = Math.log2(s.leafSize / g) / bits[g]!; // 0 = last level
+      const depth = levels[g]! - leafLevel;
+      const r = rows[i]!;
+      expect(r.pteReads.legacy - r.pteReads.length, r.scenario).toBe(
+        (r.walks.legacy - r.walks.length) * depth,
+      );
+      checked++;
+    });
+    expect(checked).toBeGreaterThan(15);
+  });
+
   it("marks every row of the table as matching the model", () => {
     const table = renderTable(rows);
     expect(table.split("\n").filter((l) => /arm-smmu-v3|generic_pt/.test(l))).toHaveLength(rows.length);
