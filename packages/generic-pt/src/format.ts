@@ -112,6 +112,7 @@ export type TableWords = MemChunk["words"];
 export const P2: readonly number[] = Array.from({ length: 65 }, (_, k) => 2 ** k);
 
 const TWO20 = 1048576;
+const INV_TWO20 = 1 / 1048576;
 
 /** Low word of an OA/table field at bits 51:12 holding `pfn`. */
 export function oaLo12(pfn: number): number {
@@ -120,7 +121,7 @@ export function oaLo12(pfn: number): number {
 
 /** High word of an OA/table field at bits 51:12 holding `pfn`. */
 export function oaHi12(pfn: number): number {
-  return Math.floor(pfn / TWO20) & 0xfffff;
+  return Math.floor(pfn * INV_TWO20) & 0xfffff;
 }
 
 /** The pfn stored in bits 51:12. */

@@ -66,6 +66,8 @@ const EOPNOTSUPP = -ERRNO.EOPNOTSUPP;
 const PAGE = 4096;
 const PFN_LIMIT = P2[52]!;
 const MAX_LEVELS = 6;
+const NO_WORDS = new Uint32Array(0);
+const INV512 = 1 / 512;
 
 /** One step of {@link PtTable.walkSteps}. */
 export interface PtWalkStep {
@@ -149,12 +151,21 @@ export class PtTable {
 
   // Top range (`_pt_top_range`): its max_vasz_lg2 and derived frame scales.
   private rangeMaxVasz = 0;
-  private topModPfn = 0;
+  /** Items the top table indexes: 2^(range max_vasz - top item size). */
+  private topItems = 512;
+  private invTopItems = 1 / 512;
+  /** pt_check_range constants for the top range: 2^-(max_vasz-12), 2^-(max_vasz-13), upper prefix. */
+  private rangeInv = 0;
+  private rangeSignInv = 0;
+  private rangeUpper = 0;
   private topWords: Uint32Array = new Uint32Array(0);
 
   // Level constants.
   private readonly scale = new Float64Array(MAX_LEVELS + 1);
+  /** 1 / scale: exact, and a multiply is several times cheaper than a divide. */
+  private readonly invScale = new Float64Array(MAX_LEVELS + 1);
   private readonly tableOaScale = new Float64Array(MAX_LEVELS + 1);
+  private readonly invTableOaScale = new Float64Array(MAX_LEVELS + 1);
 
   // The pt_range cursor.
   private curPfn = 0;
@@ -174,11 +185,13 @@ export class PtTable {
   private readonly cIdx = new Int32Array(MAX_LEVELS + 1);
 
   /** Table memory by (pfn − arena base pfn): resolved once when allocated. */
-  private readonly tw: (Uint32Array | undefined)[] = [];
+  private readonly tw: Uint32Array[] = [];
   private readonly basePfn: number;
 
   // Map state (`struct pt_iommu_map_args`).
   private readonly attrs = new PtAttrs();
+  /** prot the attrs were computed for (set_prot is a pure function of prot and features). */
+  private attrsProt = -1;
   private readonly mapGather = new IotlbGather();
   private mOaPfn = 0;
   private mLeafLg2 = 0;
@@ -205,6 +218,7 @@ export class PtTable {
     this.basePfn = alloc.base / PAGE;
     for (let l = 0; l <= MAX_LEVELS; l++) {
       this.scale[l] = P2[9 * l]!;
+      this.invScale[l] = 2 ** (-9 * l);
       this.lvWords.push(this.topWords);
       this.cWords.push(this.topWords);
     }
@@ -251,10 +265,23 @@ export class PtTable {
     return this.fmt.hwInfo(this.topPa, this.topLevel);
   }
 
+  /** Words of the live table at frame `pfn` (hot path: one array load). */
+  private wordsOfPfn(pfn: number): Uint32Array {
+    const i = pfn - this.basePfn;
+    if (i >= 0 && i < this.tw.length) {
+      const w = this.tw[i]!;
+      if (w.length !== 0) return w;
+    }
+    return this.tableWords(pfn * PAGE);
+  }
+
   /** Words of a live table. */
   tableWords(pa: number): Uint32Array {
-    const w = this.tw[pa / PAGE - this.basePfn];
-    if (w) return w;
+    const i = (pa / PAGE - this.basePfn) | 0;
+    if (i >= 0 && i < this.tw.length) {
+      const w = this.tw[i]!;
+      if (w.length !== 0) return w;
+    }
     const c = this.alloc.mem.chunk(pa);
     if (!c) throw new Error(`generic_pt: no table memory at 0x${pa.toString(16)}`);
     return c.pa === pa ? c.words : c.words.subarray((pa - c.pa) / 4, (pa - c.pa) / 4 + 1024);
@@ -264,9 +291,7 @@ export class PtTable {
   setDomainBitmap(bitmap: number): void {
     if (bitmap === this.domainBitmap) return;
     this.domainBitmap = bitmap;
-    const sizes: number[] = [];
-    for (let b = 63; b >= 0; b--) if (Math.floor(bitmap / P2[b]!) % 2 === 1) sizes.push(b);
-    this.sizesDesc = sizes;
+    this.sizesDesc = bitmapSizesDesc(bitmap);
   }
 
   /** @internal init: apply the outcome of pt_init_common and allocate the top table. */
@@ -307,10 +332,16 @@ export class PtTable {
 
   private computeTopRange(): void {
     this.rangeMaxVasz = this.topRangeMaxVasz(this.topLevel);
-    this.topModPfn = P2[Math.max(0, this.rangeMaxVasz - 12)]!;
+    this.topItems = P2[this.rangeMaxVasz - this.itemLg2(this.topLevel)]!;
+    this.invTopItems = 1 / this.topItems;
+    const mv = this.rangeMaxVasz;
+    this.rangeInv = mv >= 64 ? 0 : 2 ** -(mv - 12);
+    this.rangeSignInv = 2 ** -(mv - 13);
+    this.rangeUpper = mv >= 64 ? 0 : Math.floor((PFN_LIMIT - 1) * this.rangeInv);
     for (let l = 0; l <= MAX_LEVELS; l++) {
       const t = l === this.topLevel ? this.rangeMaxVasz : Math.min(this.maxVasz, this.itemLg2(l) + 9);
       this.tableOaScale[l] = P2[Math.max(0, t - 12)]!;
+      this.invTableOaScale[l] = 1 / this.tableOaScale[l]!;
     }
   }
 
@@ -332,13 +363,17 @@ export class PtTable {
     const pa = this.alloc.alloc(bytes);
     if (pa < 0) return -1;
     const c = this.alloc.mem.chunk(pa)!;
-    this.tw[pa / PAGE - this.basePfn] = c.words;
+    const i = pa / PAGE - this.basePfn;
+    // Keep the array packed (no holes): table indices come from a bump allocator.
+    while (this.tw.length <= i) this.tw.push(NO_WORDS);
+    this.tw[i] = c.words;
     if (this.fIncoherent && coherentNow) this.incoherent.start++;
     return pa;
   }
 
   private freeTable(pa: number): void {
-    this.tw[pa / PAGE - this.basePfn] = undefined;
+    const i = pa / PAGE - this.basePfn;
+    if (i >= 0 && i < this.tw.length) this.tw[i] = NO_WORDS;
     this.alloc.release(pa);
   }
 
@@ -366,6 +401,15 @@ export class PtTable {
     return 0;
   }
 
+  /** `pt_check_range` against the current top range. */
+  private checkTopRange(): number {
+    if (this.rangeInv === 0) return 0; // FULL_VA: every u64 is inside
+    const want = this.fSign && Math.floor(this.curPfn * this.rangeSignInv) !== 0 ? this.rangeUpper : 0;
+    if (Math.floor(this.curPfn * this.rangeInv) !== want || Math.floor(this.lastPfn * this.rangeInv) !== want)
+      return ERANGE;
+    return 0;
+  }
+
   /** `pt_check_range` against a top range of `mv` VA bits. */
   private checkRange(mv: number): number {
     let upper = false;
@@ -379,46 +423,51 @@ export class PtTable {
 
   /** `pt_range_to_index` */
   private idxAt(level: number): number {
-    if (level === this.topLevel) return Math.floor((this.curPfn % this.topModPfn) / this.scale[level]!);
-    if (level === 0) return this.curPfn % 512;
-    return Math.floor(this.curPfn / this.scale[level]!) % 512;
+    const q = Math.floor(this.curPfn * this.invScale[level]!);
+    if (level === this.topLevel) return q - Math.floor(q * this.invTopItems) * this.topItems;
+    return q - Math.floor(q * INV512) * 512;
   }
 
   /** `pt_range_to_end_index` (exclusive) */
   private endIdx(level: number, idx: number): number {
     if (this.curPfn === this.lastPfn && this.curOff === this.lastOff) return idx + 1;
-    const s = this.scale[level]!;
-    if (level === this.topLevel) return Math.floor((this.lastPfn % this.topModPfn) / s) + 1;
-    const span = s * 512;
-    if (Math.floor(this.curPfn / span) === Math.floor(this.lastPfn / span))
-      return (Math.floor(this.lastPfn / s) % 512) + 1;
+    const inv = this.invScale[level]!;
+    const q = Math.floor(this.lastPfn * inv);
+    if (level === this.topLevel) return q - Math.floor(q * this.invTopItems) * this.topItems + 1;
+    const qs = Math.floor(q * INV512);
+    if (Math.floor(Math.floor(this.curPfn * inv) * INV512) === qs) return q - qs * 512 + 1;
     return 512;
   }
 
   /** `pt_index_to_va` */
   private indexToVa(level: number, idx: number): void {
     const t = this.tableOaScale[level]!;
-    this.curPfn = Math.floor(this.curPfn / t) * t + idx * this.scale[level]!;
+    this.curPfn = Math.floor(this.curPfn * this.invTableOaScale[level]!) * t + idx * this.scale[level]!;
     this.curOff = 0;
   }
 
   /** VA frame of item `idx` at `level` in the table the cursor is in (no cursor change). */
   private itemVaPfn(level: number, idx: number): number {
     const t = this.tableOaScale[level]!;
-    return Math.floor(this.curPfn / t) * t + idx * this.scale[level]!;
+    return Math.floor(this.curPfn * this.invTableOaScale[level]!) * t + idx * this.scale[level]!;
   }
 
   /** `pt_entry_fully_covered(pts, oasz_lg2)` for the cursor. */
   private fullyCovered(lg2: number): boolean {
     const s = P2[lg2 - 12]!;
-    if (this.curOff !== 0 || this.curPfn % s !== 0) return false;
-    if (Math.floor(this.curPfn / s) !== Math.floor(this.lastPfn / s)) return true;
-    return this.lastOff === PAGE - 1 && this.lastPfn % s === s - 1;
+    const inv = P2INV[lg2 - 12]!;
+    const q = Math.floor(this.curPfn * inv);
+    if (this.curOff !== 0 || this.curPfn !== q * s) return false;
+    const ql = Math.floor(this.lastPfn * inv);
+    if (q !== ql) return true;
+    return this.lastOff === PAGE - 1 && this.lastPfn - ql * s === s - 1;
   }
 
   /** `log2_mod(range->va, lg2) == 0` */
   private vaAligned(lg2: number): boolean {
-    return this.curOff === 0 && this.curPfn % P2[lg2 - 12]! === 0;
+    if (this.curOff !== 0) return false;
+    const k = lg2 - 12;
+    return this.curPfn === Math.floor(this.curPfn * P2INV[k]!) * P2[k]!;
   }
 
   // ---------------------------------------------------------------- gather, sync
@@ -476,7 +525,7 @@ export class PtTable {
   private lookup(vaPfn: number, vaOff: number): number {
     this.curPfn = this.lastPfn = vaPfn;
     this.curOff = this.lastOff = vaOff;
-    if (this.checkRange(this.rangeMaxVasz) !== 0) return ERANGE;
+    if (this.checkTopRange() !== 0) return ERANGE;
     const fmt = this.fmt;
     const feat = this.features;
     const c = this.counters;
@@ -489,7 +538,7 @@ export class PtTable {
       c.pteReads++;
       const t = fmt.entryType(lo, hi, level, feat);
       if (t === PT_ENTRY_TABLE) {
-        words = this.tableWords(fmt.tablePfn(lo, hi, feat) * PAGE);
+        words = this.wordsOfPfn(fmt.tablePfn(lo, hi, feat));
         level--;
         continue;
       }
@@ -500,15 +549,23 @@ export class PtTable {
       }
       const lg2 = 12 + 9 * level + fmt.numContigLg2(lo, hi, level, feat);
       this.lLenLg2 = lg2;
-      this.lPhysPfn = fmt.entryOaPfn(lo, hi, level, feat) + (lg2 >= 64 ? vaPfn : vaPfn % P2[lg2 - 12]!);
+      this.lPhysPfn = fmt.entryOaPfn(lo, hi, level, feat) + (lg2 >= 64 ? vaPfn : vaPfn - Math.floor(vaPfn * 2 ** (12 - lg2)) * P2[lg2 - 12]!);
       return 0;
     }
   }
 
   /** `iova_to_phys`: 0 if unmapped, `(phys_addr_t)-ERANGE` (a bigint) outside the table. */
   iovaToPhys(iova: Addr): Addr {
-    const off = offOf(iova);
-    const r = this.lookup(pfnOf(iova), off);
+    let pfn: number;
+    let off: number;
+    if (typeof iova === "number") {
+      pfn = Math.floor(iova / PAGE);
+      off = iova - pfn * PAGE;
+    } else {
+      pfn = pfnOf(iova);
+      off = offOf(iova);
+    }
+    const r = this.lookup(pfn, off);
     if (r === 0) return fromPfn(this.lPhysPfn, off);
     if (r === ERANGE) return (1n << 64n) + BigInt(ERANGE);
     return 0;
@@ -516,8 +573,16 @@ export class PtTable {
 
   /** `iova_to_phys_length`: phys + translation-unit size, or the size of the hole. */
   iovaToPhysLength(iova: Addr, out: PhysLength): void {
-    const off = offOf(iova);
-    const r = this.lookup(pfnOf(iova), off);
+    let pfn: number;
+    let off: number;
+    if (typeof iova === "number") {
+      pfn = Math.floor(iova / PAGE);
+      off = iova - pfn * PAGE;
+    } else {
+      pfn = pfnOf(iova);
+      off = offOf(iova);
+    }
+    const r = this.lookup(pfn, off);
     if (r === 0) out.setMapped(this.lPhysPfn, off, P2[this.lLenLg2]!);
     else if (r === ENOENT) out.setUnmapped(P2[this.lLenLg2]!);
     else out.setUnmapped(this.sizesDesc.length ? P2[this.sizesDesc[this.sizesDesc.length - 1]!]! : PAGE);
@@ -532,7 +597,7 @@ export class PtTable {
     const vaOff = offOf(iova);
     this.curPfn = this.lastPfn = vaPfn;
     this.curOff = this.lastOff = vaOff;
-    if (this.checkRange(this.rangeMaxVasz) !== 0) return null;
+    if (this.checkTopRange() !== 0) return null;
     const fmt = this.fmt;
     const feat = this.features;
     const steps: PtWalkStep[] = [];
@@ -546,7 +611,7 @@ export class PtTable {
       const t = fmt.entryType(lo, hi, level, feat);
       if (t === PT_ENTRY_TABLE) {
         steps.push({ level, index, kind: "table", raw, sizeLg2: 12 + 9 * level, oa: 0n });
-        words = this.tableWords(fmt.tablePfn(lo, hi, feat) * PAGE);
+        words = this.wordsOfPfn(fmt.tablePfn(lo, hi, feat));
         level--;
         continue;
       }
@@ -567,22 +632,7 @@ export class PtTable {
 
   /** `pt_compute_best_pgsize` on the cursor range and `oa`; 0 = nothing fits. */
   private bestPgsizeLg2(oaPfn: number, oaOff: number): number {
-    if (this.curPfn > this.lastPfn || (this.curPfn === this.lastPfn && this.curOff >= this.lastOff)) return 0;
-    // Every format's granule is 4 KiB: sub-page alignment leaves no candidate.
-    if (this.curOff !== 0 || oaOff !== 0) return 0;
-    let n = this.lastPfn - this.curPfn;
-    if (this.lastOff === PAGE - 1) n += 1;
-    if (n === 0) return 0;
-    // fls(len) - 1 in frames, then the common alignment of va and oa.
-    let best = flsIdx(n);
-    const a = ctz(this.curPfn);
-    if (a < best) best = a;
-    const b = ctz(oaPfn);
-    if (b < best) best = b;
-    best += 12;
-    const sizes = this.sizesDesc;
-    for (let i = 0; i < sizes.length; i++) if (sizes[i]! <= best) return sizes[i]!;
-    return 0;
+    return computeBestPgsizeLg2(this.sizesDesc, this.curPfn, this.curOff, this.lastPfn, this.lastOff, oaPfn, oaOff);
   }
 
   /**
@@ -590,6 +640,11 @@ export class PtTable {
    * pgsize × pgcount and the alignment of iova/paddr; adds bytes installed to `mapped`.
    */
   mapPages(iova: Addr, paddr: Addr, pgsize: number, pgcount: number, prot: number, mapped: SizeOut): number {
+    if (typeof iova === "number" && typeof paddr === "number") {
+      const vp = Math.floor(iova / PAGE);
+      const pp = Math.floor(paddr / PAGE);
+      return this.mapPagesPfn(vp, iova - vp * PAGE, pp, paddr - pp * PAGE, pgsize, pgcount, prot, mapped);
+    }
     return this.mapPagesPfn(pfnOf(iova), offOf(iova), pfnOf(paddr), offOf(paddr), pgsize, pgcount, prot, mapped);
   }
 
@@ -610,8 +665,11 @@ export class PtTable {
       return EINVAL;
     }
     if (this.maxOasz < 64 && paPfn >= P2[this.maxOasz - 12]!) return ERANGE;
-    const pr = this.fmt.setProt(prot, this.features, this.attrs, this.hooks.log);
-    if (pr) return pr;
+    if (prot !== this.attrsProt) {
+      const pr = this.fmt.setProt(prot, this.features, this.attrs, this.hooks.log);
+      if (pr) return pr;
+      this.attrsProt = prot;
+    }
     const len = pgsize * pgcount;
     let ret = this.makeRange(vaPfn, vaOff, len);
     if (ret) return ret;
@@ -642,7 +700,7 @@ export class PtTable {
   /** `check_map_range`: range check, growing the top (DYNAMIC_TOP) until it fits. */
   private checkMapRange(): number {
     for (;;) {
-      const ret = this.checkRange(this.rangeMaxVasz);
+      const ret = this.checkTopRange();
       if (!this.fDyn) return ret;
       if (ret === 0 && this.mLeafLevel <= this.topLevel) return 0;
       const r = this.increaseTop();
@@ -702,7 +760,7 @@ export class PtTable {
         return 0;
       }
       if (t !== PT_ENTRY_TABLE) return EAGAIN;
-      words = this.tableWords(fmt.tablePfn(lo, hi, feat) * PAGE);
+      words = this.wordsOfPfn(fmt.tablePfn(lo, hi, feat));
       level--;
     }
   }
@@ -748,7 +806,7 @@ export class PtTable {
         if (r) return r;
         child = this.tableWords(this.lvChild[level]!);
       } else {
-        child = this.tableWords(fmt.tablePfn(lo, hi, feat) * PAGE);
+        child = this.wordsOfPfn(fmt.tablePfn(lo, hi, feat));
         if (this.fIncoherent && (lo & fmt.swBit0Lo) === 0 && (hi & fmt.swBit0Hi) === 0) this.flushItem();
       }
       if (level - 1 === leafLevel) {
@@ -794,18 +852,22 @@ export class PtTable {
     const start = i;
     let oa = this.mOaPfn;
     let ret = 0;
+    let reads = 0;
+    let writes = 0;
     do {
       const w = 2 * i;
-      c.pteReads++;
+      reads++;
       if (needContig || fmt.entryType(words[w]!, words[w + 1]!, level, feat) !== PT_ENTRY_EMPTY) {
         if (i !== start) this.indexToVa(level, i);
         ret = this.clearContig(level, words, i, step);
         if (ret) break;
       }
-      c.pteWrites += fmt.writeLeaf(words, w, level, oa, leafLg2, attrs, feat);
+      writes += fmt.writeLeaf(words, w, level, oa, leafLg2, attrs, feat);
       oa += oaStep;
       i += step;
     } while (i < end);
+    c.pteReads += reads;
+    c.pteWrites += writes;
     if (this.fIncoherent) this.flushRangeItems(start, i);
     this.mOaPfn = oa;
     return ret;
@@ -896,15 +958,61 @@ export class PtTable {
    * removes whole entries (possibly more than asked), and reports the IOVA to the gather.
    */
   unmapPages(iova: Addr, pgsize: number, pgcount: number, gather: IotlbGather | null): number {
-    return this.unmapPagesPfn(pfnOf(iova), offOf(iova), typeof iova === "number" ? iova : Number(iova), pgsize * pgcount, gather);
+    if (typeof iova === "number") {
+      const vp = Math.floor(iova / PAGE);
+      return this.unmapPagesPfn(vp, iova - vp * PAGE, iova, pgsize * pgcount, gather);
+    }
+    return this.unmapPagesPfn(pfnOf(iova), offOf(iova), Number(iova), pgsize * pgcount, gather);
   }
 
   unmapPagesPfn(vaPfn: number, vaOff: number, iovaNum: number, len: number, gather: IotlbGather | null): number {
-    if (this.makeRange(vaPfn, vaOff, len) !== 0 || this.checkRange(this.rangeMaxVasz) !== 0) return 0;
+    if (this.makeRange(vaPfn, vaOff, len) !== 0 || this.checkTopRange() !== 0) return 0;
     this.uUnmapped = 0;
-    this.unmapWalk();
+    if (this.curPfn === this.lastPfn) this.unmapInPage();
+    else this.unmapWalk();
     this.gatherRangePages(gather ?? this.scratchGather.init(), iovaNum, len, this.uFree);
     return this.uUnmapped;
+  }
+
+  /**
+   * `__unmap_range` for a range inside one 4 KiB page: no table item can be fully covered,
+   * so the walk is a single descent (the same outcome as the general loop, fewer steps).
+   */
+  private unmapInPage(): void {
+    const fmt = this.fmt;
+    const feat = this.features;
+    const c = this.counters;
+    let level = this.topLevel;
+    let words = this.topWords;
+    for (;;) {
+      const i = this.idxAt(level);
+      const lo = words[2 * i]!;
+      const hi = words[2 * i + 1]!;
+      c.pteReads++;
+      const t = fmt.entryType(lo, hi, level, feat);
+      if (t === PT_ENTRY_TABLE) {
+        words = this.wordsOfPfn(fmt.tablePfn(lo, hi, feat));
+        level--;
+        continue;
+      }
+      const nlg2 = t === PT_ENTRY_OA ? fmt.numContigLg2(lo, hi, level, feat) : 0;
+      const ok = t === PT_ENTRY_OA && this.vaAligned(12 + 9 * level + nlg2);
+      const n = 1 << nlg2;
+      if (ok) {
+        for (let k = 2 * i, e = 2 * (i + n); k < e; k++) words[k] = 0;
+        c.pteWrites += n;
+        this.uUnmapped = n * P2[12 + 9 * level]!;
+      }
+      if (this.fIncoherent) {
+        // flush_writes_range per level: the leaf level its n items (a hole: none, a
+        // misaligned start returns before flushing); the levels above one table item each
+        // after a successful descent, none after an error.
+        if (ok) this.flushRangeItems(i, i + n);
+        else if (t === PT_ENTRY_EMPTY) this.flushRangeItems(i, i);
+        for (let l = level + 1; l <= this.topLevel; l++) this.flushRangeItems(0, ok ? 1 : 0);
+      }
+      return;
+    }
   }
 
   /** `__unmap_range` over all levels as a loop. */
@@ -954,16 +1062,16 @@ export class PtTable {
             i += n;
           } else if (t === PT_ENTRY_TABLE) {
             if (i !== start) this.indexToVa(level, i);
-            const childPa = fmt.tablePfn(lo, hi, feat) * PAGE;
+            const childPfn = fmt.tablePfn(lo, hi, feat);
             this.lvFully[level] = this.fullyCovered(12 + 9 * level) ? 1 : 0;
-            this.lvChild[level] = childPa;
+            this.lvChild[level] = childPfn * PAGE;
             this.lvWords[level] = words;
             this.lvIdx[level] = i;
             this.lvEnd[level] = end;
             this.lvStart[level] = start;
             this.lvNum[level] = num;
             level--;
-            words = this.tableWords(childPa);
+            words = this.wordsOfPfn(childPfn);
             enter = true;
             break;
           } else {
@@ -1022,7 +1130,7 @@ export class PtTable {
     const fmt = this.fmt;
     if (!fmt.isWriteDirty || !fmt.makeWriteClean) return EOPNOTSUPP;
     let ret = this.makeRange(pfnOf(iova), offOf(iova), size);
-    if (!ret) ret = this.checkRange(this.rangeMaxVasz);
+    if (!ret) ret = this.checkTopRange();
     if (ret) return ret;
     const feat = this.features;
     const top = this.topLevel;
@@ -1049,7 +1157,7 @@ export class PtTable {
         this.lvIdx[level] = i;
         this.lvEnd[level] = end;
         level--;
-        words = this.tableWords(fmt.tablePfn(lo, hi, feat) * PAGE);
+        words = this.wordsOfPfn(fmt.tablePfn(lo, hi, feat));
         i = this.idxAt(level);
         end = this.endIdx(level, i);
         continue;
@@ -1126,6 +1234,52 @@ export class PtTable {
     return this.feature(PT_FEAT_FULL_VA);
   }
 }
+
+/**
+ * `pt_compute_best_pgsize(bitmap, va, last_va, oa)` on frame-split addresses: the lg2 of the
+ * largest size in `sizesDesc` (bitmap bits, descending) that va and oa are aligned to and that
+ * fits in [va, last]; 0 when none does (also for va ≥ last, as the kernel).
+ */
+export function computeBestPgsizeLg2(
+  sizesDesc: readonly number[],
+  vaPfn: number,
+  vaOff: number,
+  lastPfn: number,
+  lastOff: number,
+  oaPfn: number,
+  oaOff: number,
+): number {
+  if (vaPfn > lastPfn || (vaPfn === lastPfn && vaOff >= lastOff)) return 0;
+  // Sizes below 4 KiB do not exist in these formats: sub-page alignment leaves no candidate.
+  if (vaOff !== 0 || oaOff !== 0) return 0;
+  let n = lastPfn - vaPfn;
+  if (lastOff === PAGE - 1) n += 1;
+  if (n === 0) return 0;
+  // mask = va | oa | 2^(fls(len)-1): its lowest set bit bounds the size.
+  let best = flsIdx(n);
+  const a = ctz(vaPfn);
+  if (a < best) best = a;
+  const b = ctz(oaPfn);
+  if (b < best) best = b;
+  best += 12;
+  for (let i = 0; i < sizesDesc.length; i++) if (sizesDesc[i]! <= best) return sizesDesc[i]!;
+  return 0;
+}
+
+/** Bit numbers of a page-size bitmap, largest first. */
+export function bitmapSizesDesc(bitmap: number): number[] {
+  const sizes: number[] = [];
+  for (let b = 63; b >= 0; b--) if (Math.floor(bitmap / P2[b]!) % 2 === 1) sizes.push(b);
+  return sizes;
+}
+
+/** `x mod m` for integer doubles and a power-of-two m, without the slow float `%`. */
+function mod(x: number, m: number): number {
+  return x - Math.floor(x * (1 / m)) * m;
+}
+
+/** 2^-k for k = 0..64 (exact). */
+const P2INV: readonly number[] = Array.from({ length: 65 }, (_, k) => 2 ** -k);
 
 /** OR of two bitmaps below 2^52 (page-size bitmaps). */
 function or52(a: number, b: number): number {

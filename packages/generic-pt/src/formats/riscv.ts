@@ -19,13 +19,14 @@ const D = 1 << 7;
 const N_HI = 1 << 31;
 const PPN64_64K_SZ = 1 << 13;
 const TWO22 = 4194304;
+const INV_TWO22 = 1 / 4194304;
 const SVNAPOT = bit(PT_FEAT_RISCV_SVNAPOT_64K);
 
 function ppnLo(pfn: number): number {
   return ((pfn & 0x3fffff) << 10) >>> 0;
 }
 function ppnHi(pfn: number): number {
-  return Math.floor(pfn / TWO22) & 0x3fffff;
+  return Math.floor(pfn * INV_TWO22) & 0x3fffff;
 }
 function ppn(lo: number, hi: number): number {
   return (hi & 0x3fffff) * TWO22 + (lo >>> 10);

@@ -1,0 +1,157 @@
+/**
+ * generic_pt timings beside the kernel's generic_pt C figures (measured on this machine kind,
+ * amdv1, identity 1 GiB at 0x40000000). Every format runs the same loops; the kernel only
+ * published amdv1 numbers, which the other formats are compared against (the C code shares
+ * one walker, so per-format figures are within ~20% of amdv1).
+ *
+ * Loops call the domain's raw ops (`map_pages`, `unmap_pages`, `iova_to_phys`) as the kernel
+ * benchmark does; "batched" rows are one call covering the whole GiB with the domain bitmap
+ * narrowed to 4K so that 4K leaves are really built, reported per page.
+ */
+import { IotlbGather, IOMMU_READ, IOMMU_WRITE, PhysLength, SizeOut } from "@iommu/core";
+import { createPtDomain, type PtDomain, type PtFormatName } from "@iommu/generic-pt";
+import { DEFAULT_MEASURE, nsPerOp } from "./measure.js";
+
+export interface GenericPtBenchRow {
+  format: PtFormatName;
+  op: string;
+  leaf: "4K" | "2M";
+  nsPerOp: number;
+  kernelNsPerOp: number;
+  pteReadsPerLookup?: number;
+  /** The same figures under the names tools/bench's table printer uses. */
+  name: string;
+  ns: number;
+  kernelNs: number;
+  note?: string;
+}
+
+const BASE = 0x4000_0000;
+const GIB = 0x4000_0000;
+const SZ_4K = 0x1000;
+const SZ_2M = 0x20_0000;
+const PAGES = GIB / SZ_4K;
+const BLOCKS = GIB / SZ_2M;
+const RW = IOMMU_READ | IOMMU_WRITE;
+const FORMATS: readonly PtFormatName[] = ["amdv1", "vtdss", "x86_64", "riscv"];
+
+/** Kernel generic_pt C, amdv1, this machine (ns per op; batched rows per page). */
+const KERNEL = {
+  map4k: 29.8,
+  mapBatch: 1.0,
+  map2m: 35.4,
+  phys4k: 28.5,
+  phys2m: 24.4,
+  unmap4k: 33.5,
+  unmapBatch: 1.4,
+  unmap2m: 28.5,
+} as const;
+
+function domainOf(format: PtFormatName): PtDomain {
+  return createPtDomain(format);
+}
+
+function mapAll(d: PtDomain, leaf: number, batched: boolean): void {
+  const out = new SizeOut();
+  const ops = d.ops;
+  if (batched) {
+    ops.mapPages(d, BASE, BASE, leaf, GIB / leaf, RW, 0, out);
+    return;
+  }
+  for (let va = BASE; va < BASE + GIB; va += leaf) ops.mapPages(d, va, va, leaf, 1, RW, 0, out);
+}
+
+function timeMap(format: PtFormatName, leaf: number, batched: boolean): bigint {
+  const d = domainOf(format);
+  if (batched) d.pgsizeBitmap = leaf;
+  const t0 = process.hrtime.bigint();
+  mapAll(d, leaf, batched);
+  const t1 = process.hrtime.bigint();
+  d.pt.deinit();
+  return t1 - t0;
+}
+
+function timeUnmap(format: PtFormatName, leaf: number, batched: boolean): bigint {
+  const d = domainOf(format);
+  if (batched) d.pgsizeBitmap = leaf;
+  mapAll(d, leaf, batched);
+  const g = new IotlbGather();
+  const ops = d.ops;
+  const t0 = process.hrtime.bigint();
+  if (batched) ops.unmapPages(d, BASE, leaf, GIB / leaf, g);
+  else for (let va = BASE; va < BASE + GIB; va += leaf) ops.unmapPages(d, va, leaf, 1, g);
+  const t1 = process.hrtime.bigint();
+  d.pt.iotlbSync(g);
+  d.pt.deinit();
+  return t1 - t0;
+}
+
+/** A mapped domain reused by the lookup runs (lookups do not modify it). */
+function timePhys(d: PtDomain): bigint {
+  const ops = d.ops;
+  let sum = 0;
+  const t0 = process.hrtime.bigint();
+  for (let va = BASE; va < BASE + GIB; va += SZ_4K) sum += ops.iovaToPhys!(d, va) as number;
+  const t1 = process.hrtime.bigint();
+  if (sum === -1) throw new Error("unreachable");
+  return t1 - t0;
+}
+
+function pteReadsPerLookup(d: PtDomain): number {
+  const out = new PhysLength();
+  const before = d.counters.pteReads;
+  const n = 4096;
+  for (let i = 0; i < n; i++) d.pt.iovaToPhysLength(BASE + i * SZ_4K * 61, out);
+  return (d.counters.pteReads - before) / n;
+}
+
+function row(
+  format: PtFormatName,
+  op: string,
+  leaf: "4K" | "2M",
+  ns: number,
+  kernel: number,
+  pteReads?: number,
+): GenericPtBenchRow {
+  const r: GenericPtBenchRow = {
+    format,
+    op,
+    leaf,
+    nsPerOp: ns,
+    kernelNsPerOp: kernel,
+    name: `${format} ${op} ${leaf}`,
+    ns,
+    kernelNs: kernel,
+  };
+  if (pteReads !== undefined) {
+    r.pteReadsPerLookup = pteReads;
+    r.note = `${pteReads.toFixed(2)} PTE reads/lookup`;
+  }
+  return r;
+}
+
+/** All generic_pt rows; prints nothing. */
+export function runGenericPtBench(): GenericPtBenchRow[] {
+  const o = DEFAULT_MEASURE;
+  const rows: GenericPtBenchRow[] = [];
+  for (const f of FORMATS) {
+    rows.push(row(f, "map_pages", "4K", nsPerOp(() => timeMap(f, SZ_4K, false), PAGES, o), KERNEL.map4k));
+    rows.push(row(f, "map_pages batched (per page)", "4K", nsPerOp(() => timeMap(f, SZ_4K, true), PAGES, o), KERNEL.mapBatch));
+    rows.push(row(f, "map_pages", "2M", nsPerOp(() => timeMap(f, SZ_2M, false), BLOCKS, o), KERNEL.map2m));
+    for (const leaf of [SZ_4K, SZ_2M]) {
+      const d = domainOf(f);
+      mapAll(d, leaf, false);
+      const ns = nsPerOp(() => timePhys(d), PAGES, o);
+      rows.push(
+        row(f, "iova_to_phys", leaf === SZ_4K ? "4K" : "2M", ns, leaf === SZ_4K ? KERNEL.phys4k : KERNEL.phys2m, pteReadsPerLookup(d)),
+      );
+      d.pt.deinit();
+    }
+    rows.push(row(f, "unmap_pages", "4K", nsPerOp(() => timeUnmap(f, SZ_4K, false), PAGES, o), KERNEL.unmap4k));
+    rows.push(
+      row(f, "unmap_pages batched (per page)", "4K", nsPerOp(() => timeUnmap(f, SZ_4K, true), PAGES, o), KERNEL.unmapBatch),
+    );
+    rows.push(row(f, "unmap_pages", "2M", nsPerOp(() => timeUnmap(f, SZ_2M, false), BLOCKS, o), KERNEL.unmap2m));
+  }
+  return rows;
+}
