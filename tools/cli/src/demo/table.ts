@@ -58,7 +58,8 @@ export function renderTable(rows: readonly DemoRow[], options: { color?: boolean
       "right",
       "right",
     ],
-    style: { head: options.color ? ["cyan"] : [], border: options.color ? ["grey"] : [] },
+    // compact: no rule between rows (70-odd of them), only under the header.
+    style: { head: options.color ? ["cyan"] : [], border: options.color ? ["grey"] : [], compact: true },
   });
   for (const r of rows)
     table.push([
