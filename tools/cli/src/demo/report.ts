@@ -115,8 +115,8 @@ export function renderReport(rows: readonly DemoRow[], meta: { generated?: strin
       ratio(r.walks),
       int.format(r.pteReads.legacy),
       int.format(r.pteReads.length),
-      `${r.unmapCalls.legacy} → ${r.unmapCalls.length}`,
-      `${r.iotlbSyncs.legacy} → ${r.iotlbSyncs.length}`,
+      `${int.format(r.unmapCalls.legacy)} → ${int.format(r.unmapCalls.length)}`,
+      `${int.format(r.iotlbSyncs.legacy)} → ${int.format(r.iotlbSyncs.length)}`,
       (r.ns.legacy / 1e6).toFixed(2),
       (r.ns.length / 1e6).toFixed(2),
     ];
