@@ -16,7 +16,7 @@ import {
   VfioIommu,
 } from "@iommu/vfio";
 import type { DemoRow } from "./row.js";
-import { type Scenario, SZ_1G } from "./scenarios.js";
+import { type Scenario, SZ_1G, SZ_2M } from "./scenarios.js";
 import type { DemoTarget } from "./targets.js";
 import { walkModel } from "./walk-model.js";
 
@@ -42,7 +42,9 @@ function check(ret: number, what: string): void {
 /** Run `scenario` on `target` with one unmap mode. */
 export function measure(target: DemoTarget, scenario: Scenario, mode: UnmapMode): Measurement {
   const mm = new UserMm();
-  const backing = Math.ceil(scenario.regionSize / SZ_1G) * SZ_1G;
+  // hugetlb1g regions must be whole 1 GiB pages; the others only need whole 2 MiB windows.
+  const unit = scenario.memKind === "hugetlb1g" ? SZ_1G : SZ_2M;
+  const backing = Math.ceil(scenario.regionSize / unit) * unit;
   mm.memory.addRegion({ vaddr: VADDR, size: backing, kind: scenario.memKind, seed: 1 });
 
   // The second group's domain has another ops table, so type1 replays into it instead of
