@@ -21,6 +21,8 @@ export class VfioDma {
   hasRsvd = false;
   /** Pages this dma charged to `mm->locked_vm`. */
   lockedVm = 0;
+  /** Dirty bitmap at the smallest IOMMU page size while dirty tracking is on. */
+  bitmap: Uint32Array | null = null;
   /** `pfn_list`: externally pinned pages by iova. */
   readonly pfnList = new Map<number, VfioPfn>();
 

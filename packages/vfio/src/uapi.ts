@@ -23,6 +23,15 @@ export const VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP = 1 << 0;
 export const VFIO_DMA_UNMAP_FLAG_ALL = 1 << 1;
 export const VFIO_DMA_UNMAP_FLAG_VADDR = 1 << 2;
 
+/** `struct vfio_iommu_type1_dirty_bitmap.flags` (VFIO_IOMMU_DIRTY_PAGES) */
+export const VFIO_IOMMU_DIRTY_PAGES_FLAG_START = 1 << 0;
+export const VFIO_IOMMU_DIRTY_PAGES_FLAG_STOP = 1 << 1;
+export const VFIO_IOMMU_DIRTY_PAGES_FLAG_GET_BITMAP = 1 << 2;
+/** `offsetofend(struct vfio_iommu_type1_dirty_bitmap, flags)` */
+export const VFIO_DIRTY_PAGES_MINSZ = 8;
+/** `sizeof(struct vfio_iommu_type1_dirty_bitmap_get)`: iova, size, struct vfio_bitmap. */
+export const VFIO_DIRTY_BITMAP_GET_SIZE = 40;
+
 /** `struct vfio_iommu_type1_info.flags` */
 export const VFIO_IOMMU_INFO_PGSIZES = 1 << 0;
 export const VFIO_IOMMU_INFO_CAPS = 1 << 1;
@@ -78,6 +87,14 @@ export interface VfioDmaUnmap {
   iova: Addr;
   size: Addr;
   bitmap?: VfioBitmap;
+}
+
+/** `struct vfio_iommu_type1_dirty_bitmap` (+ the GET_BITMAP range behind it). */
+export interface VfioDirtyBitmap {
+  /** Defaults to {@link VFIO_DIRTY_PAGES_MINSZ} (+ {@link VFIO_DIRTY_BITMAP_GET_SIZE} with a range). */
+  argsz?: number;
+  flags: number;
+  range?: { iova: Addr; size: Addr; bitmap: VfioBitmap };
 }
 
 /** One `struct vfio_iova_range` of the IOVA_RANGE capability (inclusive end). */

@@ -21,6 +21,7 @@ import {
 } from "@iommu/core";
 import type { Type1Context, UnmapMode, VfioDomain, VfioIommuGroup } from "./context.js";
 import { VfioCounters } from "./counters.js";
+import { bitmapClear, bitmapSet, dmaBitmapAlloc, dmaPopulateBitmap, updateUserBitmap } from "./dirty.js";
 import { DmaList, VfioDma } from "./dma.js";
 import { pinPageExternal, unpinPageExternal } from "./external-pins.js";
 import { IommuCalls } from "./iommu-calls.js";
@@ -41,6 +42,8 @@ import {
   __VFIO_RESERVED_TYPE1_NESTING_IOMMU,
   DIRTY_BITMAP_SIZE_MAX,
   VFIO_BITMAP_SIZE,
+  VFIO_DIRTY_BITMAP_GET_SIZE,
+  VFIO_DIRTY_PAGES_MINSZ,
   VFIO_DMA_CC_IOMMU,
   VFIO_DMA_MAP_ARGSZ,
   VFIO_DMA_MAP_FLAG_READ,
@@ -50,6 +53,9 @@ import {
   VFIO_DMA_UNMAP_FLAG_ALL,
   VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP,
   VFIO_DMA_UNMAP_FLAG_VADDR,
+  VFIO_IOMMU_DIRTY_PAGES_FLAG_GET_BITMAP,
+  VFIO_IOMMU_DIRTY_PAGES_FLAG_START,
+  VFIO_IOMMU_DIRTY_PAGES_FLAG_STOP,
   VFIO_IOMMU_INFO_CAPS,
   VFIO_IOMMU_INFO_MINSZ,
   VFIO_IOMMU_INFO_PGSIZES,
@@ -57,6 +63,8 @@ import {
   VFIO_TYPE1v2_IOMMU,
   VFIO_UNMAP_ALL,
   VFIO_UPDATE_VADDR,
+  type VfioBitmap,
+  type VfioDirtyBitmap,
   type VfioDmaMap,
   type VfioDmaUnmap,
   type VfioIommuInfo,
@@ -138,6 +146,22 @@ export interface VfioDmaInfo {
   vaddrInvalid: boolean;
 }
 
+/** `verify_bitmap_size`: a nonzero bitmap, within DIRTY_BITMAP_SIZE_MAX, big enough for npages bits. */
+function verifyBitmapSize(npages: bigint, bytes: bigint): boolean {
+  return (
+    npages > 0n &&
+    bytes > 0n &&
+    bytes <= BigInt(DIRTY_BITMAP_SIZE_MAX) &&
+    bytes >= ((npages + 63n) / 64n) * 8n
+  );
+}
+
+/** The user's u64 words as 32-bit words (the same memory on a little-endian machine). */
+function userBitmap(bm: VfioBitmap): Uint32Array {
+  const data = bm.data ?? new BigUint64Array(0);
+  return new Uint32Array(data.buffer, data.byteOffset, data.length * 2);
+}
+
 function isAligned(x: bigint, pgsize: bigint): boolean {
   return (x & (pgsize - 1n)) === 0n;
 }
@@ -168,8 +192,8 @@ export class VfioIommu implements Type1Context {
   private readonly emulatedGroups: VfioIommuGroup[] = [];
   /** `device_list`: emulated-IOMMU devices that must drop their pins on unmap. */
   private readonly devices: VfioEmulatedDevice[] = [];
-  /** Dirty page tracking (VFIO_IOMMU_DIRTY_PAGES) is not modelled: always off. */
-  readonly dirtyPageTracking = false;
+  /** `dirty_page_tracking` (VFIO_IOMMU_DIRTY_PAGES START/STOP). */
+  private tracking = false;
   private released = false;
 
   constructor(opts: VfioIommuOptions) {
@@ -221,6 +245,11 @@ export class VfioIommu implements Type1Context {
   /** `pgsize_bitmap`: PAGE_MASK until a domain is attached, then the AND over domains. */
   get pgsizeBitmap(): number {
     return this.bitmap;
+  }
+
+  /** `dirty_page_tracking` */
+  get dirtyPageTracking(): boolean {
+    return this.tracking;
   }
 
   /** `num_non_pinned_groups`: IOMMU-backed groups that may dirty any page. */
@@ -282,11 +311,14 @@ export class VfioIommu implements Type1Context {
     this.avail--;
     const dma = new VfioDma(iovaN, vaddrN, prot, this.mm.capIpcLock);
     this.dmas.link(dma);
-    if (this.domainsList.length === 0) {
-      dma.size = sizeN;
-      return 0;
+    let ret = 0;
+    if (this.domainsList.length === 0) dma.size = sizeN;
+    else ret = this.pinMapDma(dma, sizeN);
+    if (!ret && this.tracking) {
+      ret = dmaBitmapAlloc(dma, this.minPageSize);
+      if (ret) this.removeDma(dma);
     }
-    return this.pinMapDma(dma, sizeN);
+    return ret;
   }
 
   /** `vfio_pin_map_dma`: pin contiguous chunks and map each into every domain. */
@@ -341,6 +373,7 @@ export class VfioIommu implements Type1Context {
     if (dma.pfnList.size) this.counters.warn("vfio_remove_dma: pages still pinned by a device");
     vfioUnmapUnpin(this, dma, true);
     this.dmas.unlink(dma);
+    dma.bitmap = null;
     if (dma.vaddrInvalid) this.invalidVaddrs--;
     this.avail++;
   }
@@ -367,13 +400,16 @@ export class VfioIommu implements Type1Context {
       if (argsz < VFIO_DMA_UNMAP_ARGSZ + VFIO_BITMAP_SIZE || !bm) return negErrno("EINVAL");
       bitmapPgsize = toBigInt(bm.pgsize);
       if (bitmapPgsize <= 0n) return negErrno("EINVAL");
-      const npages = size >> BigInt(ffs(Number(bitmapPgsize & -bitmapPgsize)));
-      const bsize = toBigInt(bm.size);
-      const needed = ((npages + 63n) / 64n) * 8n;
-      if (!npages || !bsize || bsize > BigInt(DIRTY_BITMAP_SIZE_MAX) || bsize < needed)
+      if (!verifyBitmapSize(size >> BigInt(ffs(Number(bitmapPgsize & -bitmapPgsize))), toBigInt(bm.size)))
         return negErrno("EINVAL");
     }
-    const r = this.doUnmap(unmap.flags, iova, size, getDirty, bitmapPgsize);
+    const r = this.doUnmap(
+      unmap.flags,
+      iova,
+      size,
+      getDirty ? userBitmap(unmap.bitmap!) : null,
+      bitmapPgsize,
+    );
     if (r.ret) return r.ret;
     unmap.size = r.unmapped;
     return 0;
@@ -383,9 +419,10 @@ export class VfioIommu implements Type1Context {
     flags: number,
     iova: bigint,
     size: bigint,
-    getDirty: boolean,
+    user: Uint32Array | null,
     bitmapPgsize: bigint,
   ): { ret: number; unmapped: number } {
+    const getDirty = user !== null;
     const unmapAll = (flags & VFIO_DMA_UNMAP_FLAG_ALL) !== 0;
     const invalidateVaddr = (flags & VFIO_DMA_UNMAP_FLAG_VADDR) !== 0;
     const fail = (ret: number) => ({ ret, unmapped: 0 });
@@ -402,7 +439,7 @@ export class VfioIommu implements Type1Context {
       if (iova + size - 1n > U64_MAX) return fail(negErrno("EOVERFLOW"));
       endExcl = Number(iova + size);
     }
-    if (getDirty && (!this.dirtyPageTracking || bitmapPgsize !== pgsize)) return fail(negErrno("EINVAL"));
+    if (getDirty && (!this.tracking || bitmapPgsize !== pgsize)) return fail(negErrno("EINVAL"));
     const start = Number(iova);
     let unmapped = 0;
     let dmaLast: VfioDma | undefined;
@@ -452,6 +489,10 @@ export class VfioIommu implements Type1Context {
           this.notifyDmaUnmap(dma);
           continue again;
         }
+        if (user) {
+          const ret = updateUserBitmap(user, dma, start, Number(pgsize), this.allDirty(dma));
+          if (ret) return { ret, unmapped };
+        }
         unmapped += dma.size;
         this.removeDma(dma);
       }
@@ -463,6 +504,84 @@ export class VfioIommu implements Type1Context {
   /** `vfio_notify_dma_unmap`: every registered emulated device invalidates the range. */
   private notifyDmaUnmap(dma: VfioDma): void {
     for (const dev of [...this.devices]) dev.dmaUnmap(dma.iova, dma.size);
+  }
+
+  /** Every page of a mapped dma is dirty while an IOMMU-backed group cannot report dirtying. */
+  private allDirty(dma: VfioDma): boolean {
+    return this.nonPinnedGroups > 0 && dma.iommuMapped;
+  }
+
+  // ------------------------------------------------------------ VFIO_IOMMU_DIRTY_PAGES
+
+  /**
+   * `VFIO_IOMMU_DIRTY_PAGES` (`vfio_iommu_type1_dirty_pages`): START / STOP tracking, or
+   * GET_BITMAP of [iova, iova + size) into `range.bitmap.data`. 0 or -errno.
+   */
+  dirtyPages(req: VfioDirtyBitmap): number {
+    if (!this.v2) return negErrno("EACCES");
+    const mask =
+      VFIO_IOMMU_DIRTY_PAGES_FLAG_START |
+      VFIO_IOMMU_DIRTY_PAGES_FLAG_STOP |
+      VFIO_IOMMU_DIRTY_PAGES_FLAG_GET_BITMAP;
+    const flags = req.flags;
+    const argsz = req.argsz ?? VFIO_DIRTY_PAGES_MINSZ + (req.range ? VFIO_DIRTY_BITMAP_GET_SIZE : 0);
+    if (argsz < VFIO_DIRTY_PAGES_MINSZ || flags & ~mask) return negErrno("EINVAL");
+    // Exactly one flag.
+    if (flags === 0 || (flags & (flags - 1)) !== 0) return negErrno("EINVAL");
+    const pgsize = this.minPageSize;
+    if (flags === VFIO_IOMMU_DIRTY_PAGES_FLAG_START) {
+      if (this.tracking) return 0;
+      for (const dma of this.dmas.items) {
+        const ret = dmaBitmapAlloc(dma, pgsize);
+        if (ret) {
+          for (const d of this.dmas.items) d.bitmap = null;
+          return ret;
+        }
+        dmaPopulateBitmap(dma, pgsize);
+      }
+      this.tracking = true;
+      return 0;
+    }
+    if (flags === VFIO_IOMMU_DIRTY_PAGES_FLAG_STOP) {
+      if (this.tracking) {
+        this.tracking = false;
+        for (const dma of this.dmas.items) dma.bitmap = null;
+      }
+      return 0;
+    }
+    const dataSize = argsz - VFIO_DIRTY_PAGES_MINSZ;
+    const range = req.range;
+    if (!dataSize || dataSize < VFIO_DIRTY_BITMAP_GET_SIZE || !range) return negErrno("EINVAL");
+    const iova = toBigInt(range.iova);
+    const size = toBigInt(range.size);
+    if (iova < 0n || size < 0n || iova > U64_MAX || size > U64_MAX) return negErrno("EOVERFLOW");
+    if (!size) return negErrno("EINVAL");
+    if (iova + size - 1n > U64_MAX) return negErrno("EOVERFLOW");
+    const bmPgsize = toBigInt(range.bitmap.pgsize);
+    if (bmPgsize <= 0n) return negErrno("EINVAL");
+    if (!verifyBitmapSize(size >> BigInt(ffs(Number(bmPgsize & -bmPgsize))), toBigInt(range.bitmap.size)))
+      return negErrno("EINVAL");
+    const pg = BigInt(pgsize);
+    if (bmPgsize !== pg || iova & (pg - 1n) || size & (pg - 1n)) return negErrno("EINVAL");
+    if (!this.tracking) return negErrno("EINVAL");
+    return this.iovaDirtyBitmap(userBitmap(range.bitmap), Number(iova), Number(iova + size), pgsize);
+  }
+
+  /** `vfio_iova_dirty_bitmap`: whole dmas only; each dma's bitmap restarts from its device pins. */
+  private iovaDirtyBitmap(user: Uint32Array, start: number, endExcl: number, pgsize: number): number {
+    let dma = this.dmas.find(start, 1);
+    if (dma && dma.iova !== start) return negErrno("EINVAL");
+    dma = this.dmas.find(endExcl - PAGE_SIZE, PAGE_SIZE);
+    if (dma && dma.end !== endExcl) return negErrno("EINVAL");
+    for (const d of this.dmas.items) {
+      if (d.iova < start) continue;
+      if (d.iova >= endExcl) break;
+      const ret = updateUserBitmap(user, d, start, pgsize, this.allDirty(d));
+      if (ret) return ret;
+      bitmapClear(d.bitmap!, 0, Math.floor(d.size / pgsize));
+      dmaPopulateBitmap(d, pgsize);
+    }
+    return 0;
   }
 
   // ---------------------------------------------------------------- VFIO_IOMMU_GET_INFO
@@ -554,6 +673,7 @@ export class VfioIommu implements Type1Context {
       }
       dma.pfnList.set(at, { iova: at, pfn, refCount: 1 });
       pages[i] = pfn;
+      if (this.tracking) bitmapSet(dma.bitmap!, Math.floor((at - dma.iova) / this.minPageSize), 1);
     }
     if (ret) {
       pages[i] = 0;
@@ -695,7 +815,12 @@ export class VfioIommu implements Type1Context {
       this.updatePgsizeBitmap();
     }
     if (this.resvRefresh(iovaCopy) === 0) this.iovaList = iovaCopy;
-    if (!group.pinnedPageDirtyScope) this.nonPinnedGroups--;
+    if (!group.pinnedPageDirtyScope) {
+      this.nonPinnedGroups--;
+      // vfio_iommu_populate_bitmap_full: the group may have dirtied anything until now.
+      if (this.tracking)
+        for (const dma of this.dmas.items) bitmapSet(dma.bitmap!, 0, Math.floor(dma.size / this.minPageSize));
+    }
     return true;
   }
 
