@@ -71,11 +71,23 @@ export function runAddrBench(o: MeasureOptions = DEFAULT_MEASURE): BenchRow[] {
       ),
     },
     {
-      name: "offOf only, number input (a % 4096 on a double)",
+      name: "offOf only, number input",
       ns: nsPerOp(
         loop(() => {
           let s = 0;
           for (let i = 0; i < N; i++) s += offOf(nums[i]!);
+          return s;
+        }),
+        N,
+        o,
+      ),
+    },
+    {
+      name: "a % 4096 on a number above 2^31 (fmod)",
+      ns: nsPerOp(
+        loop(() => {
+          let s = 0;
+          for (let i = 0; i < N; i++) s += nums[i]! % 4096;
           return s;
         }),
         N,
