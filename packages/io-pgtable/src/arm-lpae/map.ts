@@ -4,6 +4,9 @@ import { ABSENT_TABLE, type ArmLpaeIoPgtable } from "./pgtable.js";
 import { PROT_BITS } from "./prot.js";
 import { unmapAt } from "./unmap.js";
 
+/** Division by a power of two as an exact multiplication. */
+const INV_4K = 1 / 4096;
+const INV_2_20 = 2 ** -20;
 const EINVAL = -22;
 const ERANGE = -34;
 const EEXIST = -17;
@@ -29,6 +32,25 @@ export function armLpaeMapPages(
   prot: number,
   mapped: SizeOut,
 ): number {
+  // Fast path: number inputs, a small pgsize, no TTBR1. Same checks in the same order.
+  if (
+    typeof iova === "number" &&
+    typeof paddr === "number" &&
+    pgsize > 0 &&
+    pgsize <= 0x7fffffff &&
+    (pgsize & d.bitmapLow) === pgsize &&
+    d.simpleRanges
+  ) {
+    const pfn = Math.floor(iova * INV_4K);
+    const ppfn = Math.floor(paddr * INV_4K);
+    if (pfn >= d.iasFrames || ppfn >= d.oasFrames) {
+      d.counters.warn("arm_lpae_map_pages: iova or paddr out of range");
+      return ERANGE;
+    }
+    if (!(prot & (IOMMU_READ | IOMMU_WRITE))) return EINVAL;
+    const p = prot & PROT_BITS;
+    return mapAt(d, pfn, ppfn, pgsize, pgcount, d.protLo[p]!, d.protHi[p]!, mapped);
+  }
   if (!d.pgsizeOk(pgsize)) {
     d.counters.warn("arm_lpae_map_pages: pgsize not in pgsize_bitmap");
     return EINVAL;
@@ -36,7 +58,7 @@ export function armLpaeMapPages(
   let pfn: number;
   let off: number;
   if (typeof iova === "number") {
-    pfn = Math.floor(iova / 4096);
+    pfn = Math.floor(iova * INV_4K);
     off = iova - pfn * 4096;
   } else {
     pfn = Number((iova >> 12n) & 0xfffffffffffffn);
@@ -45,7 +67,7 @@ export function armLpaeMapPages(
   let ppfn: number;
   let poff: number;
   if (typeof paddr === "number") {
-    ppfn = Math.floor(paddr / 4096);
+    ppfn = Math.floor(paddr * INV_4K);
     poff = paddr - ppfn * 4096;
   } else {
     // paddr >> oas is checked on the frame number: anything ≥ 2^64 cannot reach here.
@@ -239,17 +261,18 @@ function initPte(
   if (words === ABSENT_TABLE) throw absentTable();
   const lo0 = protLo | leafType;
   const step = d.blockPfns[lvl]!;
-  let hiPart = Math.floor(ppfn / TWO20);
+  let hiPart = Math.floor(ppfn * INV_2_20);
   let w = w0;
   if (step < TWO20 && hiPart < 0x10000) {
     // Common case: below 2^48 and steps that carry at most once per entry, all in int32.
+    const istep = step | 0;
     let loPart = (ppfn - hiPart * TWO20) | 0;
     let hiWord = protHi | hiPart;
     for (let i = 0; i < n; i++) {
       words[w] = lo0 | (loPart << 12);
       words[w + 1] = hiWord;
       w += 2;
-      loPart += step;
+      loPart += istep;
       if (loPart >= TWO20) {
         loPart -= TWO20;
         hiPart++;

@@ -89,8 +89,10 @@ export class ArmLpaeIoPgtable implements IoPgtable {
   readonly protHi = new Uint32Array(PROT_BITS + 1);
 
   /** Range checks of map/unmap in frames: `iova >> ias` (sign-extended for TTBR1) and `paddr >> oas`. */
-  private iasFrames = 0;
-  private oasFrames = 0;
+  iasFrames = 0;
+  oasFrames = 0;
+  /** No TTBR1 and ias, oas ≥ 12: both range checks are a frame-number comparison. */
+  simpleRanges = false;
 
   // One-entry table cache per level: PA → words + word index of entry 0.
   private readonly cachePa = new Float64Array(ARM_LPAE_MAX_LEVELS + 2).fill(-1);
@@ -186,6 +188,7 @@ export class ArmLpaeIoPgtable implements IoPgtable {
     }
     this.iasFrames = 2 ** (this.ias - 12);
     this.oasFrames = 2 ** (this.oas - 12);
+    this.simpleRanges = !this.ttbr1 && this.ias >= 12 && this.oas >= 12;
   }
 
   /**

@@ -1,6 +1,8 @@
 import type { Addr, IotlbGather } from "@iommu/core";
 import type { ArmLpaeIoPgtable } from "./pgtable.js";
 
+/** Division by a power of two as an exact multiplication. */
+const INV_4K = 1 / 4096;
 const ENOENT = -2;
 const MAX_LEVELS = 4;
 
@@ -25,7 +27,7 @@ export function armLpaeUnmapPages(
   let off: number;
   let iovaNum: number;
   if (typeof iova === "number") {
-    pfn = Math.floor(iova / 4096);
+    pfn = Math.floor(iova * INV_4K);
     off = iova - pfn * 4096;
     iovaNum = iova;
   } else {
@@ -92,31 +94,31 @@ export function unmapAt(
       const maxEntries = ptes - (idx & (ptes - 1));
       const count = pgcount | 0;
       const n = Math.min(count, maxEntries);
+      // One pass where the kernel makes two (free the tables, then clear the i entries):
+      // the end state, the callbacks and the counted reads and writes are the same.
       let i = 0;
+      let tables = 0;
       for (; i < n; i++) {
         const wi = w + 2 * i;
         lo = words[wi]!;
         hi = words[wi + 1]!;
-        counters.pteReads++;
         if (lo === 0 && hi === 0) {
+          counters.pteReads += i + 1;
           d.warnUnlessNoWarn("__arm_lpae_unmap: hole in the range");
           break;
         }
+        words[wi] = 0;
+        words[wi + 1] = 0;
         if ((lo & 3) !== leafType) {
-          words[wi] = 0;
-          words[wi + 1] = 0;
-          counters.pteWrites++;
+          tables++;
           if (!d.coherent) d.syncPte(words, wi, 1);
           // The walk caches may still hold the old table: flush them before freeing it.
           d.tlb?.tlbFlushWalk(iovaNum + i * size, size, d.granule, d.cookie);
           d.freePgtable(lvl + 1, d.ptePa(lo, hi));
         }
       }
-      for (let j = 0; j < i; j++) {
-        words[w + 2 * j] = 0;
-        words[w + 2 * j + 1] = 0;
-      }
-      counters.pteWrites += i;
+      if (i === n) counters.pteReads += n;
+      counters.pteWrites += i + tables;
       if (!d.coherent && i !== 0) d.syncPte(words, w, i);
       const addPage = d.tlb?.tlbAddPage;
       if (gather && !gather.queued && addPage) {

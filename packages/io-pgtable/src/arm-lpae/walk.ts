@@ -5,6 +5,8 @@ import { IoPgtableFmt } from "../io-pgtable.js";
 import { ARM_LPAE_MAX_LEVELS, HI_DBM, LO_AP_RDONLY } from "./constants.js";
 import { type ArmLpaeIoPgtable, orPfn } from "./pgtable.js";
 
+/** Division by a power of two as an exact multiplication. */
+const INV_4K = 1 / 4096;
 const EINVAL = -22;
 const MAX_LEVELS = 4;
 const U64_MAX_BIG = (1n << 64n) - 1n;
@@ -57,7 +59,7 @@ export function walkOne(d: ArmLpaeIoPgtable, pfn: number, record: bigint[] | nul
 
 /** Frame number of an `Addr` (mod 2^52, i.e. the iova's low 64 bits). */
 function pfnOfAddr(iova: Addr): number {
-  return typeof iova === "number" ? Math.floor(iova / 4096) : Number((iova >> 12n) & 0xfffffffffffffn);
+  return typeof iova === "number" ? Math.floor(iova * INV_4K) : Number((iova >> 12n) & 0xfffffffffffffn);
 }
 
 /** `iova & (2^64 - 1) == 2^64 - 1`: then the kernel's end = iova + 1 wraps and nothing is visited. */
@@ -70,7 +72,7 @@ function leafPhysPfn(d: ArmLpaeIoPgtable, pfn: number): number {
   const blockPfns = d.blockPfns[d.walkLevel]!;
   const ptePfn = d.ptePfn(d.walkLo, d.walkHi);
   if (blockPfns === 1) return ptePfn;
-  const inBlock = pfn - Math.floor(pfn / blockPfns) * blockPfns;
+  const inBlock = pfn - Math.floor(pfn * d.pfnScale[d.walkLevel]!) * blockPfns;
   // iopte_to_paddr(pte) | (iova & (block - 1)): an OR, as the kernel does.
   return ptePfn <= 0x7fffffff && blockPfns <= 2 ** 31 ? ptePfn | inBlock : orPfn(ptePfn, inBlock);
 }
@@ -80,7 +82,7 @@ export function armLpaeIovaToPhys(d: ArmLpaeIoPgtable, iova: Addr): Addr {
   if (isU64Max(iova)) return 0;
   const pfn = pfnOfAddr(iova);
   if (walkOne(d, pfn, null) !== 0) return 0;
-  const off = typeof iova === "number" ? iova - Math.floor(iova / 4096) * 4096 : Number(iova & 0xfffn);
+  const off = typeof iova === "number" ? iova - Math.floor(iova * INV_4K) * 4096 : Number(iova & 0xfffn);
   return fromPfn(leafPhysPfn(d, pfn), off);
 }
 
@@ -94,7 +96,7 @@ export function armLpaeIovaToPhysLength(d: ArmLpaeIoPgtable, iova: Addr, out: Ph
   let pfn: number;
   let off: number;
   if (typeof iova === "number") {
-    pfn = Math.floor(iova / 4096);
+    pfn = Math.floor(iova * INV_4K);
     off = iova - pfn * 4096;
   } else {
     pfn = Number((iova >> 12n) & 0xfffffffffffffn);
@@ -169,7 +171,7 @@ function walkRange(
     return EINVAL;
   }
   const max = d.entriesAt(lvl);
-  for (let idx = d.index(Math.floor(walk.addr / 4096), lvl); idx < max && walk.addr < walk.end; idx++) {
+  for (let idx = d.index(Math.floor(walk.addr * INV_4K), lvl); idx < max && walk.addr < walk.end; idx++) {
     const w = base + 2 * idx;
     const lo = words[w]!;
     const hi = words[w + 1]!;
