@@ -1,0 +1,194 @@
+/**
+ * Kernel behaviours of the generic_pt ops through @iommu/core: errno choices, unmap edges,
+ * iova_to_phys(_length), dirty tracking, allocation failure at every table allocation.
+ */
+import {
+  IOMMU_NOEXEC,
+  IOMMU_READ,
+  IOMMU_WRITE,
+  IommuCounters,
+  IommuError,
+  IotlbGather,
+  iommuIovaToPhysLength,
+  iommuMap,
+  iommuUnmap,
+  PhysLength,
+  SizeOut,
+  TableAllocator,
+} from "@iommu/core";
+import { describe, expect, it } from "vitest";
+import { createPtDomain, type PtDomain } from "./domain.js";
+import { bit, PT_FEAT_FLUSH_RANGE, PT_FEAT_FLUSH_RANGE_NO_GAPS, PT_FEAT_VTDSS_FORCE_WRITEABLE } from "./features.js";
+import type { PtFormatName } from "./formats/index.js";
+
+const RW = IOMMU_READ | IOMMU_WRITE;
+const FORMATS: readonly PtFormatName[] = ["amdv1", "vtdss", "x86_64", "riscv"];
+
+function raw(d: PtDomain, iova: number, pgsize: number, pgcount: number, pa = iova, prot = RW) {
+  const m = new SizeOut();
+  const ret = d.ops.mapPages(d, iova, pa, pgsize, pgcount, prot, 0, m);
+  return { ret, mapped: m.value };
+}
+
+describe("map_pages errors", () => {
+  for (const f of FORMATS) {
+    it(`${f}: -EINVAL+WARN without R/W, -ERANGE, -EADDRINUSE, -ENXIO, -EOVERFLOW, len 0`, () => {
+      const d = createPtDomain(f);
+      const w0 = d.counters.warns;
+      expect(raw(d, 0x1000, 0x1000, 1, 0x1000, 0).ret).toBe(-22);
+      expect(d.counters.warns).toBe(w0 + 1);
+      expect(raw(d, 0x1000, 0x1000, 1, 2 ** d.pt.maxOasz).ret).toBe(-34);
+      expect(raw(d, 0x1000, 0x1000, 1).ret).toBe(0);
+      expect(raw(d, 0x1000, 0x1000, 1).ret).toBe(-98);
+      expect(raw(d, 0x0, 0x200000, 1).ret).toBe(-98); // a 2M leaf over a live 4K leaf
+      expect(raw(d, 0x1800, 0x1000, 1).ret).toBe(-6); // single page misaligned
+      expect(raw(d, 0x2800, 0x800, 4).ret).toBe(-6); // no size fits a sub-page start
+      expect(raw(d, 0x2000, 0x1000, 0).ret).toBe(-22);
+      if (f === "amdv1") {
+        const m = new SizeOut();
+        expect(d.ops.mapPages(d, 0xffff_ffff_ffff_f000n, 0, 0x2000, 1, RW, 0, m)).toBe(-75);
+      }
+      d.pt.deinit();
+    });
+  }
+
+  it("riscv: NOEXEC alone is refused with a WARN (no R/W), vtdss force_writeable refuses read-only", () => {
+    const r = createPtDomain("riscv");
+    expect(raw(r, 0x1000, 0x1000, 1, 0x1000, IOMMU_NOEXEC).ret).toBe(-22);
+    const v = createPtDomain("vtdss", { features: bit(PT_FEAT_FLUSH_RANGE) | bit(PT_FEAT_VTDSS_FORCE_WRITEABLE) });
+    const w0 = v.counters.warns;
+    expect(raw(v, 0x1000, 0x1000, 1, 0x1000, IOMMU_READ).ret).toBe(-22);
+    expect(v.counters.warns).toBe(w0);
+  });
+
+  it("a larger leaf replaces leaf-less tables (freed through the gather, synced in map_pages)", () => {
+    const d = createPtDomain("x86_64");
+    expect(raw(d, 0x200000, 0x1000, 1).ret).toBe(0);
+    const g = new IotlbGather();
+    expect(d.ops.unmapPages(d, 0x200000, 0x1000, 1, g)).toBe(0x1000);
+    d.ops.iotlbSync!(d, g);
+    const live = d.pt.alloc.liveCount;
+    const syncs = d.pt.syncCount;
+    expect(raw(d, 0x200000, 0x200000, 1).ret).toBe(0);
+    expect(d.pt.alloc.liveCount).toBe(live - 1);
+    expect(d.pt.syncCount).toBe(syncs + 1);
+    expect(d.pt.walkSteps(0x200000)!.at(-1)!.sizeLg2).toBe(21);
+  });
+});
+
+describe("unmap_pages", () => {
+  it("stops at the first hole, removes whole entries, 0 inside an entry", () => {
+    const d = createPtDomain("amdv1");
+    expect(raw(d, 0x40000000, 0x1000, 0x10).ret).toBe(0); // a 64K contiguous entry
+    const g = new IotlbGather();
+    expect(d.ops.unmapPages(d, 0x40004000, 0x1000, 1, g)).toBe(0);
+    expect(d.ops.unmapPages(d, 0x40000000, 0x1000, 1, g)).toBe(0x10000);
+    expect(d.ops.unmapPages(d, 0x40000000, 0x1000, 1, g)).toBe(0);
+    expect(raw(d, 0x40000000, 0x1000, 2).ret).toBe(0);
+    expect(raw(d, 0x40003000, 0x1000, 1).ret).toBe(0);
+    expect(d.ops.unmapPages(d, 0x40000000, 0x1000, 4, g)).toBe(0x2000);
+    d.ops.iotlbSync!(d, g);
+  });
+
+  it("FLUSH_RANGE_NO_GAPS syncs before adding a disjoint range", () => {
+    const d = createPtDomain("x86_64", { features: bit(PT_FEAT_FLUSH_RANGE_NO_GAPS) | bit(PT_FEAT_FLUSH_RANGE) });
+    raw(d, 0x1000, 0x1000, 1);
+    raw(d, 0x100000, 0x1000, 1);
+    const g = new IotlbGather();
+    d.ops.unmapPages(d, 0x1000, 0x1000, 1, g);
+    const s0 = d.pt.syncCount;
+    d.ops.unmapPages(d, 0x100000, 0x1000, 1, g);
+    expect(d.pt.syncCount).toBe(s0 + 1);
+  });
+});
+
+describe("iova_to_phys / iova_to_phys_length", () => {
+  it("amdv1: contiguous entries report their whole size, holes their span, outside: smallest page", () => {
+    const d = createPtDomain("amdv1", { vaBits: 40 });
+    const out = new PhysLength();
+    raw(d, 0x40000000, 0x1000, 2, 0x7000000);
+    iommuIovaToPhysLength(d, 0x40001abc, out);
+    expect([out.mapped, out.physNumber, out.length]).toEqual([true, 0x7001abc, 0x2000]);
+    iommuIovaToPhysLength(d, 0x40002000, out);
+    expect([out.mapped, out.length]).toEqual([false, 0x1000]);
+    iommuIovaToPhysLength(d, 0x80000000, out);
+    expect([out.mapped, out.length]).toEqual([false, 0x40000000]);
+    iommuIovaToPhysLength(d, 2 ** 41, out);
+    expect([out.mapped, out.length]).toEqual([false, 0x1000]);
+    expect(d.pt.iovaToPhys(2 ** 41)).toBe(0xffff_ffff_ffff_ffden);
+    expect(d.pt.iovaToPhys(0x80000000)).toBe(0);
+  });
+
+  it("riscv svnapot 64K and x86_64 upper half", () => {
+    const r = createPtDomain("riscv");
+    raw(r, 0x40000000, 0x10000, 1, 0x80000000);
+    const out = new PhysLength();
+    r.pt.iovaToPhysLength(0x4000f123, out);
+    expect([out.mapped, out.physNumber, out.length]).toEqual([true, 0x8000f123, 0x10000]);
+    const x = createPtDomain("x86_64");
+    const m = new SizeOut();
+    expect(x.ops.mapPages(x, 0xffff_ffff_ffe0_0000n, 0x40000000, 0x200000, 1, RW, 0, m)).toBe(0);
+    x.pt.iovaToPhysLength(0xffff_ffff_ffe1_2345n, out);
+    expect([out.mapped, out.physNumber, out.length]).toEqual([true, 0x40012345, 0x200000]);
+    expect(x.pt.iovaToPhys(0x0000_8000_0000_0000)).toBe(0xffff_ffff_ffff_ffden);
+  });
+});
+
+describe("read_and_clear_dirty", () => {
+  it("vtdss: records and clears D, NO_CLEAR keeps it; x86_64 has no dirty tracking", () => {
+    const d = createPtDomain("vtdss");
+    raw(d, 0x200000, 0x200000, 1);
+    raw(d, 0x400000, 0x1000, 1);
+    expect(d.pt.setDirty(0x200000)).toBe(0);
+    expect(d.pt.setDirty(0x400000)).toBe(0);
+    const seen: Array<[number, number]> = [];
+    const bm = { record: (iova: number, len: number) => seen.push([iova, len]), gather: new IotlbGather() };
+    expect(d.dirtyOps!.readAndClearDirty(d, 0x200000, 0x400000, 1, bm)).toBe(0);
+    expect(seen).toEqual([
+      [0x200000, 0x200000],
+      [0x400000, 0x1000],
+    ]);
+    seen.length = 0;
+    d.dirtyOps!.readAndClearDirty(d, 0x200000, 0x400000, 0, bm);
+    d.dirtyOps!.readAndClearDirty(d, 0x200000, 0x400000, 0, bm);
+    expect(seen.length).toBe(2);
+    const x = createPtDomain("x86_64");
+    expect(x.pt.readAndClearDirty(0, 0x1000, 0, bm)).toBe(-95);
+  });
+});
+
+describe("allocation failure at every table allocation of a map", () => {
+  for (const f of FORMATS) {
+    it(`${f}: -ENOMEM, rolled back, nothing leaked`, () => {
+      // Map a range that needs several new tables (it crosses a 1G boundary).
+      const iova = 0x3ff00000;
+      const size = 0x400000;
+      const probe = createPtDomain(f);
+      const before = probe.pt.alloc.allocatedTotal;
+      iommuMap(probe, iova, iova + 0x1000, size, RW);
+      const needed = probe.pt.alloc.allocatedTotal - before;
+      expect(needed).toBeGreaterThan(2);
+      for (let k = 1; k <= needed; k++) {
+        const counters = new IommuCounters();
+        const alloc = new TableAllocator(undefined, { counters });
+        const d = createPtDomain(f, { allocator: alloc, counters });
+        alloc.failNth(k);
+        let err: IommuError | undefined;
+        try {
+          iommuMap(d, iova, iova + 0x1000, size, RW);
+        } catch (e) {
+          err = e as IommuError;
+        }
+        expect(err?.code).toBe("ENOMEM");
+        expect(err!.unrolled).toBe(err!.mapped);
+        for (let va = iova; va < iova + size; va += 0x1000) expect(d.pt.iovaToPhys(va)).toBe(0);
+        // The emptied tables stay until deinit, which frees every one of them.
+        d.pt.deinit();
+        expect(alloc.liveCount).toBe(0);
+      }
+      expect(iommuUnmap(probe, iova, size)).toBe(size);
+      probe.pt.deinit();
+      expect(probe.pt.alloc.liveCount).toBe(0);
+    });
+  }
+});
