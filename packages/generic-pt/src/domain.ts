@@ -1,6 +1,7 @@
 import {
   __IOMMU_DOMAIN_PAGING,
   type Addr,
+  errnoName,
   IommuCounters,
   type IommuDirtyBitmap,
   type IommuDirtyOps,
@@ -8,7 +9,6 @@ import {
   type IommuDomainGeometry,
   type IommuDomainOps,
   IommuError,
-  errnoName,
   type IotlbGather,
   type PhysLength,
   type SizeOut,
@@ -16,7 +16,7 @@ import {
 } from "@iommu/core";
 import type { PtFormat } from "./format.js";
 import { PT_FORMAT_DEFAULTS, PT_FORMATS, type PtFormatName } from "./formats/index.js";
-import { type PtDriverHooks, type PtIommuConfig, ptIommuInit, PtTable } from "./pt-table.js";
+import { type PtDriverHooks, type PtIommuConfig, type PtTable, ptIommuInit } from "./pt-table.js";
 
 /**
  * A generic_pt paging domain (`struct pt_iommu` embedding `struct iommu_domain`): the
@@ -45,7 +45,16 @@ export class PtDomain implements IommuDomain {
 function makeOps(fmt: PtFormat): IommuDomainOps<PtDomain> {
   return {
     name: `generic_pt-${fmt.name}`,
-    mapPages(d: PtDomain, iova: Addr, paddr: Addr, pgsize: number, pgcount: number, prot: number, _gfp: number, mapped: SizeOut) {
+    mapPages(
+      d: PtDomain,
+      iova: Addr,
+      paddr: Addr,
+      pgsize: number,
+      pgcount: number,
+      prot: number,
+      _gfp: number,
+      mapped: SizeOut,
+    ) {
       d.pt.setDomainBitmap(d.pgsizeBitmap);
       return d.pt.mapPages(iova, paddr, pgsize, pgcount, prot, mapped);
     },
@@ -102,9 +111,16 @@ export interface CreatePtDomainOptions extends Partial<PtIommuConfig> {
  * Build a generic_pt domain of `format` with the driver defaults overridden by `options`.
  * Throws {@link IommuError} with the kernel's init errno when the config is refused.
  */
-export function createPtDomain(format: PtFormatName | PtFormat, options: CreatePtDomainOptions = {}): PtDomain {
+export function createPtDomain(
+  format: PtFormatName | PtFormat,
+  options: CreatePtDomainOptions = {},
+): PtDomain {
   const fmt = typeof format === "string" ? PT_FORMATS[format] : format;
-  const defaults = PT_FORMAT_DEFAULTS[fmt.name as PtFormatName] ?? { features: 0, vaBits: fmt.maxVaLg2, oaBits: fmt.maxOaLg2 };
+  const defaults = PT_FORMAT_DEFAULTS[fmt.name as PtFormatName] ?? {
+    features: 0,
+    vaBits: fmt.maxVaLg2,
+    oaBits: fmt.maxOaLg2,
+  };
   const counters = options.counters ?? new IommuCounters();
   const allocator = options.allocator ?? new TableAllocator(undefined, { counters });
   const cfg: PtIommuConfig = {

@@ -3,6 +3,7 @@
  * kunit_iommu.h, shared by the ported suites.
  */
 import { IommuCounters, TableAllocator } from "@iommu/core";
+import { PtDomain } from "./domain.js";
 import {
   bit,
   PT_FEAT_RISCV_SVNAPOT_64K,
@@ -11,7 +12,6 @@ import {
 } from "./features.js";
 import type { PtFormat } from "./format.js";
 import { PT_FORMATS, type PtFormatName } from "./formats/index.js";
-import { PtDomain } from "./domain.js";
 import { ptIommuInit } from "./pt-table.js";
 
 export interface KunitCfg {
@@ -44,9 +44,21 @@ export const KUNIT_CFGS: readonly KunitCfg[] = [
   { name: "x86_64 sign 57", format: "x86_64", features: bit(PT_FEAT_SIGN_EXTEND), vaBits: 57, level: 4 },
   { name: "x86_64 47", format: "x86_64", features: 0, vaBits: 47, level: 3 },
   { name: "x86_64 56", format: "x86_64", features: 0, vaBits: 56, level: 4 },
-  { name: "riscv svnapot 39", format: "riscv", features: bit(PT_FEAT_RISCV_SVNAPOT_64K), vaBits: 39, oaBits: 56 },
+  {
+    name: "riscv svnapot 39",
+    format: "riscv",
+    features: bit(PT_FEAT_RISCV_SVNAPOT_64K),
+    vaBits: 39,
+    oaBits: 56,
+  },
   { name: "riscv 48", format: "riscv", features: 0, vaBits: 48, oaBits: 56 },
-  { name: "riscv svnapot 57", format: "riscv", features: bit(PT_FEAT_RISCV_SVNAPOT_64K), vaBits: 57, oaBits: 56 },
+  {
+    name: "riscv svnapot 57",
+    format: "riscv",
+    features: bit(PT_FEAT_RISCV_SVNAPOT_64K),
+    vaBits: 57,
+    oaBits: 56,
+  },
 ];
 
 export interface KunitFixture {

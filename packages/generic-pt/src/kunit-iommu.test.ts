@@ -3,7 +3,16 @@
  * kernel kunit cfg. Mapping goes through @iommu/core's iommu_map()/iommu_unmap() as in the
  * kernel; the exit check (no leaked table pages) is the allocator's live count after deinit.
  */
-import { type Addr, IOMMU_READ, IOMMU_WRITE, IommuError, iommuIovaToPhys, iommuMap, iommuUnmap, PhysLength } from "@iommu/core";
+import {
+  type Addr,
+  IOMMU_READ,
+  IOMMU_WRITE,
+  type IommuError,
+  iommuIovaToPhys,
+  iommuMap,
+  iommuUnmap,
+  PhysLength,
+} from "@iommu/core";
 import { afterEach, describe, expect, it } from "vitest";
 import { PT_FEAT_DYNAMIC_TOP } from "./features.js";
 import { forEachPtEntry } from "./inspect.js";
@@ -90,7 +99,12 @@ function bitsOf(bitmap: number): number[] {
 function topRange(f: KunitFixture): { va: bigint; last: bigint; topLevel: number; bits: number } {
   const pt = f.domain.pt;
   const bits = pt.topRangeBits - (pt.signExtend ? 1 : 0);
-  return { va: 0n, last: bits >= 64 ? MAX64 : (1n << BigInt(bits)) - 1n, topLevel: pt.topLevel, bits: pt.topRangeBits };
+  return {
+    va: 0n,
+    last: bits >= 64 ? MAX64 : (1n << BigInt(bits)) - 1n,
+    topLevel: pt.topLevel,
+    bits: pt.topRangeBits,
+  };
 }
 
 /** pt_upper_range() */
@@ -185,7 +199,8 @@ for (const cfg of KUNIT_CFGS) {
         const npa = Number(pa);
         const nlen = Number(len);
         if (pa + max <= BigInt(Number.MAX_SAFE_INTEGER))
-          for (let off = 0; off !== Number(max); off += nlen) iommuMap(f.domain, nva + off, npa + off, nlen, RW);
+          for (let off = 0; off !== Number(max); off += nlen)
+            iommuMap(f.domain, nva + off, npa + off, nlen, RW);
         else for (let off = 0n; off !== max; off += len) doMap(f, va + off, pa + off, len);
         checkIovaByUnit(f, va, pa, max, prng(lg2));
         const valids = countValids(f);

@@ -7,7 +7,7 @@ import {
   IOMMU_READ,
   IOMMU_WRITE,
   IommuCounters,
-  IommuError,
+  type IommuError,
   IotlbGather,
   iommuIovaToPhysLength,
   iommuMap,
@@ -18,7 +18,12 @@ import {
 } from "@iommu/core";
 import { describe, expect, it } from "vitest";
 import { createPtDomain, type PtDomain } from "./domain.js";
-import { bit, PT_FEAT_FLUSH_RANGE, PT_FEAT_FLUSH_RANGE_NO_GAPS, PT_FEAT_VTDSS_FORCE_WRITEABLE } from "./features.js";
+import {
+  bit,
+  PT_FEAT_FLUSH_RANGE,
+  PT_FEAT_FLUSH_RANGE_NO_GAPS,
+  PT_FEAT_VTDSS_FORCE_WRITEABLE,
+} from "./features.js";
 import type { PtFormatName } from "./formats/index.js";
 
 const RW = IOMMU_READ | IOMMU_WRITE;
@@ -55,7 +60,9 @@ describe("map_pages errors", () => {
   it("riscv: NOEXEC alone is refused with a WARN (no R/W), vtdss force_writeable refuses read-only", () => {
     const r = createPtDomain("riscv");
     expect(raw(r, 0x1000, 0x1000, 1, 0x1000, IOMMU_NOEXEC).ret).toBe(-22);
-    const v = createPtDomain("vtdss", { features: bit(PT_FEAT_FLUSH_RANGE) | bit(PT_FEAT_VTDSS_FORCE_WRITEABLE) });
+    const v = createPtDomain("vtdss", {
+      features: bit(PT_FEAT_FLUSH_RANGE) | bit(PT_FEAT_VTDSS_FORCE_WRITEABLE),
+    });
     const w0 = v.counters.warns;
     expect(raw(v, 0x1000, 0x1000, 1, 0x1000, IOMMU_READ).ret).toBe(-22);
     expect(v.counters.warns).toBe(w0);
@@ -91,7 +98,9 @@ describe("unmap_pages", () => {
   });
 
   it("FLUSH_RANGE_NO_GAPS syncs before adding a disjoint range", () => {
-    const d = createPtDomain("x86_64", { features: bit(PT_FEAT_FLUSH_RANGE_NO_GAPS) | bit(PT_FEAT_FLUSH_RANGE) });
+    const d = createPtDomain("x86_64", {
+      features: bit(PT_FEAT_FLUSH_RANGE_NO_GAPS) | bit(PT_FEAT_FLUSH_RANGE),
+    });
     raw(d, 0x1000, 0x1000, 1);
     raw(d, 0x100000, 0x1000, 1);
     const g = new IotlbGather();

@@ -17,17 +17,17 @@ import {
   type Addr,
   ERRNO,
   fromPfn,
-  type IommuCounters,
-  type IommuDirtyBitmap,
   IOMMU_DIRTY_NO_CLEAR,
   IOMMU_READ,
   IOMMU_WRITE,
+  type IommuCounters,
+  type IommuDirtyBitmap,
   IotlbGather,
   iotlbGatherAddRange,
   iotlbGatherIsDisjoint,
   offOf,
-  pfnOf,
   type PhysLength,
+  pfnOf,
   type SizeOut,
   type TableAllocator,
 } from "@iommu/core";
@@ -44,13 +44,13 @@ import {
   ctz,
   flsIdx,
   P2,
+  PT_ENTRY_EMPTY,
+  PT_ENTRY_OA,
+  PT_ENTRY_TABLE,
   PtAttrs,
   type PtCommonInit,
   type PtFormat,
   type PtHwInfoField,
-  PT_ENTRY_EMPTY,
-  PT_ENTRY_OA,
-  PT_ENTRY_TABLE,
 } from "./format.js";
 
 const EINVAL = -ERRNO.EINVAL;
@@ -314,7 +314,8 @@ export class PtTable {
         bitmap = or52(bitmap, this.fmt.possibleSizes(l, this.features));
       }
     } else {
-      for (let l = 0; l <= this.topLevel; l++) bitmap = or52(bitmap, this.fmt.possibleSizes(l, this.features));
+      for (let l = 0; l <= this.topLevel; l++)
+        bitmap = or52(bitmap, this.fmt.possibleSizes(l, this.features));
     }
     if (this.maxOasz < 64) bitmap %= P2[this.maxOasz]!;
     this.pgsizeBitmap = bitmap;
@@ -549,7 +550,9 @@ export class PtTable {
       }
       const lg2 = 12 + 9 * level + fmt.numContigLg2(lo, hi, level, feat);
       this.lLenLg2 = lg2;
-      this.lPhysPfn = fmt.entryOaPfn(lo, hi, level, feat) + (lg2 >= 64 ? vaPfn : vaPfn - Math.floor(vaPfn * 2 ** (12 - lg2)) * P2[lg2 - 12]!);
+      this.lPhysPfn =
+        fmt.entryOaPfn(lo, hi, level, feat) +
+        (lg2 >= 64 ? vaPfn : vaPfn - Math.floor(vaPfn * 2 ** (12 - lg2)) * P2[lg2 - 12]!);
       return 0;
     }
   }
@@ -632,7 +635,15 @@ export class PtTable {
 
   /** `pt_compute_best_pgsize` on the cursor range and `oa`; 0 = nothing fits. */
   private bestPgsizeLg2(oaPfn: number, oaOff: number): number {
-    return computeBestPgsizeLg2(this.sizesDesc, this.curPfn, this.curOff, this.lastPfn, this.lastOff, oaPfn, oaOff);
+    return computeBestPgsizeLg2(
+      this.sizesDesc,
+      this.curPfn,
+      this.curOff,
+      this.lastPfn,
+      this.lastOff,
+      oaPfn,
+      oaOff,
+    );
   }
 
   /**
@@ -645,7 +656,16 @@ export class PtTable {
       const pp = Math.floor(paddr / PAGE);
       return this.mapPagesPfn(vp, iova - vp * PAGE, pp, paddr - pp * PAGE, pgsize, pgcount, prot, mapped);
     }
-    return this.mapPagesPfn(pfnOf(iova), offOf(iova), pfnOf(paddr), offOf(paddr), pgsize, pgcount, prot, mapped);
+    return this.mapPagesPfn(
+      pfnOf(iova),
+      offOf(iova),
+      pfnOf(paddr),
+      offOf(paddr),
+      pgsize,
+      pgcount,
+      prot,
+      mapped,
+    );
   }
 
   mapPagesPfn(
@@ -690,7 +710,8 @@ export class PtTable {
     this.mOaPfn = paPfn;
     ret = EAGAIN;
     if (single && !this.fIncoherent) ret = this.mapSingle();
-    if (ret === EAGAIN) ret = this.mLeafLevel === this.topLevel ? this.mapLeaf(this.topLevel, this.topWords) : this.mapRange();
+    if (ret === EAGAIN)
+      ret = this.mLeafLevel === this.topLevel ? this.mapLeaf(this.topLevel, this.topWords) : this.mapRange();
     // Tables were replaced by leaves: flush walk caches that may still point at them.
     if (gather.freelist.length !== 0) this.iommuIotlbSync(gather);
     mapped.value += (this.mOaPfn - paPfn) * PAGE;
@@ -910,7 +931,13 @@ export class PtTable {
    * `__collect_tables` over the whole table at `pa` (level `level`): every sub-table in
    * pre-order goes to `list`; with checkMapped any leaf fails with -EADDRINUSE.
    */
-  private collectTables(level: number, pa: number, checkMapped: boolean, list: number[], entries = 512): number {
+  private collectTables(
+    level: number,
+    pa: number,
+    checkMapped: boolean,
+    list: number[],
+    entries = 512,
+  ): number {
     if (!checkMapped && level === 0) return 0;
     const fmt = this.fmt;
     const feat = this.features;
@@ -965,7 +992,13 @@ export class PtTable {
     return this.unmapPagesPfn(pfnOf(iova), offOf(iova), Number(iova), pgsize * pgcount, gather);
   }
 
-  unmapPagesPfn(vaPfn: number, vaOff: number, iovaNum: number, len: number, gather: IotlbGather | null): number {
+  unmapPagesPfn(
+    vaPfn: number,
+    vaOff: number,
+    iovaNum: number,
+    len: number,
+    gather: IotlbGather | null,
+  ): number {
     if (this.makeRange(vaPfn, vaOff, len) !== 0 || this.checkTopRange() !== 0) return 0;
     this.uUnmapped = 0;
     if (this.curPfn === this.lastPfn) this.unmapInPage();
@@ -1273,11 +1306,6 @@ export function bitmapSizesDesc(bitmap: number): number[] {
   return sizes;
 }
 
-/** `x mod m` for integer doubles and a power-of-two m, without the slow float `%`. */
-function mod(x: number, m: number): number {
-  return x - Math.floor(x * (1 / m)) * m;
-}
-
 /** 2^-k for k = 0..64 (exact). */
 const P2INV: readonly number[] = Array.from({ length: 65 }, (_, k) => 2 ** -k);
 
@@ -1303,7 +1331,12 @@ export function ptIommuInit(
   hooks: PtDriverHooks = {},
 ): PtTable | number {
   if (cfg.vaBits > fmt.maxVaLg2 || !cfg.vaBits || !cfg.oaBits) return EINVAL;
-  const common: PtCommonInit = { features: cfg.features, maxVasz: cfg.vaBits, maxOasz: cfg.oaBits, topLevel: 0 };
+  const common: PtCommonInit = {
+    features: cfg.features,
+    maxVasz: cfg.vaBits,
+    maxOasz: cfg.oaBits,
+    topLevel: 0,
+  };
   let ret = fmt.fmtInit(cfg.level, cfg.vaBits, cfg.oaBits, common);
   if (ret) return ret;
   if (cfg.oaBits > fmt.maxOaLg2) return EINVAL;
@@ -1317,7 +1350,8 @@ export function ptIommuInit(
       ? Math.min(common.maxVasz, fmt.numItemsLg2(common.topLevel) + 12 + 9 * common.topLevel)
       : common.maxVasz;
   if (common.topLevel > fmt.maxTopLevel) return EINVAL;
-  if (common.topLevel === fmt.maxTopLevel || common.maxVasz === topMax) common.features &= ~bit(PT_FEAT_DYNAMIC_TOP);
+  if (common.topLevel === fmt.maxTopLevel || common.maxVasz === topMax)
+    common.features &= ~bit(PT_FEAT_DYNAMIC_TOP);
   if (topMax === 64) common.features |= bit(PT_FEAT_FULL_VA);
   if (common.features & ~fmt.supported || (common.features & fmt.forced) !== fmt.forced) return EOPNOTSUPP;
   pt.features = common.features;

@@ -8,7 +8,7 @@
  * benchmark does; "batched" rows are one call covering the whole GiB with the domain bitmap
  * narrowed to 4K so that 4K leaves are really built, reported per page.
  */
-import { IotlbGather, IOMMU_READ, IOMMU_WRITE, PhysLength, SizeOut } from "@iommu/core";
+import { IOMMU_READ, IOMMU_WRITE, IotlbGather, PhysLength, SizeOut } from "@iommu/core";
 import { createPtDomain, type PtDomain, type PtFormatName } from "@iommu/generic-pt";
 import { DEFAULT_MEASURE, nsPerOp } from "./measure.js";
 
@@ -135,23 +135,76 @@ export function runGenericPtBench(): GenericPtBenchRow[] {
   const o = DEFAULT_MEASURE;
   const rows: GenericPtBenchRow[] = [];
   for (const f of FORMATS) {
-    rows.push(row(f, "map_pages", "4K", nsPerOp(() => timeMap(f, SZ_4K, false), PAGES, o), KERNEL.map4k));
-    rows.push(row(f, "map_pages batched (per page)", "4K", nsPerOp(() => timeMap(f, SZ_4K, true), PAGES, o), KERNEL.mapBatch));
-    rows.push(row(f, "map_pages", "2M", nsPerOp(() => timeMap(f, SZ_2M, false), BLOCKS, o), KERNEL.map2m));
+    rows.push(
+      row(
+        f,
+        "map_pages",
+        "4K",
+        nsPerOp(() => timeMap(f, SZ_4K, false), PAGES, o),
+        KERNEL.map4k,
+      ),
+    );
+    rows.push(
+      row(
+        f,
+        "map_pages batched (per page)",
+        "4K",
+        nsPerOp(() => timeMap(f, SZ_4K, true), PAGES, o),
+        KERNEL.mapBatch,
+      ),
+    );
+    rows.push(
+      row(
+        f,
+        "map_pages",
+        "2M",
+        nsPerOp(() => timeMap(f, SZ_2M, false), BLOCKS, o),
+        KERNEL.map2m,
+      ),
+    );
     for (const leaf of [SZ_4K, SZ_2M]) {
       const d = domainOf(f);
       mapAll(d, leaf, false);
       const ns = nsPerOp(() => timePhys(d), PAGES, o);
       rows.push(
-        row(f, "iova_to_phys", leaf === SZ_4K ? "4K" : "2M", ns, leaf === SZ_4K ? KERNEL.phys4k : KERNEL.phys2m, pteReadsPerLookup(d)),
+        row(
+          f,
+          "iova_to_phys",
+          leaf === SZ_4K ? "4K" : "2M",
+          ns,
+          leaf === SZ_4K ? KERNEL.phys4k : KERNEL.phys2m,
+          pteReadsPerLookup(d),
+        ),
       );
       d.pt.deinit();
     }
-    rows.push(row(f, "unmap_pages", "4K", nsPerOp(() => timeUnmap(f, SZ_4K, false), PAGES, o), KERNEL.unmap4k));
     rows.push(
-      row(f, "unmap_pages batched (per page)", "4K", nsPerOp(() => timeUnmap(f, SZ_4K, true), PAGES, o), KERNEL.unmapBatch),
+      row(
+        f,
+        "unmap_pages",
+        "4K",
+        nsPerOp(() => timeUnmap(f, SZ_4K, false), PAGES, o),
+        KERNEL.unmap4k,
+      ),
     );
-    rows.push(row(f, "unmap_pages", "2M", nsPerOp(() => timeUnmap(f, SZ_2M, false), BLOCKS, o), KERNEL.unmap2m));
+    rows.push(
+      row(
+        f,
+        "unmap_pages batched (per page)",
+        "4K",
+        nsPerOp(() => timeUnmap(f, SZ_4K, true), PAGES, o),
+        KERNEL.unmapBatch,
+      ),
+    );
+    rows.push(
+      row(
+        f,
+        "unmap_pages",
+        "2M",
+        nsPerOp(() => timeUnmap(f, SZ_2M, false), BLOCKS, o),
+        KERNEL.unmap2m,
+      ),
+    );
   }
   return rows;
 }

@@ -22,13 +22,12 @@ import {
   oaHi12,
   oaLo12,
   P2,
-  type PtAttrs,
-  type PtCommonInit,
-  type PtFormat,
-  type PtHwInfoField,
   PT_ENTRY_EMPTY,
   PT_ENTRY_OA,
   PT_ENTRY_TABLE,
+  type PtCommonInit,
+  type PtFormat,
+  type PtHwInfoField,
   pfnFrom12,
 } from "../format.js";
 

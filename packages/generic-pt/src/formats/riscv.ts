@@ -7,7 +7,14 @@
  */
 import { ERRNO, IOMMU_NOEXEC, IOMMU_READ, IOMMU_WRITE } from "@iommu/core";
 import { bit, PT_FEAT_FLUSH_RANGE, PT_FEAT_RISCV_SVNAPOT_64K, PT_FEAT_SIGN_EXTEND } from "../features.js";
-import { P2, type PtFormat, type PtHwInfoField, PT_ENTRY_EMPTY, PT_ENTRY_OA, PT_ENTRY_TABLE } from "../format.js";
+import {
+  P2,
+  PT_ENTRY_EMPTY,
+  PT_ENTRY_OA,
+  PT_ENTRY_TABLE,
+  type PtFormat,
+  type PtHwInfoField,
+} from "../format.js";
 
 const V = 1 << 0;
 const R = 1 << 1;

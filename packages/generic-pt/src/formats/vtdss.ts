@@ -16,11 +16,11 @@ import {
   oaHi12,
   oaLo12,
   P2,
-  type PtFormat,
-  type PtHwInfoField,
   PT_ENTRY_EMPTY,
   PT_ENTRY_OA,
   PT_ENTRY_TABLE,
+  type PtFormat,
+  type PtHwInfoField,
   pfnFrom12,
 } from "../format.js";
 

@@ -57,14 +57,24 @@ describe("generic_pt dialect", () => {
   });
 
   it("no flush_range: the gather stays empty and iotlb_sync still counts", () => {
-    const out = run(["fmt vtdss features none", "trace on", "map 1000 1000 1000 rw", "unmap_pages 1000 1000 1", "stats"].join("\n"));
+    const out = run(
+      [
+        "fmt vtdss features none",
+        "trace on",
+        "map 1000 1000 1000 rw",
+        "unmap_pages 1000 1000 1",
+        "stats",
+      ].join("\n"),
+    );
     const lines = out.split("\n");
     expect(lines[3]).toBe("unmapped=0x1000 gather=0xffffffffffffffff-0x0");
     expect(lines[4]).toContain("iotlb_sync=1 ");
   });
 
   it("failalloc makes a map fail with -ENOMEM and the core unrolls it", () => {
-    const out = run(["fmt x86_64", "failalloc 2", "map 40000000 40000000 1000 rw", "stats", "phys 40000000"].join("\n"));
+    const out = run(
+      ["fmt x86_64", "failalloc 2", "map 40000000 40000000 1000 rw", "stats", "phys 40000000"].join("\n"),
+    );
     const lines = out.split("\n");
     expect(lines[1]).toBe("ok failalloc=2");
     expect(lines[2]).toBe("err -12 (ENOMEM) mapped=0x0 unrolled=0x0");

@@ -23,8 +23,8 @@ import {
   type PtFormat,
   type PtFormatName,
   type PtHwInfoField,
-  ptIommuInit,
   type PtTable,
+  ptIommuInit,
 } from "@iommu/generic-pt";
 import { formatErrno } from "../errno-names.js";
 import { parseNum } from "../parse.js";
@@ -210,7 +210,9 @@ class GenericPtScriptTable implements ScriptTable {
         } else {
           leaves++;
           const contig = e.contig > 1 ? ` contig=${e.contig}` : "";
-          lines.push(`${where} leaf iova=${hex(e.iova)} size=${hex(1n << BigInt(e.itemLg2))} raw=${pad16(e.raw)}${contig}`);
+          lines.push(
+            `${where} leaf iova=${hex(e.iova)} size=${hex(1n << BigInt(e.itemLg2))} raw=${pad16(e.raw)}${contig}`,
+          );
         }
       },
       all,
@@ -272,11 +274,23 @@ class GenericPtScriptTable implements ScriptTable {
     return undefined;
   }
 
+  /** The leaf's permissions decoded from its descriptor bits (rwcxmp order). */
   leafProt(iova: Addr): string | undefined {
     const steps = this.pt.walkSteps(iova);
     const leaf = steps?.[steps.length - 1];
-    if (!leaf || leaf.kind !== "leaf") return undefined;
-    return "?";
+    if (leaf?.kind !== "leaf") return undefined;
+    const e = leaf.raw;
+    const b = (n: number) => (e >> BigInt(n)) & 1n;
+    switch (this.pt.fmt.name) {
+      case "amdv1":
+        return `${b(61) ? "r" : ""}${b(62) ? "w" : ""}`;
+      case "vtdss":
+        return `${b(0) ? "r" : ""}${b(1) ? "w" : ""}`;
+      case "x86_64":
+        return `r${b(1) ? "w" : ""}`;
+      default:
+        return `${b(1) ? "r" : ""}${b(2) ? "w" : ""}${b(3) ? "" : "x"}`;
+    }
   }
 
   destroy(): void {
