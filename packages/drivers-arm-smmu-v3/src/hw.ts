@@ -9,6 +9,7 @@ import {
   ARM_SMMU_FEAT_2_LVL_CDTAB,
   ARM_SMMU_FEAT_2_LVL_STRTAB,
   ARM_SMMU_FEAT_ATS,
+  ARM_SMMU_FEAT_ATTR_TYPES_OVR,
   ARM_SMMU_FEAT_BTM,
   ARM_SMMU_FEAT_COHERENCY,
   ARM_SMMU_FEAT_E2H,
@@ -57,6 +58,7 @@ import {
   IDR0_TTF_AARCH64,
   IDR0_TTF_SHIFT,
   IDR0_VMID16,
+  IDR1_ATTR_TYPES_OVR,
   IDR1_CMDQS_SHIFT,
   IDR1_SIDSIZE_SHIFT,
   IDR1_SSIDSIZE_SHIFT,
@@ -128,6 +130,8 @@ export interface ArmSmmuV3HwConfig {
   sev?: boolean;
   /** IDR0.TTENDIAN (default "mixed"); "be" cannot be probed by a little-endian kernel. */
   ttEndian?: "mixed" | "le" | "be";
+  /** IDR1.ATTR_TYPES_OVR: STEs may override incoming shareability (default false). */
+  attrTypesOvr?: boolean;
   /** IDR1.CMDQS: log2 of the command queue entries (default 8). */
   cmdqShift?: number;
   /** IIDR value (implementer/product/variant/revision) for errata (default 0). */
@@ -189,8 +193,9 @@ export function encodeIdRegs(hw: ArmSmmuV3HwConfig = {}): ArmSmmuV3Regs {
   idr0 |= IDR0_ST_LVL_2LVL << IDR0_ST_LVL_SHIFT;
   idr0 |= IDR0_CD2L;
 
-  const idr1 =
+  let idr1 =
     ((hw.cmdqShift ?? 8) << IDR1_CMDQS_SHIFT) | (20 << IDR1_SSIDSIZE_SHIFT) | (16 << IDR1_SIDSIZE_SHIFT);
+  if (hw.attrTypesOvr) idr1 |= IDR1_ATTR_TYPES_OVR;
 
   let idr3 = 0;
   if (hw.rangeInv) idr3 |= IDR3_RIL;
@@ -284,6 +289,7 @@ export function probeHw(
   const asidBits = idr0 & IDR0_ASID16 ? 16 : 8;
   const vmidBits = idr0 & IDR0_VMID16 ? 16 : 8;
 
+  if (idr1 & IDR1_ATTR_TYPES_OVR) features |= ARM_SMMU_FEAT_ATTR_TYPES_OVR;
   const cmdqShift = Math.min(CMDQ_MAX_SZ_SHIFT, field(idr1, IDR1_CMDQS_SHIFT, 5));
   // One batch plus its CMD_SYNC must fit in the queue.
   if (cmdqShift <= Math.log2(CMDQ_BATCH_ENTRIES))

@@ -32,6 +32,7 @@ export const IDR0_S1P = 1 << 1;
 export const IDR0_S2P = 1 << 0;
 
 /** `ARM_SMMU_IDR1` fields. */
+export const IDR1_ATTR_TYPES_OVR = 1 << 27;
 export const IDR1_CMDQS_SHIFT = 21; // GENMASK(25, 21)
 export const IDR1_SSIDSIZE_SHIFT = 6; // GENMASK(10, 6)
 export const IDR1_SIDSIZE_SHIFT = 0; // GENMASK(5, 0)
