@@ -131,7 +131,10 @@ export function parseLpaeFmt(format: string, args: readonly string[]): LpaeFmtAr
       case "pgsizes": {
         const v = parseHex(value);
         if (v === undefined) return undefined;
-        pgsizes = Number(v);
+        // Bits above 52 never survive restrict_pgsizes (and never pick the granule when a lower
+        // one is set), so the bitmap is carried exactly as a number without them; a bitmap of
+        // only such bits stays non-zero (no default) and is refused like the kernel refuses it.
+        pgsizes = v === 0 ? 0 : Number(BigInt(v) & ((1n << 53n) - 1n)) || -1;
         break;
       }
       case "quirks":
@@ -153,7 +156,7 @@ export function parseLpaeFmt(format: string, args: readonly string[]): LpaeFmtAr
         return undefined;
     }
   }
-  const pgsizeBitmap = pgsizes !== 0 ? pgsizes : GRANULE_BITMAPS[granule]!;
+  const pgsizeBitmap = pgsizes === -1 ? 0 : pgsizes !== 0 ? pgsizes : GRANULE_BITMAPS[granule]!;
   return { name: format, fmt, pgsizeBitmap, ias, oas, quirks, ptbase, coherent };
 }
 
