@@ -28,7 +28,7 @@ import {
 // One command being built at a time (single-threaded model): no allocation per flush.
 const cmd: TlbiCmd = { opcode: 0, asid: 0, vmid: 0, leaf: false, num: 0, scale: 0, ttl: 0, tg: 0, addr: 0 };
 
-function resetCmd(opcode: number, leaf: boolean): TlbiCmd {
+function resetCmd(opcode: number, leaf: boolean): void {
   cmd.opcode = opcode;
   cmd.asid = 0;
   cmd.vmid = 0;
@@ -38,7 +38,6 @@ function resetCmd(opcode: number, leaf: boolean): TlbiCmd {
   cmd.ttl = 0;
   cmd.tg = 0;
   cmd.addr = 0;
-  return cmd;
 }
 
 /** `arm_smmu_tlb_inv_context`: drop every TLB entry of the domain's ASID (S1) or VMID (S2). */
@@ -47,10 +46,11 @@ export function armSmmuTlbInvContext(d: ArmSmmuDomain): void {
   d.counters.flushAll++;
   if (d.stage === "s1") {
     // arm_smmu_tlb_inv_asid
-    resetCmd(smmu.features & ARM_SMMU_FEAT_E2H ? CMDQ_OP_TLBI_EL2_ASID : CMDQ_OP_TLBI_NH_ASID, false).asid =
-      d.asid;
+    resetCmd(smmu.features & ARM_SMMU_FEAT_E2H ? CMDQ_OP_TLBI_EL2_ASID : CMDQ_OP_TLBI_NH_ASID, false);
+    cmd.asid = d.asid;
   } else {
-    resetCmd(CMDQ_OP_TLBI_S12_VMALL, false).vmid = d.vmid;
+    resetCmd(CMDQ_OP_TLBI_S12_VMALL, false);
+    cmd.vmid = d.vmid;
   }
   smmu.cmdq.issueTlbiWithSync(cmd);
 }
@@ -108,16 +108,18 @@ export function armSmmuTlbInvRangeDomain(
   d: ArmSmmuDomain,
 ): void {
   if (d.stage === "s1") {
-    resetCmd(d.smmu.features & ARM_SMMU_FEAT_E2H ? CMDQ_OP_TLBI_EL2_VA : CMDQ_OP_TLBI_NH_VA, leaf).asid =
-      d.asid;
+    resetCmd(d.smmu.features & ARM_SMMU_FEAT_E2H ? CMDQ_OP_TLBI_EL2_VA : CMDQ_OP_TLBI_NH_VA, leaf);
+    cmd.asid = d.asid;
   } else {
-    resetCmd(CMDQ_OP_TLBI_S2_IPA, leaf).vmid = d.vmid;
+    resetCmd(CMDQ_OP_TLBI_S2_IPA, leaf);
+    cmd.vmid = d.vmid;
   }
   tlbInvRange(d, cmd, iova, size, granule);
   if (d.nestParent) {
     // Stage-1 entries nested on this table were built from the old IPA translation: drop
     // every one of them in the VMID.
-    resetCmd(CMDQ_OP_TLBI_NH_ALL, false).vmid = d.vmid;
+    resetCmd(CMDQ_OP_TLBI_NH_ALL, false);
+    cmd.vmid = d.vmid;
     d.smmu.cmdq.issueTlbiWithSync(cmd);
   }
 }
