@@ -72,6 +72,11 @@ describe("fmt <lpae>: arguments (SCRIPT-FORMAT.md §3)", () => {
     expect([p.quirks, p.ias, p.oas, p.coherent]).toEqual([0x21, 48, 40, false]);
     expect(parseLpaeFmt("arm64-s1", ["ptbase", "100000000"])!.ptbase).toBe(0x100000000);
   });
+  it("page-size bitmaps with bits above 52 (the kernel keeps only the granule's sizes)", () => {
+    expect(run("fmt arm64-s1 pgsizes ffffffffffffffff\nfmt arm64-s1 pgsizes 8000000000000000")).toBe(
+      lines(FMT_4K, "err alloc"),
+    );
+  });
   it("parse errors: bad-args and an empty line, the old table stays", () => {
     const bad = [
       "granule 8k",
