@@ -9,7 +9,12 @@ import { describe, expect, it } from "vitest";
 import type { UnmapMode } from "./context.js";
 import { expectConsistent, map, type Setup, setup, unmap, V } from "./testing/harness.js";
 import { type LpaeLikeDomain, leavesOf } from "./testing/lpae-like-domain.js";
-import { VFIO_DMA_MAP_FLAG_READ, VFIO_DMA_MAP_FLAG_WRITE, VFIO_DMA_UNMAP_FLAG_ALL } from "./uapi.js";
+import {
+  VFIO_DMA_MAP_FLAG_READ,
+  VFIO_DMA_MAP_FLAG_WRITE,
+  VFIO_DMA_UNMAP_FLAG_ALL,
+  VFIO_TYPE1_IOMMU,
+} from "./uapi.js";
 
 const PG = 0x1000;
 const MiB2 = 0x200000;
@@ -72,7 +77,8 @@ interface RefDma {
 /** The reference: which requests succeed, and the dma set that results (v2 semantics). */
 class Reference {
   dmas: RefDma[] = [];
-  attached = new Set<number>([1]);
+
+  constructor(private readonly v1 = false) {}
 
   private backed(vaddr: number, size: number, write: boolean): boolean {
     for (let v = vaddr; v < vaddr + size; v += PG) {
@@ -91,6 +97,19 @@ class Reference {
 
   unmap(iova: number, size: number): [number, number] {
     const end = iova + size;
+    if (this.v1) {
+      // v1: scan from the first mapping reaching iova; stop at one that starts below it;
+      // remove every mapping that starts inside the range, whole.
+      const sorted = [...this.dmas].sort((a, b) => a.iova - b.iova);
+      let removed = 0;
+      for (const d of sorted) {
+        if (d.iova + d.size <= iova) continue;
+        if (d.iova >= end || d.iova < iova) break;
+        removed += d.size;
+        this.dmas.splice(this.dmas.indexOf(d), 1);
+      }
+      return [0, removed];
+    }
     if (
       this.dmas.some(
         (d) => (d.iova < iova && iova < d.iova + d.size) || (d.iova < end && end < d.iova + d.size),
@@ -144,8 +163,8 @@ function apply(s: Setup, ref: Reference | null, op: Op): void {
   }
 }
 
-function newSetup(mode: UnmapMode): Setup {
-  const s = setup({ unmapMode: mode });
+function newSetup(mode: UnmapMode, v1 = false): Setup {
+  const s = setup({ unmapMode: mode, ...(v1 ? { type: VFIO_TYPE1_IOMMU } : {}) });
   for (const [i, r] of REGIONS.entries())
     s.mm.memory.addRegion({ vaddr: r.vaddr, size: r.size, kind: r.kind, seed: 10 + i, readOnly: r.ro });
   expect(s.c.attachGroup(1)).toBe(0);
@@ -174,6 +193,23 @@ describe("random map/unmap sequences", () => {
     // The generator must exercise both outcomes.
     expect(stats.mapOk).toBeGreaterThan(stats.maps / 5);
     expect(stats.mapOk).toBeLessThan(stats.maps);
+  });
+
+  it("v1 containers follow the v1 unmap rules (vs the same interval map)", () => {
+    fc.assert(
+      fc.property(fc.array(opArb, { minLength: 1, maxLength: 25 }), (ops) => {
+        const s = newSetup("legacy", true);
+        const ref = new Reference(true);
+        for (const op of ops) {
+          apply(s, ref, op);
+          expectConsistent(s);
+        }
+        const got = s.c.dmaList().map((d) => [d.iova, d.size]);
+        const want = ref.dmas.map((d) => [d.iova, d.size]).sort((a, b) => a[0]! - b[0]!);
+        expect(got).toEqual(want);
+      }),
+      { numRuns: 40 },
+    );
   });
 
   it("legacy and length-aware unmap reach the same state; length never walks more", () => {
