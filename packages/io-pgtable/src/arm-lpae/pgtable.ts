@@ -9,19 +9,14 @@ import {
   IoPgtableFmt,
   type IoPgtableOps,
 } from "../io-pgtable.js";
-import {
-  ARM_LPAE_MAX_LEVELS,
-  HI_ADDR_MASK,
-  PTE_TYPE_BLOCK,
-  PTE_TYPE_MASK,
-  PTE_TYPE_PAGE,
-  SZ_64K,
-} from "./constants.js";
+import { ARM_LPAE_MAX_LEVELS, PTE_TYPE_BLOCK, PTE_TYPE_PAGE, SZ_64K } from "./constants.js";
 import { PROT_BITS, protToPteHi, protToPteLo } from "./prot.js";
 
 const TWO20 = 2 ** 20;
 const TWO32 = 2 ** 32;
 const TWO52 = 2 ** 52;
+// Hot paths use local constants rather than imported bindings.
+const LAST_LEVEL = 3;
 
 /**
  * Stands in for table memory that is not there (a descriptor in an adopted image pointing
@@ -76,6 +71,8 @@ export class ArmLpaeIoPgtable implements IoPgtable {
   readonly mem: PhysMem;
   /** Table descriptor attribute bits (NSTABLE under ARM_NS), high word. */
   readonly tableHi: number;
+  /** 64K granule: descriptor bits 15:12 hold PA bits 51:48 (`iopte_to_paddr`). */
+  readonly foldsHighPa: boolean;
 
   /** Per level 0..4: `ARM_LPAE_BLOCK_SIZE`, the same in 4 KiB frames, 2^-(shift-12), index mask. */
   readonly blockSize = new Float64Array(ARM_LPAE_MAX_LEVELS + 1);
@@ -135,6 +132,7 @@ export class ArmLpaeIoPgtable implements IoPgtable {
     this.pgdBits = pgdBits;
     this.granule = 8 * 2 ** bitsPerLevel;
     this.ptesPerTable = 2 ** bitsPerLevel;
+    this.foldsHighPa = this.granule >= SZ_64K;
     this.quirks = cfg.quirks;
     this.ias = cfg.ias;
     this.oas = cfg.oas;
@@ -196,8 +194,7 @@ export class ArmLpaeIoPgtable implements IoPgtable {
    * size will act, if anywhere.
    */
   levelOfSize(pgsize: number): number {
-    for (let l = ARM_LPAE_MAX_LEVELS - 1; l >= this.startLevel; l--)
-      if (this.blockSize[l] === pgsize) return l;
+    for (let l = LAST_LEVEL; l >= this.startLevel; l--) if (this.blockSize[l] === pgsize) return l;
     return -1;
   }
 
@@ -215,12 +212,12 @@ export class ArmLpaeIoPgtable implements IoPgtable {
 
   /** `iopte_leaf()` on the low word of a descriptor. */
   isLeaf(lo: number, lvl: number): boolean {
-    return (lo & PTE_TYPE_MASK) === this.leafType[lvl];
+    return (lo & 3) === this.leafType[lvl];
   }
 
   /** `iopte_table()` */
   isTable(lo: number, lvl: number): boolean {
-    return lvl !== ARM_LPAE_MAX_LEVELS - 1 && (lo & PTE_TYPE_MASK) === 3;
+    return lvl !== LAST_LEVEL && (lo & 3) === 3;
   }
 
   /** `pgsize && (pgsize & pgsize_bitmap) == pgsize`, on 64-bit values held as numbers. */
@@ -254,8 +251,8 @@ export class ArmLpaeIoPgtable implements IoPgtable {
    * hold PA bits 51:48.
    */
   ptePfn(lo: number, hi: number): number {
-    if (this.granule < SZ_64K) return (hi & HI_ADDR_MASK) * TWO20 + (lo >>> 12);
-    return ((hi & HI_ADDR_MASK) + ((lo >>> 12) & 0xf) * 0x10000) * TWO20 + ((lo >>> 12) & 0xffff0);
+    if (!this.foldsHighPa) return (hi & 0xffff) * TWO20 + (lo >>> 12);
+    return ((hi & 0xffff) + ((lo >>> 12) & 0xf) * 0x10000) * TWO20 + ((lo >>> 12) & 0xffff0);
   }
 
   /** Physical address of the table a descriptor points to. */
