@@ -320,7 +320,9 @@ export class VfioScript {
         else if (a === "pgsizes") {
           // Bitmaps are numbers below 2^64; above 2^53 only 4 KiB-multiple values are exact.
           const v = parseHex(args[++i]);
-          pgsizes = v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : Number(v & ~0xfffn);
+          // 0 means "the format's default", as in the io-pgtable harness's `fmt ... pgsizes`.
+          pgsizes =
+            v === 0n ? undefined : v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : Number(v & ~0xfffn);
         } else throw new BadArgs();
       }
       const group = this.nextGroup++;
