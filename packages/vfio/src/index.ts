@@ -1,4 +1,4 @@
-export type { Type1Context, UnmapMode, VfioDomain, VfioIommuGroup } from "./context.js";
+export type { UnmapMode, VfioDomain, VfioIommuGroup } from "./context.js";
 export { UNMAP_MODES } from "./context.js";
 export { type VfioCounterSnapshot, VfioCounters } from "./counters.js";
 export type { IommuResvRegion, IommuResvType, IovaWindow } from "./iova-list.js";
