@@ -49,6 +49,26 @@ export function armLpaeMapPages(
     }
     if (!(prot & (IOMMU_READ | IOMMU_WRITE))) return EINVAL;
     const p = prot & PROT_BITS;
+    const target = d.levelOfSize(pgsize);
+    const start = d.startLevel;
+    // One page into a table the walk cache knows, over an entry that is neither leaf nor
+    // table (the common case of a growing mapping): what __arm_lpae_map ends up doing.
+    if (pgcount === 1 && target > start && d.walkKey[target] === Math.floor(pfn * d.pfnScale[target - 1]!)) {
+      const words = d.walkWords[target]!;
+      const w = d.walkBase[target]! + 2 * (Math.floor(pfn * d.pfnScale[target]!) & d.idxMask[target]!);
+      const lo = words[w]!;
+      if ((lo & 1) === 0 && ppfn < 0x1000_0000_0) {
+        const counters = d.counters;
+        counters.pteReads += target - start + 1;
+        const hiPart = Math.floor(ppfn * INV_2_20);
+        words[w] = d.protLo[p]! | d.leafType[target]! | ((ppfn - hiPart * TWO20) << 12);
+        words[w + 1] = d.protHi[p]! | hiPart;
+        counters.pteWrites++;
+        if (!d.coherent) d.syncPte(words, w, 1);
+        mapped.value += pgsize;
+        return 0;
+      }
+    }
     return mapAt(d, pfn, ppfn, pgsize, pgcount, d.protLo[p]!, d.protHi[p]!, mapped);
   }
   if (!d.pgsizeOk(pgsize)) {

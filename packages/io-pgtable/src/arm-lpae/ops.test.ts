@@ -83,6 +83,24 @@ describe("map_pages", () => {
     const before = h.counters.pteReads;
     h.ops.iovaToPhys(0x1000);
     expect(h.counters.pteReads - before).toBe(4);
+    // The walk cache skips levels but still counts them: every path gives the kernel's numbers.
+    const snap = () => [h.counters.pteReads, h.counters.pteWrites];
+    let [r0, w0] = snap();
+    map(h, 0x2000, 0x3000, K4); // three table entries on the way, one entry checked, one written
+    expect([h.counters.pteReads - r0!, h.counters.pteWrites - w0!]).toEqual([4, 1]);
+    [r0, w0] = snap();
+    map(h, 0x3000, 0x3000, K4, 2); // the multi-entry path: two checked, two written
+    expect([h.counters.pteReads - r0!, h.counters.pteWrites - w0!]).toEqual([5, 2]);
+    [r0, w0] = snap();
+    h.ops.unmapPages(0x2000, K4, 1, null); // the entry is read twice, then cleared
+    expect([h.counters.pteReads - r0!, h.counters.pteWrites - w0!]).toEqual([5, 1]);
+    [r0, w0] = snap();
+    h.ops.unmapPages(0x3000, K4, 3, null); // reads the first entry twice, then a hole ends the run
+    expect([h.counters.pteReads - r0!, h.counters.pteWrites - w0!]).toEqual([7, 2]);
+    h.iop.invalidateCache();
+    [r0, w0] = snap();
+    map(h, 0x2000, 0x3000, K4);
+    expect([h.counters.pteReads - r0!, h.counters.pteWrites - w0!]).toEqual([4, 1]);
   });
 
   it("non-coherent walks: table descriptors carry SW_SYNC (bit 55), leaves do not", () => {

@@ -42,18 +42,24 @@ export function armLpaeUnmapPages(
   const start = d.startLevel;
   const target = d.levelOfSize(pgsize);
   if (target > start && d.walkKey[target] === Math.floor(pfn * d.pfnScale[target - 1]!)) {
+    const words = d.walkWords[target]!;
+    if (pgcount === 1) {
+      // One leaf in a table the walk cache knows: what __arm_lpae_unmap ends up doing.
+      const w = d.walkBase[target]! + 2 * (Math.floor(pfn * d.pfnScale[target]!) & d.idxMask[target]!);
+      if ((words[w]! & 3) === d.leafType[target]) {
+        const counters = d.counters;
+        counters.pteReads += target - start + 2; // the kernel reads the entry twice
+        words[w] = 0;
+        words[w + 1] = 0;
+        counters.pteWrites++;
+        if (!d.coherent) d.syncPte(words, w, 1);
+        const addPage = d.tlb?.tlbAddPage;
+        if (gather && !gather.queued && addPage) addPage.call(d.tlb, gather, iovaNum, pgsize, d.cookie);
+        return pgsize;
+      }
+    }
     d.counters.pteReads += target - start;
-    return unmapAt(
-      d,
-      gather,
-      pfn,
-      iovaNum,
-      pgsize,
-      pgcount,
-      target,
-      d.walkWords[target]!,
-      d.walkBase[target]!,
-    );
+    return unmapAt(d, gather, pfn, iovaNum, pgsize, pgcount, target, words, d.walkBase[target]!);
   }
   return unmapAt(d, gather, pfn, iovaNum, pgsize, pgcount, start, d.pgdWords, d.pgdBase);
 }
