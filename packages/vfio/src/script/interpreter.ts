@@ -42,6 +42,8 @@ export type ScriptDomainFactory = (spec: ScriptDomainSpec) => IommuDomain | numb
 export interface VfioScriptOptions {
   /** Unmap/replay lookup strategy for every container (a `container ... unmap M` overrides). */
   unmapMode?: UnmapMode;
+  /** Receives the text of each kernel WARN (informational, never part of stdout). */
+  stderr?: (line: string) => void;
 }
 
 /** Errno names the harness prints; anything else is `E?`. */
@@ -127,7 +129,10 @@ export class VfioScript {
   constructor(
     private readonly factory: ScriptDomainFactory,
     private readonly opts: VfioScriptOptions = {},
-  ) {}
+  ) {
+    const stderr = opts.stderr;
+    if (stderr) this.warns.onWarn = (message) => stderr(`WARN: ${message}`);
+  }
 
   /** Run a whole script; returns stdout. */
   run(text: string): string {

@@ -104,6 +104,8 @@ export type VfioScriptDomains = "lpae" | "smmu";
 
 export interface VfioScriptRunOptions {
   unmapMode?: UnmapMode;
+  /** Kernel WARN text (default: dropped). */
+  stderr?: (line: string) => void;
   /** Default "lpae" (what the reference harness builds). */
   domains?: VfioScriptDomains;
 }
@@ -114,14 +116,14 @@ function factoryFor(opts: VfioScriptRunOptions): ScriptDomainFactory {
 
 /** Run one whole script text as a fresh process; returns stdout. */
 export function runVfioScript(text: string, opts: VfioScriptRunOptions = {}): string {
-  const script = new VfioScript(factoryFor(opts), { unmapMode: opts.unmapMode });
+  const script = new VfioScript(factoryFor(opts), { unmapMode: opts.unmapMode, stderr: opts.stderr });
   const out: string[] = [];
   for (const line of splitLines(text)) for (const l of script.line(line)) out.push(`${l}\n`);
   return out.join("");
 }
 
 function runStdin(opts: VfioScriptRunOptions): Promise<void> {
-  const script = new VfioScript(factoryFor(opts), { unmapMode: opts.unmapMode });
+  const script = new VfioScript(factoryFor(opts), { unmapMode: opts.unmapMode, stderr: opts.stderr });
   const splitter = new LineSplitter((line) => {
     const out = script.line(line);
     if (out.length > 0) process.stdout.write(out.map((l) => `${l}\n`).join(""));
@@ -139,6 +141,7 @@ function runStdin(opts: VfioScriptRunOptions): Promise<void> {
 interface VfioScriptCliOptions {
   unmapMode: string;
   domains: string;
+  quiet?: boolean;
 }
 
 export function register(program: Command): void {
@@ -158,6 +161,7 @@ export function register(program: Command): void {
       "lpae: io-pgtable ARM_64_LPAE_S1 tables as the reference harness builds them; smmu: arm-smmu-v3 driver domains",
       "lpae",
     )
+    .option("-q, --quiet", "drop the informational stderr text (kernel WARN messages)")
     .addHelpText(
       "after",
       "\nOutput is byte-compatible with the kernel reference harness in legacy mode; the length\n" +
@@ -177,7 +181,8 @@ export function register(program: Command): void {
         process.exitCode = 2;
         return;
       }
-      const run: VfioScriptRunOptions = { unmapMode: mode, domains: opts.domains };
+      const stderr = opts.quiet ? undefined : (line: string) => process.stderr.write(`${line}\n`);
+      const run: VfioScriptRunOptions = { unmapMode: mode, domains: opts.domains, stderr };
       if (files.length === 0) files = ["-"];
       for (const file of files) {
         if (file === "-") {
