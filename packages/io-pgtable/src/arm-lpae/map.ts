@@ -13,6 +13,8 @@ const EEXIST = -17;
 const ENOMEM = -12;
 const TWO20 = 2 ** 20;
 const TWO52 = 2 ** 52;
+/** Output frames below 2^36 (PA below 2^48): no PA bits to fold into descriptor bits 15:12. */
+const TWO36 = 2 ** 36;
 // Local copies: hot paths avoid cross-module bindings (slow when transpiled to CommonJS).
 const MAX_LEVELS = 4;
 const SW_SYNC_HI = 1 << 23;
@@ -57,7 +59,7 @@ export function armLpaeMapPages(
       const words = d.walkWords[target]!;
       const w = d.walkBase[target]! + 2 * (Math.floor(pfn * d.pfnScale[target]!) & d.idxMask[target]!);
       const lo = words[w]!;
-      if ((lo & 1) === 0 && ppfn < 0x1000_0000_0) {
+      if ((lo & 1) === 0 && ppfn < TWO36) {
         const counters = d.counters;
         counters.pteReads += target - start + 1;
         const hiPart = Math.floor(ppfn * INV_2_20);

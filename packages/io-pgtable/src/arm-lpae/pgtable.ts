@@ -326,11 +326,6 @@ export class ArmLpaeIoPgtable implements IoPgtable {
     }
     this.freePages(pa);
   }
-
-  /** Frame number → [pfn, off] without allocating: used by the ops on `Addr` inputs. */
-  static pfnOfBig(a: bigint): number {
-    return Number((a >> 12n) & 0xfffffffffffffn);
-  }
 }
 
 /** 64-bit OR of two frame numbers below 2^52. */
