@@ -162,3 +162,39 @@ describe("mdev pins and IOMMU domains together", () => {
     expect([s.mm.pinned, s.mm.lockedVm]).toEqual([0, 0]);
   });
 });
+
+describe("vfio_dma_rw", () => {
+  it("copies through the mappings, across dmas, and checks prot, coverage and faults", () => {
+    const { s } = mdev();
+    expect(map(s.c, V, 0x100000, 2 * 0x1000)).toBe(0);
+    expect(map(s.c, V + 0x2000, 0x102000, 0x1000, VFIO_DMA_MAP_FLAG_READ)).toBe(0);
+    expect(map(s.c, V + 0x1000000, 0x200000, 0x1000, RW)).toBe(0); // read-only memory behind it
+    const msg = new TextEncoder().encode("hello, type1");
+    expect(s.c.dmaRw(0x100ffa, msg, true)).toBe(0); // straddles two pages of one dma
+    const back = new Uint8Array(msg.length);
+    expect(s.c.dmaRw(0x100ffa, back, false)).toBe(0);
+    expect(new TextDecoder().decode(back)).toBe("hello, type1");
+    expect(s.mm.memory.translate(V + 0xffa)).toBeDefined();
+    const span = new Uint8Array(0x1800); // into the read-only-prot dma: reading is fine
+    expect(s.c.dmaRw(0x101800, span, false)).toBe(0);
+    expect(s.c.dmaRw(0x101800, span, true)).toBe(EPERM);
+    expect(s.c.dmaRw(0x103000, new Uint8Array(1), false)).toBe(EINVAL);
+    expect(s.c.dmaRw(0x200000, new Uint8Array(8), true)).toBe(EFAULT);
+  });
+
+  it("marks written pages dirty while tracking; refuses while a vaddr is invalid", () => {
+    const { s } = mdev();
+    expect(map(s.c, V, 0x100000, 8 * 0x1000)).toBe(0);
+    expect(s.c.dirtyPages({ flags: 1 })).toBe(0);
+    expect(s.c.dmaRw(0x102ff0, new Uint8Array(0x20), true)).toBe(0); // pages 2 and 3
+    const data = new BigUint64Array(1);
+    const range = { iova: 0x100000, size: 0x8000, bitmap: { pgsize: 0x1000, size: 8, data } };
+    expect(s.c.dirtyPages({ flags: 4, range })).toBe(0);
+    expect(data[0]).toBe(0xcn);
+    const t = setup();
+    t.mm.memory.addRegion({ vaddr: V, size: MiB2, kind: "hugetlb2m", seed: 3 });
+    expect(map(t.c, V, 0, MiB2)).toBe(0);
+    expect(unmap(t.c, 0, MiB2, VFIO_DMA_UNMAP_FLAG_VADDR)).toEqual([0, MiB2]);
+    expect(t.c.dmaRw(0, new Uint8Array(1), false)).toBe(EBUSY);
+  });
+});

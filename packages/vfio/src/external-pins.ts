@@ -2,7 +2,7 @@
  * Pages pinned for emulated-IOMMU (mdev) devices through `vfio_pin_pages`: each lives in
  * its vfio_dma's `pfn_list` with a reference count and its own GUP pin.
  */
-import { IOMMU_WRITE, negErrno, PAGE_SIZE } from "@iommu/core";
+import { IOMMU_READ, IOMMU_WRITE, negErrno, PAGE_SIZE } from "@iommu/core";
 import { findGroup } from "./attach.js";
 import type { Type1Context } from "./context.js";
 import { bitmapSet } from "./dirty.js";
@@ -139,4 +139,42 @@ export function vfioIommuType1UnpinPages(st: VfioIommuState, iova: number, npage
     unpinPageExternal(st, dma, at, doAccounting);
   }
   if (i !== npage) st.counters.warn("vfio_unpin_pages: range not mapped");
+}
+
+/**
+ * `vfio_iommu_type1_dma_rw`: an emulated device reads or writes guest memory through the
+ * container's mappings, chunk by chunk per vfio_dma. 0 or -errno (-EFAULT when a copy
+ * faults); writes mark the pages dirty while tracking.
+ */
+export function vfioIommuType1DmaRw(
+  st: VfioIommuState,
+  iova: number,
+  data: Uint8Array,
+  write: boolean,
+): number {
+  if (st.vaddrInvalidCount) {
+    st.counters.warn("vfio_dma_rw not allowed with VFIO_UPDATE_VADDR");
+    return negErrno("EBUSY");
+  }
+  let done = 0;
+  while (done < data.length) {
+    const at = iova + done;
+    const dma = st.dmas.find(at, 1);
+    if (!dma) return negErrno("EINVAL");
+    if ((write && !(dma.prot & IOMMU_WRITE)) || !(dma.prot & IOMMU_READ)) return negErrno("EPERM");
+    const offset = at - dma.iova;
+    const count = Math.min(data.length - done, dma.size - offset);
+    const chunk = data.subarray(done, done + count);
+    const vaddr = dma.vaddr + offset;
+    // copy_*_user either copies everything or counts as nothing copied.
+    const left = write ? st.mm.memory.copyToUser(vaddr, chunk) : st.mm.memory.copyFromUser(chunk, vaddr);
+    if (left) return negErrno("EFAULT");
+    if (write && st.dirtyPageTracking) {
+      const pg = st.minPageSize;
+      const first = Math.floor(offset / pg);
+      bitmapSet(dma.bitmap!, first, Math.floor((offset + count - 1) / pg) - first + 1);
+    }
+    done += count;
+  }
+  return 0;
 }

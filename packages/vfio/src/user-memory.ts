@@ -105,6 +105,8 @@ export class UserMemory {
   private readonly phys = new PhysSlots();
   /** Slot base frame → owner, for unpinning by frame number. */
   private readonly owners = new Map<number, SlotOwner>();
+  /** Bytes of the pages that were ever written, by frame (all other memory reads as 0). */
+  private readonly contents = new Map<number, Uint8Array>();
   /** Pages currently pinned (pins − unpins). */
   pinned = 0;
   /** WARN sink (an unpin of a page that is not pinned). */
@@ -294,6 +296,50 @@ export class UserMemory {
       pins[idx]!--;
       this.pinned--;
     }
+  }
+
+  /**
+   * `copy_from_user`: read `out.length` bytes at `vaddr`. Returns the bytes NOT copied (0 =
+   * success), stopping at the first address outside every region. Untouched pages read 0.
+   */
+  copyFromUser(out: Uint8Array, vaddr: number): number {
+    let done = 0;
+    while (done < out.length) {
+      const v = vaddr + done;
+      const r = this.findRegion(v - (v % PAGE_SIZE));
+      if (!r) break;
+      const off = v % PAGE_SIZE;
+      const n = Math.min(PAGE_SIZE - off, out.length - done);
+      const page = this.contents.get(r.pfnAt(v - off));
+      if (page) out.set(page.subarray(off, off + n), done);
+      else out.fill(0, done, done + n);
+      done += n;
+    }
+    return out.length - done;
+  }
+
+  /**
+   * `copy_to_user`: write `data` at `vaddr` page by page until a page outside every region or
+   * in a read-only one. Returns the bytes NOT copied (0 = success).
+   */
+  copyToUser(vaddr: number, data: Uint8Array): number {
+    let done = 0;
+    while (done < data.length) {
+      const v = vaddr + done;
+      const r = this.findRegion(v - (v % PAGE_SIZE));
+      if (!r || r.readOnly) break;
+      const off = v % PAGE_SIZE;
+      const n = Math.min(PAGE_SIZE - off, data.length - done);
+      const pfn = r.pfnAt(v - off);
+      let page = this.contents.get(pfn);
+      if (!page) {
+        page = new Uint8Array(PAGE_SIZE);
+        this.contents.set(pfn, page);
+      }
+      page.set(data.subarray(done, done + n), off);
+      done += n;
+    }
+    return data.length - done;
   }
 
   /** Pin count of the page at a user address (tests and invariants). */

@@ -17,7 +17,7 @@ import {
 import type { UnmapMode, VfioDomain } from "./context.js";
 import type { VfioCounters } from "./counters.js";
 import { vfioIommuType1DirtyPages } from "./dirty.js";
-import { vfioIommuType1PinPages, vfioIommuType1UnpinPages } from "./external-pins.js";
+import { vfioIommuType1DmaRw, vfioIommuType1PinPages, vfioIommuType1UnpinPages } from "./external-pins.js";
 import { copyWindows, type IovaWindow } from "./iova-list.js";
 import { vfioDmaDoMap } from "./map-dma.js";
 import type { UserMm } from "./mm.js";
@@ -215,6 +215,14 @@ export class VfioIommu {
   /** `vfio_pin_pages`: frames into `pages`; npage or -errno. */
   pinPages(groupId: number, iova: number, npage: number, prot: number, pages: Float64Array): number {
     return vfioIommuType1PinPages(this.st, groupId, iova, npage, prot, pages);
+  }
+
+  /**
+   * `vfio_dma_rw`: copy between `data` and the user memory behind [iova, iova + length) —
+   * what an emulated device does instead of DMA. 0 or -errno.
+   */
+  dmaRw(iova: number, data: Uint8Array, write: boolean): number {
+    return vfioIommuType1DmaRw(this.st, iova, data, write);
   }
 
   /** `vfio_unpin_pages` */
