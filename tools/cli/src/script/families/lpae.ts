@@ -324,14 +324,13 @@ class LpaeTable implements ScriptTable {
 export function createLpaeFamily(): ScriptFamily {
   let allocator: TableAllocator | null = null;
 
-  /** The run's allocator at `ptbase`, reset (a new base means a new arena, as the harness remaps). */
-  const arena = (env: ScriptEnv, ptbase: number, mem?: PhysMem): TableAllocator => {
-    if (mem || !allocator || allocator.base !== ptbase) {
-      allocator?.reset();
-      const a = new TableAllocator(mem ?? new PhysMem(), { base: ptbase, counters: env.counters });
-      if (mem) return a;
-      allocator = a;
-    }
+  /**
+   * The run's page-table memory at `ptbase`, reset (as every successful `fmt` and the selftest
+   * reset it). A different `ptbase` starts a new arena; the run's totals live in env.counters.
+   */
+  const arena = (env: ScriptEnv, ptbase: number): TableAllocator => {
+    if (!allocator || allocator.base !== ptbase)
+      allocator = new TableAllocator(new PhysMem(), { base: ptbase, counters: env.counters });
     allocator.counters = env.counters;
     allocator.reset();
     return allocator;
@@ -371,7 +370,8 @@ export function createLpaeFamily(): ScriptFamily {
       const last = ranges[ranges.length - 1];
       const top = last ? last.pa + last.bytes : 0;
       const base = Math.max(p.ptbase, Math.ceil(top / PTBASE_ALIGN) * PTBASE_ALIGN);
-      return build(p, env, arena(env, base, image.mem), image.root);
+      const a = new TableAllocator(image.mem, { base, counters: env.counters });
+      return build(p, env, a, image.root);
     },
     command: (name, _args, env, current) => {
       if (name !== "selftest") return undefined;
