@@ -117,6 +117,8 @@ export function hex(a: Addr): string {
 /** Index of the lowest set bit (`__ffs`) of a non-negative integer number; -1 for 0. */
 export function ffs(x: number): number {
   if (x === 0) return -1;
+  // Fast path: 32-bit integer ops for values that fit.
+  if (x <= 0x7fffffff) return 31 - Math.clz32(x & -x);
   let e = 0;
   while (modPow2(x, TWO32) === 0) {
     x /= TWO32;
@@ -129,6 +131,7 @@ export function ffs(x: number): number {
 /** Index of the highest set bit (`__fls`) of a non-negative integer number; -1 for 0. */
 export function fls(x: number): number {
   if (x < 1) return -1;
+  if (x <= 0x7fffffff) return 31 - Math.clz32(x);
   let e = 0;
   while (x >= TWO32) {
     x = Math.floor(x / TWO32);
@@ -139,6 +142,7 @@ export function fls(x: number): number {
 
 /** `x & GENMASK(bit, 0)` for a non-negative integer number: keep bits 0..bit. */
 export function lowBits(x: number, bit: number): number {
+  if (bit < 30 && x <= 0x7fffffff) return x & ((1 << (bit + 1)) - 1);
   return bit >= 64 ? x : modPow2(x, 2 ** (bit + 1));
 }
 

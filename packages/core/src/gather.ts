@@ -30,7 +30,7 @@ export class IotlbGather {
     this.pgsize = 0;
     this.leafLevelsBitmap = 0;
     this.tableLevelsBitmap = 0;
-    this.freelist.length = 0;
+    if (this.freelist.length !== 0) this.freelist.length = 0;
     this.queued = false;
     return this;
   }

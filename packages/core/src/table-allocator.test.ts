@@ -75,6 +75,19 @@ describe("PhysMem", () => {
     expect(c.pa).toBe(0x1000);
   });
 
+  it("keeps neighbouring small chunks apart although they share a backing slab", () => {
+    const m = new PhysMem();
+    const a = m.addChunk(0x10000, 0x1000);
+    const b = m.addChunk(0x11000, 0x1000);
+    a.words.fill(0xffffffff);
+    expect(b.words.every((w) => w === 0)).toBe(true);
+    expect(a.words.buffer).toBe(b.words.buffer);
+    m.removeRange(0x10000, 0x1000);
+    const again = m.addChunk(0x10000, 0x1000);
+    expect(again.words.every((w) => w === 0)).toBe(true); // re-added chunks come back zeroed
+    expect(m.exportRange(0x11000, 8)).toEqual(new Uint8Array(8));
+  });
+
   it("round-trips a memory image through export and import", () => {
     const src = new PhysMem();
     src.addChunk(0x40000, 0x3000);
