@@ -5,6 +5,7 @@ import {
   fromPfn,
   modPow2,
   offOf,
+  POW2,
   pfnOf,
   toNumber,
   U64_LIMIT,
@@ -34,11 +35,16 @@ const mappedOut = new SizeOut();
 export function minPageSize(domain: IommuDomain): number {
   const b = domain.pgsizeBitmap;
   // Every bitmap in practice has its lowest bit below 2^31: isolate it with integer ops.
-  return b <= 0x7fffffff ? b & -b : 2 ** ffs(b);
+  return b <= 0x7fffffff ? b & -b : POW2[ffs(b)]!;
 }
 
 function isAligned(a: Addr, align: number): boolean {
   return typeof a === "number" ? modPow2(a, align) === 0 : a % BigInt(align) === 0n;
+}
+
+/** Error details, built only when throwing (a closure per call would cost on the hot path). */
+function mapArgs(iova: Addr, paddr: Addr, size: Addr, prot: number): Record<string, unknown> {
+  return { iova, paddr, size, prot };
 }
 
 /**
@@ -54,25 +60,28 @@ export function iommuMapNosync(
   prot: number,
   gfp: number = GFP_KERNEL,
 ): void {
-  // Error details are built only when throwing: this runs once per map call.
-  const args = () => ({ iova, paddr, size, prot });
   checkAddr(iova);
   checkAddr(paddr);
   checkAddr(size);
   const ops = domain.ops;
   if (!(domain.type & __IOMMU_DOMAIN_PAGING))
-    throw new IommuError("EINVAL", "iommu_map", args(), "not a paging domain");
+    throw new IommuError("EINVAL", "iommu_map", mapArgs(iova, paddr, size, prot), "not a paging domain");
   if (!ops || domain.pgsizeBitmap === 0) {
     domain.counters.warn("iommu_map: no map_pages op or empty pgsize_bitmap");
-    throw new IommuError("ENODEV", "iommu_map", args());
+    throw new IommuError("ENODEV", "iommu_map", mapArgs(iova, paddr, size, prot));
   }
   if (gfp & GFP_BAD_FOR_IOMMU_MAP) {
     domain.counters.warn("iommu_map: bad gfp flags for page tables");
-    throw new IommuError("EINVAL", "iommu_map", args(), "gfp");
+    throw new IommuError("EINVAL", "iommu_map", mapArgs(iova, paddr, size, prot), "gfp");
   }
   const min = minPageSize(domain);
   if (!isAligned(iova, min) || !isAligned(paddr, min) || !isAligned(size, min))
-    throw new IommuError("EINVAL", "iommu_map", args(), `unaligned to min page size 0x${min.toString(16)}`);
+    throw new IommuError(
+      "EINVAL",
+      "iommu_map",
+      mapArgs(iova, paddr, size, prot),
+      `unaligned to min page size 0x${min.toString(16)}`,
+    );
 
   // Aligned to ≥ 4 KiB, so exact as numbers from here on.
   const origIova = toNumber(iova);
@@ -104,7 +113,7 @@ export function iommuMapNosync(
     const mapped = origSize - remaining;
     // Internal values may be 4 KiB-aligned numbers above 2^53: exact, but not "safe".
     const unrolled = unmapAndSync(domain, origIova, mapped);
-    const err = IommuError.fromReturn(ret, "iommu_map", args());
+    const err = IommuError.fromReturn(ret, "iommu_map", mapArgs(iova, paddr, size, prot));
     err.mapped = mapped;
     err.unrolled = unrolled;
     err.bug = bug;

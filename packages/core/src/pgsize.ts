@@ -1,4 +1,4 @@
-import { ffs, fls, lowBits, modPow2, U64_LIMIT } from "./addr.js";
+import { ffs, fls, lowBits, modPow2, POW2, U64_LIMIT } from "./addr.js";
 
 /** Out-record of {@link iommuPgsize}. `pgsize` 0 means no size fits (the kernel's BUG_ON). */
 export class PgsizeResult {
@@ -32,12 +32,12 @@ export function iommuPgsize(
     return out;
   }
   const idx = fls(pgsizes);
-  const pgsize = 2 ** idx;
+  const pgsize = POW2[idx]!;
   out.pgsize = pgsize;
   // Page sizes above the chosen one.
   const bigger = pgsizeBitmap - lowBits(pgsizeBitmap, idx);
   if (bigger !== 0) {
-    const next = 2 ** ffs(bigger);
+    const next = POW2[ffs(bigger)]!;
     // A larger page is reachable only if iova and paddr agree modulo it.
     const ioff = modPow2(iova, next);
     if (ioff === modPow2(paddr, next)) {
