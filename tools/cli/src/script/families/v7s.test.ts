@@ -61,7 +61,17 @@ describe("fmt v7s", () => {
           "err bad-args",
           "",
         ],
-        ...["err bad-args", "", "err alloc", "err alloc", "err alloc", "err alloc", "err alloc", "err alloc"],
+        ...[
+          "err bad-args",
+          "",
+          "err alloc",
+          "err alloc",
+          "err bad-args",
+          "",
+          "err alloc",
+          "err alloc",
+          "err alloc",
+        ],
         "err no-fmt",
       ),
     );

@@ -369,7 +369,11 @@ export function createV7sFamily(): ScriptFamily {
   return {
     formats: ["v7s"],
     parseFmt(_format, args) {
-      return parseIoPgtableFmtArgs(args, { granule: false, pgsize: false });
+      const parsed = parseIoPgtableFmtArgs(args, { granule: false, pgsize: false });
+      // A harness check, not the kernel's (it would compute 1 << (ias - 20)): like the
+      // harness's other own checks (granule, ptbase) it is a parse error, not `err alloc`.
+      if (parsed?.ias !== undefined && parsed.ias < 20) return undefined;
+      return parsed;
     },
     create(parsed, env) {
       return createV7s(parsed as IoPgtableFmtArgs, env);
