@@ -47,7 +47,8 @@ export interface IommuFlushOps {
   /** A table was removed: invalidate walk caches for [iova, iova + size). */
   tlbFlushWalk(iova: number, size: number, granule: number, cookie: unknown): void;
   /** One leaf was cleared (optional, as in the kernel). */
-  tlbAddPage?(gather: IotlbGather, iova: number, granule: number, cookie: unknown): void;
+  /** The kernel passes a NULL gather from the unmap inside map and from the selftests. */
+  tlbAddPage?(gather: IotlbGather | null, iova: number, granule: number, cookie: unknown): void;
 }
 
 /** `arm_lpae_s1_cfg` */

@@ -250,7 +250,7 @@ export class AppleDartIoPgtable implements IoPgtable, IoPgtableOps {
       words[w + 2 * i] = 0;
       words[w + 2 * i + 1] = 0;
       this.counters.pteWrites++;
-      if (!queued) this.tlb?.tlbAddPage?.(gather as IotlbGather, iv + i * pgsize, pgsize, this.cookie);
+      if (!queued) this.tlb?.tlbAddPage?.(gather, iv + i * pgsize, pgsize, this.cookie);
       i++;
     }
     return i * pgsize;

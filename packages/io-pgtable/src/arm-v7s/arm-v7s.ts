@@ -371,7 +371,7 @@ export class ArmV7sIoPgtable implements IoPgtable, IoPgtableOps {
           this.freeL2(armV7sIopteToPaddr(e, 1, this.mtk));
         } else if (!queued) {
           // The kernel hands a NULL gather (init_pte's unmap, the selftest) straight through.
-          this.tlb?.tlbAddPage?.(gather as IotlbGather, iova, blk, this.cookie);
+          this.tlb?.tlbAddPage?.(gather, iova, blk, this.cookie);
         }
         iova += blk;
       }

@@ -182,7 +182,7 @@ class HarnessTlb implements IommuFlushOps {
     this.check(size);
   }
 
-  tlbAddPage(_gather: IotlbGather, _iova: number, granule: number): void {
+  tlbAddPage(_gather: IotlbGather | null, _iova: number, granule: number): void {
     this.addPage++;
     this.check(granule);
   }

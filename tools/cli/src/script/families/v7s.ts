@@ -163,7 +163,7 @@ export class HarnessTlb implements IommuFlushOps {
     this.check(size);
   }
 
-  tlbAddPage(_gather: IotlbGather, _iova: number, granule: number): void {
+  tlbAddPage(_gather: IotlbGather | null, _iova: number, granule: number): void {
     this.addPage++;
     this.check(granule);
   }
