@@ -32,6 +32,11 @@ export class PtDomain implements IommuDomain {
   counters: IommuCounters;
   readonly pt: PtTable;
 
+  /** The domain of a table initialised by {@link ptIommuInit}. */
+  static of(pt: PtTable): PtDomain {
+    return new PtDomain(pt);
+  }
+
   constructor(pt: PtTable) {
     this.pt = pt;
     this.ops = opsFor(pt.fmt);
@@ -136,5 +141,5 @@ export function createPtDomain(
     void errnoName;
     throw err;
   }
-  return new PtDomain(r);
+  return PtDomain.of(r);
 }

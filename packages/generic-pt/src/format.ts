@@ -29,6 +29,35 @@ export interface PtHwInfoField {
 }
 
 /**
+ * The common entry layout of a format as data, so the shared walker decodes and encodes
+ * ordinary entries inline (one code path for every format: a call through a per-format
+ * function would turn megamorphic, and uninlinable, as soon as two formats are in use).
+ * Entries this cannot describe — contiguous entries — go to the format's functions.
+ */
+export interface PtEntryLayout {
+  /** Present bit(s) in the low word; 0 = any non-zero entry is present (vtdss). */
+  readonly presentLo: number;
+  /** Low bit of the OA/table address field (12, riscv 10) and the field's high-word mask. */
+  readonly oaShift: number;
+  readonly oaHiMask: number;
+  /** Above level 0 a leaf has one of these low bits (PS, riscv R|W|X)... */
+  readonly leafLo: number;
+  /** ...at levels up to this one; */
+  readonly maxLeafLevel: number;
+  /** or (amdv1) NEXT_LEVEL (bits 11:9) is 0 or 7. */
+  readonly nextLevelField: boolean;
+  /** A contiguous entry: (lo & contigLoMask) === contigLoMask with a non-zero mask, or hi & contigHi. */
+  readonly contigLoMask: number;
+  readonly contigHi: number;
+  /** Bits every single-item leaf carries (besides attrs/OA): the present bit; PS above level 0. */
+  readonly leafSetLo: number;
+  readonly leafPsLo: number;
+  /** A table entry: these bits, plus NEXT_LEVEL = level when nextLevelField. */
+  readonly tableLo: number;
+  readonly tableHi: number;
+}
+
+/**
  * A page-table format: its constants (`PT_MAX_VA_ADDRESS_LG2`, ...) and the small entry
  * encode/decode functions of `fmt/<name>.h`. The shared walker in pt-table.ts does every
  * iteration; a format never walks.
@@ -58,6 +87,8 @@ export interface PtFormat {
   /** SW bit 0 (`SW_BIT_CACHE_FLUSH_DONE`) for DMA_INCOHERENT, as lo/hi masks; 0/0 = none. */
   readonly swBit0Lo: number;
   readonly swBit0Hi: number;
+  /** The entry layout the shared walker decodes inline. */
+  readonly layout: PtEntryLayout;
   /** Whether the format defines `pt_entry_is_write_dirty`. */
   readonly hasDirty: boolean;
   /** The "present" notion for dump: a non-zero entry the format calls EMPTY is `invalid`. */
@@ -121,7 +152,8 @@ export function oaLo12(pfn: number): number {
 
 /** High word of an OA/table field at bits 51:12 holding `pfn`. */
 export function oaHi12(pfn: number): number {
-  return Math.floor(pfn * INV_TWO20) & 0xfffff;
+  // ToInt32 truncates (= floor here) and wraps modulo 2^32, which the mask ignores.
+  return ((pfn * INV_TWO20) | 0) & 0xfffff;
 }
 
 /** The pfn stored in bits 51:12. */

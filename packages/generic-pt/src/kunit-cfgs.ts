@@ -87,7 +87,7 @@ export function kunitFixture(cfg: KunitCfg): KunitFixture {
     counters,
   );
   if (typeof r === "number") throw new Error(`${cfg.name}: init failed ${r}`);
-  const domain = new PtDomain(r);
+  const domain = PtDomain.of(r);
   const bitmap = domain.pgsizeBitmap;
   let smallestLg2 = 0;
   while (Math.floor(bitmap / 2 ** smallestLg2) % 2 === 0) smallestLg2++;

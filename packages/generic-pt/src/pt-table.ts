@@ -49,6 +49,8 @@ import {
   PT_ENTRY_TABLE,
   PtAttrs,
   type PtCommonInit,
+  type PtEntryLayout,
+  type PtEntryType,
   type PtFormat,
   type PtHwInfoField,
 } from "./format.js";
@@ -68,6 +70,78 @@ const PFN_LIMIT = P2[52]!;
 const MAX_LEVELS = 6;
 const NO_WORDS = new Uint32Array(0);
 const INV512 = 1 / 512;
+
+/**
+ * A format's {@link PtEntryLayout} with the derived constants, in one class so that every
+ * table's codec has the same hidden class and the walker's inline decode stays monomorphic.
+ */
+export class EntryCodec {
+  readonly presentLo: number;
+  readonly oaShift: number;
+  readonly oaHiMask: number;
+  /** 2^(32 - oaShift): weight of the high word's field bits in a frame number. */
+  readonly oaHiMul: number;
+  readonly oaHiInv: number;
+  /** Frame-number bits that land in the low word. */
+  readonly oaLoPfnMask: number;
+  readonly leafLo: number;
+  readonly maxLeafLevel: number;
+  readonly nextLevelField: boolean;
+  readonly contigLoMask: number;
+  readonly contigHi: number;
+  readonly leafSetLo: number;
+  readonly leafPsLo: number;
+  readonly tableLo: number;
+  readonly tableHi: number;
+
+  constructor(l: PtEntryLayout) {
+    this.presentLo = l.presentLo;
+    this.oaShift = l.oaShift;
+    this.oaHiMask = l.oaHiMask;
+    this.oaHiMul = 2 ** (32 - l.oaShift);
+    this.oaHiInv = 2 ** -(32 - l.oaShift);
+    this.oaLoPfnMask = 2 ** (32 - l.oaShift) - 1;
+    this.leafLo = l.leafLo;
+    this.maxLeafLevel = l.maxLeafLevel;
+    this.nextLevelField = l.nextLevelField;
+    this.contigLoMask = l.contigLoMask;
+    this.contigHi = l.contigHi;
+    this.leafSetLo = l.leafSetLo;
+    this.leafPsLo = l.leafPsLo;
+    this.tableLo = l.tableLo;
+    this.tableHi = l.tableHi;
+  }
+}
+
+/** `pt_load_entry_raw` classification from the layout. */
+export function cType(c: EntryCodec, lo: number, hi: number, level: number): PtEntryType {
+  if (c.presentLo === 0 ? (lo | hi) === 0 : (lo & c.presentLo) === 0) return PT_ENTRY_EMPTY;
+  if (level === 0) return PT_ENTRY_OA;
+  if (c.nextLevelField) {
+    const nl = (lo >>> 9) & 7;
+    return nl === 0 || nl === 7 ? PT_ENTRY_OA : PT_ENTRY_TABLE;
+  }
+  return level <= c.maxLeafLevel && (lo & c.leafLo) !== 0 ? PT_ENTRY_OA : PT_ENTRY_TABLE;
+}
+
+/** The frame number in the address field (`pt_table_pa`, and the OA of a plain leaf). */
+export function cPfn(c: EntryCodec, lo: number, hi: number): number {
+  return (hi & c.oaHiMask) * c.oaHiMul + (lo >>> c.oaShift);
+}
+
+/** Whether the entry uses the format's contiguous encoding (decoded by the format). */
+export function cContig(c: EntryCodec, lo: number, hi: number): boolean {
+  return (c.contigLoMask !== 0 && (lo & c.contigLoMask) === c.contigLoMask) || (hi & c.contigHi) !== 0;
+}
+
+function cFieldLo(c: EntryCodec, pfn: number): number {
+  return ((pfn & c.oaLoPfnMask) << c.oaShift) >>> 0;
+}
+
+function cFieldHi(c: EntryCodec, pfn: number): number {
+  // ToInt32 truncates (= floor) and wraps modulo 2^32, which the mask ignores.
+  return ((pfn * c.oaHiInv) | 0) & c.oaHiMask;
+}
 
 /** One step of {@link PtTable.walkSteps}. */
 export interface PtWalkStep {
@@ -118,6 +192,8 @@ export class IncoherentStats {
  */
 export class PtTable {
   readonly fmt: PtFormat;
+  /** The format's entry layout, decoded inline by the walker. */
+  private readonly codec: EntryCodec;
   readonly alloc: TableAllocator;
   readonly counters: IommuCounters;
   readonly hooks: PtDriverHooks;
@@ -141,6 +217,8 @@ export class PtTable {
   /** Bitmap the next map uses (the domain's `pgsize_bitmap`); see {@link setDomainBitmap}. */
   private domainBitmap = 0;
   private sizesDesc: number[] = [];
+  /** bestBelow[b] = the largest bitmap size ≤ 2^b (lg2), 0 if none. */
+  private readonly bestBelow = new Int32Array(65);
 
   // Feature predicates resolved once (pt_feature()).
   private fDyn = false;
@@ -212,6 +290,7 @@ export class PtTable {
 
   constructor(fmt: PtFormat, alloc: TableAllocator, counters: IommuCounters, hooks: PtDriverHooks = {}) {
     this.fmt = fmt;
+    this.codec = new EntryCodec(fmt.layout);
     this.alloc = alloc;
     this.counters = counters;
     this.hooks = hooks;
@@ -275,6 +354,35 @@ export class PtTable {
     return this.tableWords(pfn * PAGE);
   }
 
+  /** `pt_entry_num_contig_lg2` */
+  private contigLg2(lo: number, hi: number, level: number): number {
+    return cContig(this.codec, lo, hi) ? this.fmt.numContigLg2(lo, hi, level, this.features) : 0;
+  }
+
+  /** `pt_entry_oa` >> 12 */
+  private oaPfnOf(lo: number, hi: number, level: number): number {
+    return cContig(this.codec, lo, hi)
+      ? this.fmt.entryOaPfn(lo, hi, level, this.features)
+      : cPfn(this.codec, lo, hi);
+  }
+
+  /** `pt_install_leaf_entry`: single items inline from the layout, contiguous ones by the format. */
+  private putLeaf(words: Uint32Array, w: number, level: number, oaPfn: number, oaLg2: number): number {
+    if (oaLg2 !== 12 + 9 * level)
+      return this.fmt.writeLeaf(words, w, level, oaPfn, oaLg2, this.attrs, this.features);
+    const c = this.codec;
+    words[w] = (c.leafSetLo | (level !== 0 ? c.leafPsLo : 0) | this.attrs.lo | cFieldLo(c, oaPfn)) >>> 0;
+    words[w + 1] = (this.attrs.hi | cFieldHi(c, oaPfn)) >>> 0;
+    return 1;
+  }
+
+  /** `pt_install_table` */
+  private putTable(words: Uint32Array, w: number, tablePfn: number, level: number): void {
+    const c = this.codec;
+    words[w] = (c.tableLo | (c.nextLevelField ? level << 9 : 0) | cFieldLo(c, tablePfn)) >>> 0;
+    words[w + 1] = (c.tableHi | cFieldHi(c, tablePfn)) >>> 0;
+  }
+
   /** Words of a live table. */
   tableWords(pa: number): Uint32Array {
     const i = (pa / PAGE - this.basePfn) | 0;
@@ -292,6 +400,11 @@ export class PtTable {
     if (bitmap === this.domainBitmap) return;
     this.domainBitmap = bitmap;
     this.sizesDesc = bitmapSizesDesc(bitmap);
+    let best = 0;
+    for (let b = 0; b <= 64; b++) {
+      if (this.sizesDesc.includes(b)) best = b;
+      this.bestBelow[b] = best;
+    }
   }
 
   /** @internal init: apply the outcome of pt_init_common and allocate the top table. */
@@ -537,9 +650,9 @@ export class PtTable {
       const lo = words[w]!;
       const hi = words[w + 1]!;
       c.pteReads++;
-      const t = fmt.entryType(lo, hi, level, feat);
+      const t = cType(this.codec, lo, hi, level);
       if (t === PT_ENTRY_TABLE) {
-        words = this.wordsOfPfn(fmt.tablePfn(lo, hi, feat));
+        words = this.wordsOfPfn(cPfn(this.codec, lo, hi));
         level--;
         continue;
       }
@@ -548,11 +661,11 @@ export class PtTable {
         this.lLenLg2 = 12 + 9 * level;
         return ENOENT;
       }
-      const lg2 = 12 + 9 * level + fmt.numContigLg2(lo, hi, level, feat);
+      const lg2 = 12 + 9 * level + this.contigLg2(lo, hi, level);
       this.lLenLg2 = lg2;
       this.lPhysPfn =
-        fmt.entryOaPfn(lo, hi, level, feat) +
-        (lg2 >= 64 ? vaPfn : vaPfn - Math.floor(vaPfn * 2 ** (12 - lg2)) * P2[lg2 - 12]!);
+        this.oaPfnOf(lo, hi, level) +
+        (lg2 >= 64 ? vaPfn : vaPfn - Math.floor(vaPfn * P2INV[lg2 - 12]!) * P2[lg2 - 12]!);
       return 0;
     }
   }
@@ -611,10 +724,10 @@ export class PtTable {
       const lo = words[2 * index]!;
       const hi = words[2 * index + 1]!;
       const raw = (BigInt(hi) << 32n) | BigInt(lo);
-      const t = fmt.entryType(lo, hi, level, feat);
+      const t = cType(this.codec, lo, hi, level);
       if (t === PT_ENTRY_TABLE) {
         steps.push({ level, index, kind: "table", raw, sizeLg2: 12 + 9 * level, oa: 0n });
-        words = this.wordsOfPfn(fmt.tablePfn(lo, hi, feat));
+        words = this.wordsOfPfn(cPfn(this.codec, lo, hi));
         level--;
         continue;
       }
@@ -622,8 +735,8 @@ export class PtTable {
         steps.push({ level, index, kind: "empty", raw, sizeLg2: 12 + 9 * level, oa: 0n });
         return steps;
       }
-      const lg2 = 12 + 9 * level + fmt.numContigLg2(lo, hi, level, feat);
-      const base = BigInt(fmt.entryOaPfn(lo, hi, level, feat)) << 12n;
+      const lg2 = 12 + 9 * level + this.contigLg2(lo, hi, level);
+      const base = BigInt(this.oaPfnOf(lo, hi, level)) << 12n;
       const va = (BigInt(vaPfn) << 12n) | BigInt(vaOff);
       const oa = base | (va & ((1n << BigInt(lg2)) - 1n));
       steps.push({ level, index, kind: "leaf", raw, sizeLg2: lg2, oa });
@@ -635,15 +748,17 @@ export class PtTable {
 
   /** `pt_compute_best_pgsize` on the cursor range and `oa`; 0 = nothing fits. */
   private bestPgsizeLg2(oaPfn: number, oaOff: number): number {
-    return computeBestPgsizeLg2(
-      this.sizesDesc,
-      this.curPfn,
-      this.curOff,
-      this.lastPfn,
-      this.lastOff,
-      oaPfn,
-      oaOff,
-    );
+    if (this.curPfn > this.lastPfn || (this.curPfn === this.lastPfn && this.curOff >= this.lastOff)) return 0;
+    if (this.curOff !== 0 || oaOff !== 0) return 0;
+    let n = this.lastPfn - this.curPfn;
+    if (this.lastOff === PAGE - 1) n += 1;
+    if (n === 0) return 0;
+    let best = flsIdx(n);
+    const a = ctz(this.curPfn);
+    if (a < best) best = a;
+    const b = ctz(oaPfn);
+    if (b < best) best = b;
+    return this.bestBelow[best + 12]!;
   }
 
   /**
@@ -748,7 +863,7 @@ export class PtTable {
         return ENOMEM;
       }
       fresh.push(pa);
-      this.fmt.writeTable(this.tableWords(pa), 0, prev / PAGE, level, this.features);
+      this.putTable(this.tableWords(pa), 0, prev / PAGE, level);
       this.counters.pteWrites++;
       prev = pa;
     }
@@ -772,16 +887,16 @@ export class PtTable {
       const lo = words[w]!;
       const hi = words[w + 1]!;
       c.pteReads++;
-      const t = fmt.entryType(lo, hi, level, feat);
+      const t = cType(this.codec, lo, hi, level);
       if (level === 0) {
         if (t !== PT_ENTRY_EMPTY) return EADDRINUSE;
-        fmt.writeLeaf(words, w, 0, this.mOaPfn, 12, this.attrs, feat);
+        this.putLeaf(words, w, 0, this.mOaPfn, 12);
         c.pteWrites++;
         this.mOaPfn += 1;
         return 0;
       }
       if (t !== PT_ENTRY_TABLE) return EAGAIN;
-      words = this.wordsOfPfn(fmt.tablePfn(lo, hi, feat));
+      words = this.wordsOfPfn(cPfn(this.codec, lo, hi));
       level--;
     }
   }
@@ -792,7 +907,7 @@ export class PtTable {
     const pa = this.allocTable(PAGE, true);
     if (pa < 0) return ENOMEM;
     const w = 2 * i;
-    this.fmt.writeTable(words, w, pa / PAGE, level, this.features);
+    this.putTable(words, w, pa / PAGE, level);
     this.counters.pteWrites++;
     if (this.fIncoherent) {
       this.flushItem();
@@ -819,7 +934,7 @@ export class PtTable {
       const lo = words[w]!;
       const hi = words[w + 1]!;
       c.pteReads++;
-      const t = fmt.entryType(lo, hi, level, feat);
+      const t = cType(this.codec, lo, hi, level);
       let child: Uint32Array;
       if (t !== PT_ENTRY_TABLE) {
         if (t !== PT_ENTRY_EMPTY) return EADDRINUSE;
@@ -827,7 +942,7 @@ export class PtTable {
         if (r) return r;
         child = this.tableWords(this.lvChild[level]!);
       } else {
-        child = this.wordsOfPfn(fmt.tablePfn(lo, hi, feat));
+        child = this.wordsOfPfn(cPfn(this.codec, lo, hi));
         if (this.fIncoherent && (lo & fmt.swBit0Lo) === 0 && (hi & fmt.swBit0Hi) === 0) this.flushItem();
       }
       if (level - 1 === leafLevel) {
@@ -878,12 +993,12 @@ export class PtTable {
     do {
       const w = 2 * i;
       reads++;
-      if (needContig || fmt.entryType(words[w]!, words[w + 1]!, level, feat) !== PT_ENTRY_EMPTY) {
+      if (needContig || cType(this.codec, words[w]!, words[w + 1]!, level) !== PT_ENTRY_EMPTY) {
         if (i !== start) this.indexToVa(level, i);
         ret = this.clearContig(level, words, i, step);
         if (ret) break;
       }
-      writes += fmt.writeLeaf(words, w, level, oa, leafLg2, attrs, feat);
+      writes += this.putLeaf(words, w, level, oa, leafLg2);
       oa += oaStep;
       i += step;
     } while (i < end);
@@ -906,9 +1021,9 @@ export class PtTable {
       const lo = words[w]!;
       const hi = words[w + 1]!;
       this.counters.pteReads++;
-      const t = fmt.entryType(lo, hi, level, feat);
+      const t = cType(this.codec, lo, hi, level);
       if (t === PT_ENTRY_TABLE) {
-        const childPa = fmt.tablePfn(lo, hi, feat) * PAGE;
+        const childPa = cPfn(this.codec, lo, hi) * PAGE;
         const list = this.collect;
         list.length = 0;
         const r = this.collectTables(level - 1, childPa, true, list);
@@ -957,9 +1072,9 @@ export class PtTable {
       const lo = words[2 * i]!;
       const hi = words[2 * i + 1]!;
       this.counters.pteReads++;
-      const t = fmt.entryType(lo, hi, level, feat);
+      const t = cType(this.codec, lo, hi, level);
       if (t === PT_ENTRY_TABLE) {
-        const cpa = fmt.tablePfn(lo, hi, feat) * PAGE;
+        const cpa = cPfn(this.codec, lo, hi) * PAGE;
         list.push(cpa);
         if (!checkMapped && level - 1 === 0) {
           i++;
@@ -1001,34 +1116,37 @@ export class PtTable {
   ): number {
     if (this.makeRange(vaPfn, vaOff, len) !== 0 || this.checkTopRange() !== 0) return 0;
     this.uUnmapped = 0;
-    if (this.curPfn === this.lastPfn) this.unmapInPage();
-    else this.unmapWalk();
+    if (!this.unmapFast()) this.unmapWalk();
     this.gatherRangePages(gather ?? this.scratchGather.init(), iovaNum, len, this.uFree);
     return this.uUnmapped;
   }
 
   /**
-   * `__unmap_range` for a range inside one 4 KiB page: no table item can be fully covered,
-   * so the walk is a single descent (the same outcome as the general loop, fewer steps).
+   * `__unmap_range` when the range lies inside one item at every level the walk passes and
+   * covers no table item whole: a single descent with the general loop's outcome. Returns
+   * false (nothing changed) when the general loop is needed.
    */
-  private unmapInPage(): void {
+  private unmapFast(): boolean {
     const fmt = this.fmt;
     const feat = this.features;
     const c = this.counters;
     let level = this.topLevel;
     let words = this.topWords;
     for (;;) {
+      const inv = this.invScale[level]!;
+      if (Math.floor(this.lastPfn * inv) !== Math.floor(this.curPfn * inv)) return false;
       const i = this.idxAt(level);
       const lo = words[2 * i]!;
       const hi = words[2 * i + 1]!;
       c.pteReads++;
-      const t = fmt.entryType(lo, hi, level, feat);
+      const t = cType(this.codec, lo, hi, level);
       if (t === PT_ENTRY_TABLE) {
-        words = this.wordsOfPfn(fmt.tablePfn(lo, hi, feat));
+        if (this.fullyCovered(12 + 9 * level)) return false;
+        words = this.wordsOfPfn(cPfn(this.codec, lo, hi));
         level--;
         continue;
       }
-      const nlg2 = t === PT_ENTRY_OA ? fmt.numContigLg2(lo, hi, level, feat) : 0;
+      const nlg2 = t === PT_ENTRY_OA ? this.contigLg2(lo, hi, level) : 0;
       const ok = t === PT_ENTRY_OA && this.vaAligned(12 + 9 * level + nlg2);
       const n = 1 << nlg2;
       if (ok) {
@@ -1044,7 +1162,7 @@ export class PtTable {
         else if (t === PT_ENTRY_EMPTY) this.flushRangeItems(i, i);
         for (let l = level + 1; l <= this.topLevel; l++) this.flushRangeItems(0, ok ? 1 : 0);
       }
-      return;
+      return true;
     }
   }
 
@@ -1078,9 +1196,9 @@ export class PtTable {
         lo = words[2 * i]!;
         hi = words[2 * i + 1]!;
         c.pteReads++;
-        t = fmt.entryType(lo, hi, level, feat);
+        t = cType(this.codec, lo, hi, level);
         // Starting inside a large/contiguous entry unmaps nothing.
-        if (t === PT_ENTRY_OA && !this.vaAligned(12 + 9 * level + fmt.numContigLg2(lo, hi, level, feat))) {
+        if (t === PT_ENTRY_OA && !this.vaAligned(12 + 9 * level + this.contigLg2(lo, hi, level))) {
           ret = EINVAL;
           early = true;
         }
@@ -1088,14 +1206,14 @@ export class PtTable {
       if (!early) {
         for (;;) {
           if (t === PT_ENTRY_OA) {
-            const n = 1 << fmt.numContigLg2(lo, hi, level, feat);
+            const n = 1 << this.contigLg2(lo, hi, level);
             for (let k = 2 * i, e = 2 * (i + n); k < e; k++) words[k] = 0;
             c.pteWrites += n;
             num += n;
             i += n;
           } else if (t === PT_ENTRY_TABLE) {
             if (i !== start) this.indexToVa(level, i);
-            const childPfn = fmt.tablePfn(lo, hi, feat);
+            const childPfn = cPfn(this.codec, lo, hi);
             this.lvFully[level] = this.fullyCovered(12 + 9 * level) ? 1 : 0;
             this.lvChild[level] = childPfn * PAGE;
             this.lvWords[level] = words;
@@ -1119,7 +1237,7 @@ export class PtTable {
           lo = words[2 * i]!;
           hi = words[2 * i + 1]!;
           c.pteReads++;
-          t = fmt.entryType(lo, hi, level, feat);
+          t = cType(this.codec, lo, hi, level);
         }
         if (enter) continue;
       }
@@ -1149,7 +1267,7 @@ export class PtTable {
         lo = words[2 * i]!;
         hi = words[2 * i + 1]!;
         c.pteReads++;
-        t = fmt.entryType(lo, hi, level, feat);
+        t = cType(this.codec, lo, hi, level);
         break;
       }
       // Resume the parent's entry loop at item i (enter is false: no re-initialisation).
@@ -1184,20 +1302,20 @@ export class PtTable {
       const lo = words[2 * i]!;
       const hi = words[2 * i + 1]!;
       this.counters.pteReads++;
-      const t = fmt.entryType(lo, hi, level, feat);
+      const t = cType(this.codec, lo, hi, level);
       if (t === PT_ENTRY_TABLE) {
         this.lvWords[level] = words;
         this.lvIdx[level] = i;
         this.lvEnd[level] = end;
         level--;
-        words = this.wordsOfPfn(fmt.tablePfn(lo, hi, feat));
+        words = this.wordsOfPfn(cPfn(this.codec, lo, hi));
         i = this.idxAt(level);
         end = this.endIdx(level, i);
         continue;
       }
       let n = 0;
       if (t === PT_ENTRY_OA) {
-        n = fmt.numContigLg2(lo, hi, level, feat);
+        n = this.contigLg2(lo, hi, level);
         if (fmt.isWriteDirty(words, i, level, feat)) {
           const isz = P2[12 + 9 * level]!;
           // The kernel takes index|(2^n-1) as the end: one item short for a contiguous entry.
@@ -1230,9 +1348,9 @@ export class PtTable {
       const i = this.idxAt(level);
       const lo = words[2 * i]!;
       const hi = words[2 * i + 1]!;
-      const t = fmt.entryType(lo, hi, level, this.features);
+      const t = cType(this.codec, lo, hi, level);
       if (t === PT_ENTRY_TABLE) {
-        words = this.tableWords(fmt.tablePfn(lo, hi, this.features) * PAGE);
+        words = this.tableWords(cPfn(this.codec, lo, hi) * PAGE);
         level--;
         continue;
       }

@@ -77,6 +77,20 @@ export const AMDV1: PtFormat = {
   attrKeepHi: 0xfff00000 | 0,
   swBit0Lo: 0,
   swBit0Hi: 0,
+  layout: {
+    presentLo: PR,
+    oaShift: 12,
+    oaHiMask: 0xfffff,
+    leafLo: 0,
+    maxLeafLevel: 4,
+    nextLevelField: true,
+    contigLoMask: NL_SIZE << NL_SHIFT,
+    contigHi: 0,
+    leafSetLo: PR,
+    leafPsLo: 0,
+    tableLo: PR,
+    tableHi: IR_HI | IW_HI,
+  },
   hasDirty: true,
 
   numItemsLg2(level) {

@@ -33,7 +33,7 @@ function ppnLo(pfn: number): number {
   return ((pfn & 0x3fffff) << 10) >>> 0;
 }
 function ppnHi(pfn: number): number {
-  return Math.floor(pfn * INV_TWO22) & 0x3fffff;
+  return ((pfn * INV_TWO22) | 0) & 0x3fffff;
 }
 function ppn(lo: number, hi: number): number {
   return (hi & 0x3fffff) * TWO22 + (lo >>> 10);
@@ -51,6 +51,20 @@ export const RISCV: PtFormat = {
   attrKeepHi: 0xffc00000 | 0,
   swBit0Lo: 0,
   swBit0Hi: 0,
+  layout: {
+    presentLo: V,
+    oaShift: 10,
+    oaHiMask: 0x3fffff,
+    leafLo: R | W | X,
+    maxLeafLevel: 4,
+    nextLevelField: false,
+    contigLoMask: 0,
+    contigHi: N_HI,
+    leafSetLo: V,
+    leafPsLo: 0,
+    tableLo: V,
+    tableHi: 0,
+  },
   hasDirty: false,
 
   numItemsLg2() {

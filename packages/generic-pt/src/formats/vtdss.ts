@@ -47,6 +47,20 @@ export const VTDSS: PtFormat = {
   // SW bit 0 is bit 10 (marked Ignored in the spec).
   swBit0Lo: 1 << 10,
   swBit0Hi: 0,
+  layout: {
+    presentLo: 0,
+    oaShift: 12,
+    oaHiMask: 0xfffff,
+    leafLo: PS,
+    maxLeafLevel: 2,
+    nextLevelField: false,
+    contigLoMask: 0,
+    contigHi: 0,
+    leafSetLo: 0,
+    leafPsLo: PS,
+    tableLo: R | W,
+    tableHi: 0,
+  },
   hasDirty: true,
 
   numItemsLg2() {

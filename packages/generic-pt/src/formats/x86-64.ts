@@ -51,6 +51,20 @@ export const X86_64: PtFormat = {
   // SW bit 0 is bit 9 (AVL).
   swBit0Lo: 1 << 9,
   swBit0Hi: 0,
+  layout: {
+    presentLo: P,
+    oaShift: 12,
+    oaHiMask: 0xfffff,
+    leafLo: PS,
+    maxLeafLevel: 2,
+    nextLevelField: false,
+    contigLoMask: 0,
+    contigHi: 0,
+    leafSetLo: P,
+    leafPsLo: PS,
+    tableLo: P | RW | U | A,
+    tableHi: 0,
+  },
   hasDirty: false,
 
   numItemsLg2() {

@@ -318,7 +318,7 @@ function createTable(p: GenericPtFmtArgs, env: ScriptEnv): FmtResult {
         ` features=${featuresText(fmt, p.features)}`,
     };
   }
-  const domain = new PtDomain(r);
+  const domain = PtDomain.of(r);
   const pt = domain.pt;
   const g = domain.geometry;
   const line =
