@@ -640,8 +640,6 @@ export class PtTable {
     this.curPfn = this.lastPfn = vaPfn;
     this.curOff = this.lastOff = vaOff;
     if (this.checkTopRange() !== 0) return ERANGE;
-    const fmt = this.fmt;
-    const feat = this.features;
     const c = this.counters;
     let level = this.topLevel;
     let words = this.topWords;
@@ -714,8 +712,6 @@ export class PtTable {
     this.curPfn = this.lastPfn = vaPfn;
     this.curOff = this.lastOff = vaOff;
     if (this.checkTopRange() !== 0) return null;
-    const fmt = this.fmt;
-    const feat = this.features;
     const steps: PtWalkStep[] = [];
     let level = this.topLevel;
     let words = this.topWords;
@@ -877,8 +873,6 @@ export class PtTable {
 
   /** `__map_single_page`: 4K into existing tables; -EAGAIN sends it down the full path. */
   private mapSingle(): number {
-    const fmt = this.fmt;
-    const feat = this.features;
     const c = this.counters;
     let level = this.topLevel;
     let words = this.topWords;
@@ -921,7 +915,6 @@ export class PtTable {
   /** `__map_range` for every level above the leaf level, as a loop. */
   private mapRange(): number {
     const fmt = this.fmt;
-    const feat = this.features;
     const c = this.counters;
     const top = this.topLevel;
     const leafLevel = this.mLeafLevel;
@@ -974,15 +967,13 @@ export class PtTable {
 
   /** `__map_range_leaf`: install leaves of mLeafLg2 at `level`, clearing what they cover. */
   private mapLeaf(level: number, words: Uint32Array): number {
-    const fmt = this.fmt;
-    const feat = this.features;
     const c = this.counters;
     const leafLg2 = this.mLeafLg2;
     const isz = 12 + 9 * level;
     const step = 1 << (leafLg2 - isz);
     const needContig = step > 1;
     const oaStep = P2[leafLg2 - 12]!;
-    const attrs = this.attrs;
+    const _attrs = this.attrs;
     let i = this.idxAt(level);
     const end = this.endIdx(level, i);
     const start = i;
@@ -1014,8 +1005,6 @@ export class PtTable {
    * are unlinked and freed through the map's gather.
    */
   private clearContig(level: number, words: Uint32Array, first: number, step: number): number {
-    const fmt = this.fmt;
-    const feat = this.features;
     for (let i = first; i < first + step; i++) {
       const w = 2 * i;
       const lo = words[w]!;
@@ -1054,8 +1043,6 @@ export class PtTable {
     entries = 512,
   ): number {
     if (!checkMapped && level === 0) return 0;
-    const fmt = this.fmt;
-    const feat = this.features;
     const base = level;
     let words = this.tableWords(pa);
     let i = 0;
@@ -1127,8 +1114,6 @@ export class PtTable {
    * false (nothing changed) when the general loop is needed.
    */
   private unmapFast(): boolean {
-    const fmt = this.fmt;
-    const feat = this.features;
     const c = this.counters;
     let level = this.topLevel;
     let words = this.topWords;
@@ -1168,8 +1153,6 @@ export class PtTable {
 
   /** `__unmap_range` over all levels as a loop. */
   private unmapWalk(): void {
-    const fmt = this.fmt;
-    const feat = this.features;
     const c = this.counters;
     const top = this.topLevel;
     const incoherent = this.fIncoherent;
