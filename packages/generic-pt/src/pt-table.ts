@@ -242,6 +242,9 @@ export class PtTable {
   private readonly scale = new Float64Array(MAX_LEVELS + 1);
   /** 1 / scale: exact, and a multiply is several times cheaper than a divide. */
   private readonly invScale = new Float64Array(MAX_LEVELS + 1);
+  /** Items a table at each level indexes (512; the top: topItems) and the reciprocals. */
+  private readonly levelItems = new Float64Array(MAX_LEVELS + 1);
+  private readonly invLevelItems = new Float64Array(MAX_LEVELS + 1);
   private readonly tableOaScale = new Float64Array(MAX_LEVELS + 1);
   private readonly invTableOaScale = new Float64Array(MAX_LEVELS + 1);
 
@@ -448,6 +451,10 @@ export class PtTable {
     this.rangeMaxVasz = this.topRangeMaxVasz(this.topLevel);
     this.topItems = P2[this.rangeMaxVasz - this.itemLg2(this.topLevel)]!;
     this.invTopItems = 1 / this.topItems;
+    for (let l = 0; l <= MAX_LEVELS; l++) {
+      this.levelItems[l] = l === this.topLevel ? this.topItems : 512;
+      this.invLevelItems[l] = 1 / this.levelItems[l]!;
+    }
     const mv = this.rangeMaxVasz;
     this.rangeInv = mv >= 64 ? 0 : 2 ** -(mv - 12);
     this.rangeSignInv = 2 ** -(mv - 13);
@@ -538,8 +545,8 @@ export class PtTable {
   /** `pt_range_to_index` */
   private idxAt(level: number): number {
     const q = Math.floor(this.curPfn * this.invScale[level]!);
-    if (level === this.topLevel) return q - Math.floor(q * this.invTopItems) * this.topItems;
-    return q - Math.floor(q * INV512) * 512;
+    const n = this.levelItems[level]!;
+    return q - Math.floor(q * this.invLevelItems[level]!) * n;
   }
 
   /** `pt_range_to_end_index` (exclusive) */
@@ -640,20 +647,21 @@ export class PtTable {
     this.curPfn = this.lastPfn = vaPfn;
     this.curOff = this.lastOff = vaOff;
     if (this.checkTopRange() !== 0) return ERANGE;
-    const c = this.counters;
-    let level = this.topLevel;
+    const codec = this.codec;
+    const top = this.topLevel;
+    let level = top;
     let words = this.topWords;
     for (;;) {
       const w = 2 * this.idxAt(level);
       const lo = words[w]!;
       const hi = words[w + 1]!;
-      c.pteReads++;
-      const t = cType(this.codec, lo, hi, level);
+      const t = cType(codec, lo, hi, level);
       if (t === PT_ENTRY_TABLE) {
-        words = this.wordsOfPfn(cPfn(this.codec, lo, hi));
+        words = this.wordsOfPfn(cPfn(codec, lo, hi));
         level--;
         continue;
       }
+      this.counters.pteReads += top - level + 1;
       this.lLevel = level;
       if (t === PT_ENTRY_EMPTY) {
         this.lLenLg2 = 12 + 9 * level;
@@ -873,24 +881,29 @@ export class PtTable {
 
   /** `__map_single_page`: 4K into existing tables; -EAGAIN sends it down the full path. */
   private mapSingle(): number {
-    const c = this.counters;
-    let level = this.topLevel;
+    const codec = this.codec;
+    const top = this.topLevel;
+    let level = top;
     let words = this.topWords;
     for (;;) {
       const w = 2 * this.idxAt(level);
       const lo = words[w]!;
       const hi = words[w + 1]!;
-      c.pteReads++;
-      const t = cType(this.codec, lo, hi, level);
+      const t = cType(codec, lo, hi, level);
       if (level === 0) {
+        const c = this.counters;
+        c.pteReads += top + 1;
         if (t !== PT_ENTRY_EMPTY) return EADDRINUSE;
         this.putLeaf(words, w, 0, this.mOaPfn, 12);
         c.pteWrites++;
         this.mOaPfn += 1;
         return 0;
       }
-      if (t !== PT_ENTRY_TABLE) return EAGAIN;
-      words = this.wordsOfPfn(cPfn(this.codec, lo, hi));
+      if (t !== PT_ENTRY_TABLE) {
+        this.counters.pteReads += top - level + 1;
+        return EAGAIN;
+      }
+      words = this.wordsOfPfn(cPfn(codec, lo, hi));
       level--;
     }
   }
