@@ -10,6 +10,9 @@ export interface MeasureOptions {
 
 export const DEFAULT_MEASURE: MeasureOptions = { warmup: 2, runs: 7 };
 
+/** Operations to run untimed before sampling (at least `warmup` runs). */
+const WARMUP_OPS = 50_000;
+
 /** One run: returns the elapsed nanoseconds of its timed loop. */
 export type TimedRun = () => bigint;
 
@@ -21,7 +24,10 @@ export function median(xs: readonly number[]): number {
 
 /** Median nanoseconds per op of `run` (which performs `ops` operations in its timed loop). */
 export function nsPerOp(run: TimedRun, ops: number, o: MeasureOptions = DEFAULT_MEASURE): number {
-  for (let i = 0; i < o.warmup; i++) run();
+  // Warm up by work done, not by runs: a 512-op loop needs many runs before V8's optimising
+  // tier has compiled its path (the kernel figure is of compiled C, so compare compiled code).
+  const warmups = Math.max(o.warmup, Math.ceil(WARMUP_OPS / ops));
+  for (let i = 0; i < warmups; i++) run();
   const samples: number[] = [];
   for (let i = 0; i < o.runs; i++) samples.push(Number(run()) / ops);
   return median(samples);
