@@ -342,6 +342,11 @@ export class PtTable {
     return this.fSign;
   }
 
+  /** `pt_iommu_ops.get_info`: the page sizes the table can map. */
+  getInfo(): { pgsizeBitmap: number } {
+    return { pgsizeBitmap: this.pgsizeBitmap };
+  }
+
   /** `pt_iommu_<fmt>_hw_info` */
   hwInfo(): PtHwInfoField[] {
     return this.fmt.hwInfo(this.topPa, this.topLevel);
@@ -809,7 +814,7 @@ export class PtTable {
       if (pr) return pr;
       this.attrsProt = prot;
     }
-    const len = pgsize * pgcount;
+    const len = sizeTimes(pgsize, pgcount);
     let ret = this.makeRange(vaPfn, vaOff, len);
     if (ret) return ret;
     let single = false;
@@ -1102,9 +1107,9 @@ export class PtTable {
   unmapPages(iova: Addr, pgsize: number, pgcount: number, gather: IotlbGather | null): number {
     if (typeof iova === "number") {
       const vp = Math.floor(iova / PAGE);
-      return this.unmapPagesPfn(vp, iova - vp * PAGE, iova, pgsize * pgcount, gather);
+      return this.unmapPagesPfn(vp, iova - vp * PAGE, iova, sizeTimes(pgsize, pgcount), gather);
     }
-    return this.unmapPagesPfn(pfnOf(iova), offOf(iova), Number(iova), pgsize * pgcount, gather);
+    return this.unmapPagesPfn(pfnOf(iova), offOf(iova), Number(iova), sizeTimes(pgsize, pgcount), gather);
   }
 
   unmapPagesPfn(
@@ -1418,6 +1423,17 @@ export function bitmapSizesDesc(bitmap: number): number[] {
   const sizes: number[] = [];
   for (let b = 63; b >= 0; b--) if (Math.floor(bitmap / P2[b]!) % 2 === 1) sizes.push(b);
   return sizes;
+}
+
+/**
+ * `pgsize * pgcount` as the kernel's size_t product: wraps modulo 2^64 (the rare huge case
+ * goes through BigInt to stay exact).
+ */
+function sizeTimes(pgsize: number, pgcount: number): number {
+  const len = pgsize * pgcount;
+  if (len < 2 ** 53) return len;
+  const v = (BigInt(pgsize) * BigInt(pgcount)) % (1n << 64n);
+  return Number(v);
 }
 
 /** 2^-k for k = 0..64 (exact). */
