@@ -1171,7 +1171,10 @@ export class PtTable {
 
   /** `__unmap_range` over all levels as a loop. */
   private unmapWalk(): void {
-    const c = this.counters;
+    const codec = this.codec;
+    // Counted locally and added once: a field update per entry costs more than the entry.
+    let reads = 0;
+    let writes = 0;
     const top = this.topLevel;
     const incoherent = this.fIncoherent;
     let level = top;
@@ -1196,8 +1199,8 @@ export class PtTable {
         num = 0;
         lo = words[2 * i]!;
         hi = words[2 * i + 1]!;
-        c.pteReads++;
-        t = cType(this.codec, lo, hi, level);
+        reads++;
+        t = cType(codec, lo, hi, level);
         // Starting inside a large/contiguous entry unmaps nothing.
         if (t === PT_ENTRY_OA && !this.vaAligned(12 + 9 * level + this.contigLg2(lo, hi, level))) {
           ret = EINVAL;
@@ -1207,9 +1210,12 @@ export class PtTable {
       if (!early) {
         for (;;) {
           if (t === PT_ENTRY_OA) {
-            const n = 1 << this.contigLg2(lo, hi, level);
-            for (let k = 2 * i, e = 2 * (i + n); k < e; k++) words[k] = 0;
-            c.pteWrites += n;
+            const n = cContig(codec, lo, hi) ? 1 << this.contigLg2(lo, hi, level) : 1;
+            if (n === 1) {
+              words[2 * i] = 0;
+              words[2 * i + 1] = 0;
+            } else for (let k = 2 * i, e = 2 * (i + n); k < e; k++) words[k] = 0;
+            writes += n;
             num += n;
             i += n;
           } else if (t === PT_ENTRY_TABLE) {
@@ -1237,8 +1243,8 @@ export class PtTable {
           }
           lo = words[2 * i]!;
           hi = words[2 * i + 1]!;
-          c.pteReads++;
-          t = cType(this.codec, lo, hi, level);
+          reads++;
+          t = cType(codec, lo, hi, level);
         }
         if (enter) continue;
       }
@@ -1248,7 +1254,11 @@ export class PtTable {
           this.uUnmapped += num * P2[12 + 9 * level]!;
           if (incoherent) this.flushRangeItems(start, i);
         }
-        if (level === top) return;
+        if (level === top) {
+          this.counters.pteReads += reads;
+          this.counters.pteWrites += writes;
+          return;
+        }
         level++;
         words = this.lvWords[level]!;
         i = this.lvIdx[level]!;
@@ -1261,14 +1271,14 @@ export class PtTable {
           this.uFree.push(this.lvChild[level]!);
           words[2 * i] = 0;
           words[2 * i + 1] = 0;
-          c.pteWrites++;
+          writes++;
         }
         i++;
         if (i >= end) continue;
         lo = words[2 * i]!;
         hi = words[2 * i + 1]!;
-        c.pteReads++;
-        t = cType(this.codec, lo, hi, level);
+        reads++;
+        t = cType(codec, lo, hi, level);
         break;
       }
       // Resume the parent's entry loop at item i (enter is false: no re-initialisation).
