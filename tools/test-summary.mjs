@@ -12,7 +12,8 @@ for (const group of ["packages", "tools"]) {
   const dir = join(root, group);
   if (!existsSync(dir)) continue;
   for (const name of readdirSync(dir)) {
-    if (existsSync(join(dir, name, "package.json"))) rmSync(join(dir, name, ".vitest"), { recursive: true, force: true });
+    if (existsSync(join(dir, name, "package.json")))
+      rmSync(join(dir, name, ".vitest"), { recursive: true, force: true });
   }
 }
 const turbo = spawnSync("turbo", ["run", "test", "--continue", ...extra], { cwd: root, stdio: "inherit" });
