@@ -1,4 +1,6 @@
+export * from "./best-pgsize.js";
 export * from "./domain.js";
+export * from "./entry-codec.js";
 export * from "./features.js";
 export * from "./format.js";
 export * from "./formats/index.js";

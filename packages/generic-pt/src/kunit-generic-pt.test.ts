@@ -3,9 +3,9 @@
  * encode/decode functions checked level by level, per kernel kunit cfg.
  */
 import { describe, expect, it } from "vitest";
+import { bitmapSizesDesc, computeBestPgsizeLg2 } from "./best-pgsize.js";
 import { ctz, ffz32, flsIdx, P2, PT_ENTRY_EMPTY, PT_ENTRY_OA, PT_ENTRY_TABLE, PtAttrs } from "./format.js";
 import { KUNIT_CFGS, kunitFixture } from "./kunit-cfgs.js";
-import { bitmapSizesDesc, computeBestPgsizeLg2 } from "./pt-table.js";
 
 function prng(seed: number): () => number {
   let a = seed >>> 0;

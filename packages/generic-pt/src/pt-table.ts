@@ -31,6 +31,8 @@ import {
   type SizeOut,
   type TableAllocator,
 } from "@iommu/core";
+import { bitmapSizesDesc } from "./best-pgsize.js";
+import { cContig, cFieldHi, cFieldLo, cPfn, cType, EntryCodec } from "./entry-codec.js";
 import {
   bit,
   PT_FEAT_DMA_INCOHERENT,
@@ -49,8 +51,6 @@ import {
   PT_ENTRY_TABLE,
   PtAttrs,
   type PtCommonInit,
-  type PtEntryLayout,
-  type PtEntryType,
   type PtFormat,
   type PtHwInfoField,
 } from "./format.js";
@@ -70,78 +70,6 @@ const PFN_LIMIT = P2[52]!;
 const MAX_LEVELS = 6;
 const NO_WORDS = new Uint32Array(0);
 const INV512 = 1 / 512;
-
-/**
- * A format's {@link PtEntryLayout} with the derived constants, in one class so that every
- * table's codec has the same hidden class and the walker's inline decode stays monomorphic.
- */
-export class EntryCodec {
-  readonly presentLo: number;
-  readonly oaShift: number;
-  readonly oaHiMask: number;
-  /** 2^(32 - oaShift): weight of the high word's field bits in a frame number. */
-  readonly oaHiMul: number;
-  readonly oaHiInv: number;
-  /** Frame-number bits that land in the low word. */
-  readonly oaLoPfnMask: number;
-  readonly leafLo: number;
-  readonly maxLeafLevel: number;
-  readonly nextLevelField: boolean;
-  readonly contigLoMask: number;
-  readonly contigHi: number;
-  readonly leafSetLo: number;
-  readonly leafPsLo: number;
-  readonly tableLo: number;
-  readonly tableHi: number;
-
-  constructor(l: PtEntryLayout) {
-    this.presentLo = l.presentLo;
-    this.oaShift = l.oaShift;
-    this.oaHiMask = l.oaHiMask;
-    this.oaHiMul = 2 ** (32 - l.oaShift);
-    this.oaHiInv = 2 ** -(32 - l.oaShift);
-    this.oaLoPfnMask = 2 ** (32 - l.oaShift) - 1;
-    this.leafLo = l.leafLo;
-    this.maxLeafLevel = l.maxLeafLevel;
-    this.nextLevelField = l.nextLevelField;
-    this.contigLoMask = l.contigLoMask;
-    this.contigHi = l.contigHi;
-    this.leafSetLo = l.leafSetLo;
-    this.leafPsLo = l.leafPsLo;
-    this.tableLo = l.tableLo;
-    this.tableHi = l.tableHi;
-  }
-}
-
-/** `pt_load_entry_raw` classification from the layout. */
-export function cType(c: EntryCodec, lo: number, hi: number, level: number): PtEntryType {
-  if (c.presentLo === 0 ? (lo | hi) === 0 : (lo & c.presentLo) === 0) return PT_ENTRY_EMPTY;
-  if (level === 0) return PT_ENTRY_OA;
-  if (c.nextLevelField) {
-    const nl = (lo >>> 9) & 7;
-    return nl === 0 || nl === 7 ? PT_ENTRY_OA : PT_ENTRY_TABLE;
-  }
-  return level <= c.maxLeafLevel && (lo & c.leafLo) !== 0 ? PT_ENTRY_OA : PT_ENTRY_TABLE;
-}
-
-/** The frame number in the address field (`pt_table_pa`, and the OA of a plain leaf). */
-export function cPfn(c: EntryCodec, lo: number, hi: number): number {
-  return (hi & c.oaHiMask) * c.oaHiMul + (lo >>> c.oaShift);
-}
-
-/** Whether the entry uses the format's contiguous encoding (decoded by the format). */
-export function cContig(c: EntryCodec, lo: number, hi: number): boolean {
-  return (c.contigLoMask !== 0 && (lo & c.contigLoMask) === c.contigLoMask) || (hi & c.contigHi) !== 0;
-}
-
-function cFieldLo(c: EntryCodec, pfn: number): number {
-  return ((pfn & c.oaLoPfnMask) << c.oaShift) >>> 0;
-}
-
-function cFieldHi(c: EntryCodec, pfn: number): number {
-  // ToInt32 truncates (= floor) and wraps modulo 2^32, which the mask ignores.
-  return ((pfn * c.oaHiInv) | 0) & c.oaHiMask;
-}
 
 /** One step of {@link PtTable.walkSteps}. */
 export interface PtWalkStep {
@@ -1395,44 +1323,6 @@ export class PtTable {
   get fullVa(): boolean {
     return this.feature(PT_FEAT_FULL_VA);
   }
-}
-
-/**
- * `pt_compute_best_pgsize(bitmap, va, last_va, oa)` on frame-split addresses: the lg2 of the
- * largest size in `sizesDesc` (bitmap bits, descending) that va and oa are aligned to and that
- * fits in [va, last]; 0 when none does (also for va ≥ last, as the kernel).
- */
-export function computeBestPgsizeLg2(
-  sizesDesc: readonly number[],
-  vaPfn: number,
-  vaOff: number,
-  lastPfn: number,
-  lastOff: number,
-  oaPfn: number,
-  oaOff: number,
-): number {
-  if (vaPfn > lastPfn || (vaPfn === lastPfn && vaOff >= lastOff)) return 0;
-  // Sizes below 4 KiB do not exist in these formats: sub-page alignment leaves no candidate.
-  if (vaOff !== 0 || oaOff !== 0) return 0;
-  let n = lastPfn - vaPfn;
-  if (lastOff === PAGE - 1) n += 1;
-  if (n === 0) return 0;
-  // mask = va | oa | 2^(fls(len)-1): its lowest set bit bounds the size.
-  let best = flsIdx(n);
-  const a = ctz(vaPfn);
-  if (a < best) best = a;
-  const b = ctz(oaPfn);
-  if (b < best) best = b;
-  best += 12;
-  for (let i = 0; i < sizesDesc.length; i++) if (sizesDesc[i]! <= best) return sizesDesc[i]!;
-  return 0;
-}
-
-/** Bit numbers of a page-size bitmap, largest first. */
-export function bitmapSizesDesc(bitmap: number): number[] {
-  const sizes: number[] = [];
-  for (let b = 63; b >= 0; b--) if (Math.floor(bitmap / P2[b]!) % 2 === 1) sizes.push(b);
-  return sizes;
 }
 
 /**
