@@ -164,6 +164,20 @@ describe("read_and_clear_dirty", () => {
     const x = createPtDomain("x86_64");
     expect(x.pt.readAndClearDirty(0, 0x1000, 0, bm)).toBe(-95);
   });
+
+  it("amdv1: a dirty contiguous entry is reported with the kernel's index|(2^n-1) length", () => {
+    const d = createPtDomain("amdv1");
+    raw(d, 0x40000000, 0x1000, 16); // one 64K entry (16 items)
+    expect(d.pt.setDirty(0x40005000)).toBe(0);
+    const seen: Array<[number, number]> = [];
+    const bm = { record: (iova: number, len: number) => seen.push([iova, len]), gather: new IotlbGather() };
+    expect(d.dirtyOps!.readAndClearDirty(d, 0x40000000, 0x10000, 0, bm)).toBe(0);
+    // end index = min(0 | 15, 16): 15 items, one short of the entry
+    expect(seen).toEqual([[0x40000000, 15 * 0x1000]]);
+    seen.length = 0;
+    d.dirtyOps!.readAndClearDirty(d, 0x40000000, 0x10000, 0, bm);
+    expect(seen).toEqual([]);
+  });
 });
 
 describe("allocation failure at every table allocation of a map", () => {
