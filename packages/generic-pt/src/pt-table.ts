@@ -218,6 +218,8 @@ export class PtTable {
   private lLevel = 0;
 
   private destroyed = false;
+  /** The tables belong to an adopted image: deinit leaves them alone. */
+  private adopted = false;
 
   constructor(fmt: PtFormat, alloc: TableAllocator, counters: IommuCounters, hooks: PtDriverHooks = {}) {
     this.fmt = fmt;
@@ -344,7 +346,7 @@ export class PtTable {
   }
 
   /** @internal init: apply the outcome of pt_init_common and allocate the top table. */
-  _setup(common: PtCommonInit): number {
+  _setup(common: PtCommonInit, existingTop?: number): number {
     this.features = common.features;
     this.maxVasz = common.maxVasz;
     this.maxOasz = common.maxOasz;
@@ -374,6 +376,12 @@ export class PtTable {
     this.apertureStart = 0;
     this.apertureEnd = fromPfn(P2[apBits - 12]! - 1, PAGE - 1);
     // table_alloc_top
+    if (existingTop !== undefined) {
+      // Adopt a table that already lives in memory (a dumped image): nothing to allocate.
+      this.adopted = true;
+      this.setTop(existingTop, this.topLevel);
+      return 0;
+    }
     const pa = this.allocTable(this.topMemBytes(this.topLevel), true);
     if (pa < 0) return ENOMEM;
     this.setTop(pa, this.topLevel);
@@ -1304,6 +1312,7 @@ export class PtTable {
   deinit(): void {
     if (this.destroyed) return;
     this.destroyed = true;
+    if (this.adopted) return;
     const list: number[] = [this.topPa];
     this.collectTables(this.topLevel, this.topPa, false, list, this.topEntries);
     if (this.fIncoherent) this.incoherent.stop += list.length;
@@ -1351,7 +1360,8 @@ function or52(a: number, b: number): number {
 
 /**
  * `pt_iommu_<fmt>_init`: validate the config like the kernel (same errno, same order),
- * allocate the top table. Returns the table or a negative errno.
+ * allocate the top table — or, with `existingTop`, adopt the table already at that address
+ * in the allocator's memory (tools reading a dumped image). Returns the table or -errno.
  */
 export function ptIommuInit(
   fmt: PtFormat,
@@ -1359,6 +1369,7 @@ export function ptIommuInit(
   alloc: TableAllocator,
   counters: IommuCounters,
   hooks: PtDriverHooks = {},
+  existingTop?: number,
 ): PtTable | number {
   if (cfg.vaBits > fmt.maxVaLg2 || !cfg.vaBits || !cfg.oaBits) return EINVAL;
   const common: PtCommonInit = {
@@ -1395,7 +1406,7 @@ export function ptIommuInit(
     counters.warn("generic_pt init: DMA_INCOHERENT without an iommu_device");
     return EINVAL;
   }
-  ret = pt._setup(common);
+  ret = pt._setup(common, existingTop);
   if (ret) return ret;
   return pt;
 }

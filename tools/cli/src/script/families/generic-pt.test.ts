@@ -5,8 +5,11 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { IOMMU_READ, IOMMU_WRITE, IommuCounters, iommuMap, PhysMem } from "@iommu/core";
+import type { PtTable } from "@iommu/generic-pt";
 import { describe, expect, it } from "vitest";
 import { runScript } from "../engine.js";
+import { createGenericPtFamily } from "./generic-pt.js";
 import { createFamilies } from "./index.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -102,5 +105,26 @@ describe("generic_pt dialect", () => {
     expect(run("fmt amdv1 +bogus")).toBe("err bad-args\n\n");
     expect(run("fmt amdv1 va_bits")).toBe("err bad-args\n\n");
     expect(run("fmt x86_64 features svnapot_64k")).toBe("err bad-args\n\n");
+  });
+
+  it("adopts a table image (iommu dump): same walk, dump and phys", () => {
+    const fam = createGenericPtFamily();
+    const env = { counters: new IommuCounters(), stderr() {} };
+    const r1 = fam.create(fam.parseFmt("riscv", []), env);
+    if (r1.kind !== "ok") throw new Error(r1.kind);
+    iommuMap(r1.table.domain, 0x40000000, 0x80000000, 0x10000, IOMMU_READ | IOMMU_WRITE);
+    iommuMap(r1.table.domain, 0x40200000, 0x90200000, 0x200000, IOMMU_READ);
+    const pt = (r1.table as unknown as { pt: PtTable }).pt;
+    const mem = new PhysMem();
+    for (const { pa, bytes } of pt.alloc.mem.ranges())
+      mem.importRange(pa, pt.alloc.mem.exportRange(pa, bytes));
+    const r2 = fam.adopt!(fam.parseFmt("riscv", []), env, { mem, root: pt.topPa });
+    if (r2.kind !== "ok") throw new Error(r2.kind);
+    expect(r2.table.dump(false)).toEqual(r1.table.dump(false));
+    expect(r2.table.walk(0x40005000)).toBe(r1.table.walk(0x40005000));
+    expect(r2.table.phys(0x40212345)).toBe(0x90212345);
+    expect(r2.table.leafProt?.(0x40212345)).toBe("r");
+    r2.table.destroy();
+    r1.table.destroy();
   });
 });

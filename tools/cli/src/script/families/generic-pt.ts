@@ -28,7 +28,7 @@ import {
 } from "@iommu/generic-pt";
 import { formatErrno } from "../errno-names.js";
 import { parseNum } from "../parse.js";
-import type { FmtResult, ScriptEnv, ScriptFamily, ScriptTable } from "../target.js";
+import type { FmtResult, ScriptEnv, ScriptFamily, ScriptTable, TableImage } from "../target.js";
 
 const PTBASE = 0x8000_0000;
 const FORMAT_NAMES = ["amdv1", "vtdss", "x86_64", "riscv"] as const;
@@ -132,7 +132,12 @@ class GenericPtScriptTable implements ScriptTable {
   private lastGatherEnd = 0;
   private readonly rawGather = new IotlbGather();
 
-  constructor(domain: PtDomain, alloc: TableAllocator, env: ScriptEnv) {
+  constructor(
+    domain: PtDomain,
+    alloc: TableAllocator,
+    env: ScriptEnv,
+    private readonly adopted = false,
+  ) {
     this.domain = domain;
     this.pt = domain.pt;
     this.alloc = alloc;
@@ -295,19 +300,20 @@ class GenericPtScriptTable implements ScriptTable {
 
   destroy(): void {
     this.pt.deinit();
-    this.alloc.reset();
+    if (!this.adopted) this.alloc.reset();
   }
 }
 
-function createTable(p: GenericPtFmtArgs, env: ScriptEnv): FmtResult {
+function createTable(p: GenericPtFmtArgs, env: ScriptEnv, image?: TableImage): FmtResult {
   const fmt = PT_FORMATS[p.format];
-  const alloc = new TableAllocator(undefined, { base: PTBASE, counters: env.counters });
+  const alloc = new TableAllocator(image?.mem, { base: PTBASE, counters: env.counters });
   const r = ptIommuInit(
     fmt,
     { features: p.features, vaBits: p.vaBits, oaBits: p.oaBits, level: p.level },
     alloc,
     env.counters,
     { log: (text) => env.stderr(text) },
+    image?.root,
   );
   if (typeof r === "number") {
     const level = p.level ?? -1;
@@ -325,7 +331,7 @@ function createTable(p: GenericPtFmtArgs, env: ScriptEnv): FmtResult {
     `ok fmt=${p.format} pgsize_bitmap=${hex(pt.pgsizeBitmap)} va_bits=${pt.maxVasz} oa_bits=${pt.maxOasz}` +
     ` top_level=${pt.topLevel} levels=${pt.topLevel + 1} va_start=${hex(g.apertureStart)} va_end=${hex(g.apertureEnd)}` +
     ` features=${featuresText(fmt, pt.features)} ${hwText(pt.hwInfo())}`;
-  return { kind: "ok", line, table: new GenericPtScriptTable(domain, alloc, env) };
+  return { kind: "ok", line, table: new GenericPtScriptTable(domain, alloc, env, image !== undefined) };
 }
 
 /** `fmt amdv1|vtdss|x86_64|riscv` */
@@ -337,6 +343,9 @@ export function createGenericPtFamily(): ScriptFamily {
     },
     create(parsed, env) {
       return createTable(parsed as GenericPtFmtArgs, env);
+    },
+    adopt(parsed, env, image) {
+      return createTable(parsed as GenericPtFmtArgs, env, image);
     },
   };
 }
