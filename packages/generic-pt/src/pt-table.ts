@@ -487,7 +487,8 @@ export class PtTable {
   private idxAt(level: number): number {
     const q = Math.floor(this.curPfn * this.invScale[level]!);
     const n = this.levelItems[level]!;
-    return q - Math.floor(q * this.invLevelItems[level]!) * n;
+    // An int32 result keeps the callers' index arithmetic in integer registers.
+    return (q - Math.floor(q * this.invLevelItems[level]!) * n) | 0;
   }
 
   /** `pt_range_to_end_index` (exclusive) */
@@ -495,9 +496,9 @@ export class PtTable {
     if (this.curPfn === this.lastPfn && this.curOff === this.lastOff) return idx + 1;
     const inv = this.invScale[level]!;
     const q = Math.floor(this.lastPfn * inv);
-    if (level === this.topLevel) return q - Math.floor(q * this.invTopItems) * this.topItems + 1;
+    if (level === this.topLevel) return (q - Math.floor(q * this.invTopItems) * this.topItems + 1) | 0;
     const qs = Math.floor(q * INV512);
-    if (Math.floor(Math.floor(this.curPfn * inv) * INV512) === qs) return q - qs * 512 + 1;
+    if (Math.floor(Math.floor(this.curPfn * inv) * INV512) === qs) return (q - qs * 512 + 1) | 0;
     return 512;
   }
 
@@ -927,7 +928,6 @@ export class PtTable {
     const step = 1 << (leafLg2 - isz);
     const needContig = step > 1;
     const oaStep = P2[leafLg2 - 12]!;
-    const _attrs = this.attrs;
     let i = this.idxAt(level);
     const end = this.endIdx(level, i);
     const start = i;
@@ -935,18 +935,37 @@ export class PtTable {
     let ret = 0;
     let reads = 0;
     let writes = 0;
-    do {
-      const w = 2 * i;
-      reads++;
-      if (needContig || cType(this.codec, words[w]!, words[w + 1]!, level) !== PT_ENTRY_EMPTY) {
+    if (!needContig) {
+      // Single-item leaves (the common batched case): the layout encode inlined in the loop.
+      const codec = this.codec;
+      const setLo = (codec.leafSetLo | (level !== 0 ? codec.leafPsLo : 0) | this.attrs.lo) >>> 0;
+      const setHi = this.attrs.hi;
+      do {
+        const w = 2 * i;
+        reads++;
+        if (cType(codec, words[w]!, words[w + 1]!, level) !== PT_ENTRY_EMPTY) {
+          if (i !== start) this.indexToVa(level, i);
+          ret = this.clearContig(level, words, i, 1);
+          if (ret) break;
+        }
+        words[w] = (setLo | cFieldLo(codec, oa)) >>> 0;
+        words[w + 1] = (setHi | cFieldHi(codec, oa)) >>> 0;
+        writes++;
+        oa += oaStep;
+        i++;
+      } while (i < end);
+    } else
+      do {
+        // A contiguous leaf: clear_contig checks (and frees tables under) all its items.
+        const w = 2 * i;
+        reads++;
         if (i !== start) this.indexToVa(level, i);
         ret = this.clearContig(level, words, i, step);
         if (ret) break;
-      }
-      writes += this.putLeaf(words, w, level, oa, leafLg2);
-      oa += oaStep;
-      i += step;
-    } while (i < end);
+        writes += this.putLeaf(words, w, level, oa, leafLg2);
+        oa += oaStep;
+        i += step;
+      } while (i < end);
     c.pteReads += reads;
     c.pteWrites += writes;
     if (this.fIncoherent) this.flushRangeItems(start, i);
