@@ -134,6 +134,8 @@ function mapAt(
   let lvl = start;
   let words = d.pgdWords;
   let base = d.pgdBase;
+  // Whether the table at `lvl` was allocated by this call (and so is still all zeroes).
+  let fresh = false;
   if (target > start) {
     if (d.walkKey[target] === Math.floor(pfn * d.pfnScale[target - 1]!)) {
       words = d.walkWords[target]!;
@@ -154,7 +156,7 @@ function mapAt(
       // min_t(int, pgcount, max_entries): the count is truncated to an int first.
       const count = pgcount | 0;
       const n = Math.min(count, maxEntries);
-      const ret = initPte(d, pfn, ppfn, protLo, protHi, lvl, n, words, base, idx);
+      const ret = initPte(d, pfn, ppfn, protLo, protHi, lvl, n, words, base, idx, fresh);
       if (ret === 0) mapped.value += n * pgsize;
       return ret;
     }
@@ -167,7 +169,8 @@ function mapAt(
     const hi = words[w + 1]!;
     counters.pteReads++;
     let next: number;
-    if (lo === 0 && hi === 0) {
+    fresh = lo === 0 && hi === 0;
+    if (fresh) {
       if (words === ABSENT_TABLE) throw absentTable();
       const pa = d.allocator.alloc(d.granule);
       if (pa < 0) return ENOMEM;
@@ -242,7 +245,8 @@ function absentTable(): Error {
 /**
  * `arm_lpae_init_pte()`: check the `n` target entries (an existing leaf is -EEXIST; an
  * existing table is unmapped and freed, discarding whatever it still maps), then write
- * the leaves with consecutive output addresses.
+ * the leaves with consecutive output addresses. In a table allocated by this very call
+ * (`fresh`) every entry is known to be empty, so the check is only counted, not scanned.
  */
 function initPte(
   d: ArmLpaeIoPgtable,
@@ -255,11 +259,12 @@ function initPte(
   words: Uint32Array,
   tableBase: number,
   idx: number,
+  fresh: boolean,
 ): number {
   const counters = d.counters;
   const w0 = tableBase + 2 * idx;
   const leafType = d.leafType[lvl]!;
-  for (let i = 0; i < n; i++) {
+  for (let i = fresh ? n : 0; i < n; i++) {
     const lo = words[w0 + 2 * i]!;
     if (lo === 0) continue; // neither leaf nor table: nothing to check
     if ((lo & 3) === leafType) {
@@ -287,24 +292,34 @@ function initPte(
   let w = w0;
   if (step < TWO20 && hiPart < 0x10000) {
     // Common case: below 2^48 and steps that carry at most once per entry, all in int32.
+    // Entries come in runs that share the high word: the low word just grows by the step
+    // until the frame's low 20 bits wrap.
     const istep = step | 0;
+    const loStep = istep << 12;
     let loPart = (ppfn - hiPart * TWO20) | 0;
+    let lo = lo0 | (loPart << 12);
     let hiWord = protHi | hiPart;
-    for (let i = 0; i < n; i++) {
-      words[w] = lo0 | (loPart << 12);
-      words[w + 1] = hiWord;
-      w += 2;
-      loPart += istep;
-      if (loPart >= TWO20) {
-        loPart -= TWO20;
-        hiPart++;
-        hiWord = protHi | (hiPart & 0xffff) | 0;
-        if (hiPart >= 0x10000) {
-          // Crossed 2^48: fold PA bits 51:48 into bits 15:12 from here on.
-          writeLeaves(words, w, n - i - 1, lo0, protHi, loPart, hiPart, step);
-          break;
-        }
+    let left = n;
+    for (;;) {
+      // Entries before loPart reaches 2^20 (at least one: loPart < 2^20 here).
+      const run = Math.min(left, Math.ceil((TWO20 - loPart) / istep));
+      const end = w + 2 * run;
+      for (; w < end; w += 2) {
+        words[w] = lo;
+        words[w + 1] = hiWord;
+        lo = (lo + loStep) | 0;
       }
+      left -= run;
+      if (left === 0) break;
+      loPart += run * istep - TWO20;
+      lo = lo0 | (loPart << 12);
+      hiPart++;
+      if (hiPart >= 0x10000) {
+        // Crossed 2^48: fold PA bits 51:48 into bits 15:12 from here on.
+        writeLeaves(words, w, left, lo0, protHi, loPart, hiPart, step);
+        break;
+      }
+      hiWord = protHi | hiPart;
     }
   } else writeLeaves(words, w, n, lo0, protHi, ppfn - hiPart * TWO20, hiPart, step);
   counters.pteWrites += n;
