@@ -12,7 +12,6 @@ import {
   IommuError,
   type IotlbGather,
   iotlbGatherQueued,
-  type MemChunk,
   type PhysLength,
   type PhysMem,
   type SizeOut,
@@ -47,6 +46,7 @@ import {
   ARM_V7S_PTE_TYPE_TABLE,
   ARM_V7S_RGN_NC,
   ARM_V7S_RGN_WBWA,
+  ARM_V7S_TABLE_MASK,
   ARM_V7S_TTBR_NOS,
   ARM_V7S_TTBR_S,
   armV7sNmrrIr,
@@ -68,6 +68,16 @@ import {
 
 const TWO32 = 2 ** 32;
 const PAGE = 4096;
+// Module-local copies for the hot paths: a local constant folds into the code, an imported
+// binding is loaded from its module cell at every use.
+const L1_BLOCK = ARM_V7S_L1_BLOCK;
+const L2_BLOCK = ARM_V7S_L2_BLOCK;
+const TYPE_TABLE = ARM_V7S_PTE_TYPE_TABLE;
+const TABLE_MASK = ARM_V7S_TABLE_MASK;
+/** The IOMMU_* prot bits arm_v7s_prot_to_pte looks at (READ..PRIV). */
+const PROT_BITS = 0x3f;
+/** Placeholder for {@link ArmV7sIoPgtable}'s L2 cache before the first table is resolved. */
+const NO_TABLE = new Uint32Array(0);
 const EEXIST = -ERRNO.EEXIST;
 const EINVAL = -ERRNO.EINVAL;
 const ENOMEM = -ERRNO.ENOMEM;
@@ -85,12 +95,16 @@ const WARN_PARTIAL = "Unmap of a partial large IOPTE is not allowed";
  */
 export const armV7sSelftestState = { running: false };
 
-/** Split an Addr into a 4 KiB frame number and offset (bigints only off the hot path). */
+/**
+ * Split an Addr into a 4 KiB frame number and offset (bigints only off the hot path). The
+ * offset is taken with `&`, exact for any integer (ToInt32 keeps the low bits), where `%`
+ * on a value past int32 would be a slow floating-point remainder.
+ */
 function pfnOfAddr(a: Addr): number {
   return typeof a === "number" ? Math.floor(a / PAGE) : Number(a >> 12n);
 }
 function offOfAddr(a: Addr): number {
-  return typeof a === "number" ? a % PAGE : Number(a & 0xfffn);
+  return typeof a === "number" ? a & 0xfff : Number(a & 0xfffn);
 }
 
 /** `struct arm_v7s_io_pgtable`, which is also its own `io_pgtable_ops`. */
@@ -126,6 +140,19 @@ export class ArmV7sIoPgtable implements IoPgtable, IoPgtableOps {
   private readonly minPage: number;
   private scratch = new Uint32Array(16);
   private wLvl = 1;
+  /**
+   * The L2 table last resolved: its PA, the words of its memory chunk and the index of its
+   * entry 0. Runs of operations stay in one L2 table, so most skip the PhysMem lookup. A
+   * table's memory only goes away when it is freed, which clears this.
+   */
+  private l2Pa = -1;
+  private l2Words: Uint32Array = NO_TABLE;
+  private l2Base = 0;
+  /**
+   * `arm_v7s_prot_to_pte` (and `arm_v7s_pte_to_cont`) for every `prot & PROT_BITS`, computed
+   * once: entry `leafAttrIndex(lvl, cont, prot)`.
+   */
+  private readonly leafAttrs = new Uint32Array(4 * (PROT_BITS + 1));
 
   /** Use arm_v7s_alloc_pgtable (armV7sInitFns.alloc); this only wires up a validated config. */
   constructor(
@@ -157,6 +184,13 @@ export class ArmV7sIoPgtable implements IoPgtable, IoPgtableOps {
     this.paLimit = 2 ** cfg.oas;
     const low = cfg.pgsizeBitmap & ARM_V7S_PGSIZES;
     this.minPage = low ? (low & -low) >>> 0 : PAGE;
+    for (let lvl = 1; lvl <= 2; lvl++) {
+      for (let p = 0; p <= PROT_BITS; p++) {
+        const pte = armV7sProtToPte(p, lvl, cfg.quirks);
+        this.leafAttrs[leafAttrIndex(lvl, false, p)] = pte;
+        this.leafAttrs[leafAttrIndex(lvl, true, p)] = armV7sPteToCont(pte, lvl);
+      }
+    }
   }
 
   /** `arm_v7s_map_pages`: maps page by page from the root; never stops at a table end. */
@@ -214,7 +248,7 @@ export class ArmV7sIoPgtable implements IoPgtable, IoPgtableOps {
     const lvl = this.wLvl;
     // iova & ~LVL_MASK(lvl) (×16 when contiguous): the offset inside the translation unit.
     const len = this.unitLength(pte, lvl);
-    return armV7sIopteToPaddr(pte, lvl, this.mtk) + (pfn % (len / PAGE)) * PAGE + offOfAddr(iova);
+    return armV7sIopteToPaddr(pte, lvl, this.mtk) + (pfn & (len / PAGE - 1)) * PAGE + offOfAddr(iova);
   }
 
   /**
@@ -236,12 +270,12 @@ export class ArmV7sIoPgtable implements IoPgtable, IoPgtableOps {
     }
     const len = this.unitLength(pte, lvl);
     const base = armV7sIopteToPaddr(pte, lvl, this.mtk);
-    out.setMapped(base / PAGE + (pfn % (len / PAGE)), offOfAddr(iova), len);
+    out.setMapped(base / PAGE + (pfn & (len / PAGE - 1)), offOfAddr(iova), len);
   }
 
   /** Translation unit of a valid leaf: BLOCK_SIZE(lvl), ×16 when contiguous. */
   private unitLength(pte: number, lvl: number): number {
-    const blk = lvl === 1 ? ARM_V7S_L1_BLOCK : ARM_V7S_L2_BLOCK;
+    const blk = lvl === 1 ? L1_BLOCK : L2_BLOCK;
     return armV7sPteIsCont(pte, lvl) ? blk * 16 : blk;
   }
 
@@ -250,10 +284,9 @@ export class ArmV7sIoPgtable implements IoPgtable, IoPgtableOps {
     let pte = this.l1[this.l1Base + ((pfn / 256) & this.l1Mask)]!;
     this.counters.pteReads++;
     let lvl = 1;
-    if ((pte & 3) === ARM_V7S_PTE_TYPE_TABLE) {
-      const tpa = armV7sIopteToPaddr(pte, 1, this.mtk);
-      const c = this.mem.chunk(tpa);
-      pte = c ? c.words[(tpa - c.pa) / 4 + (pfn & 255)]! : 0;
+    if ((pte & 3) === TYPE_TABLE) {
+      const base = this.l2Table(this.tablePa(pte));
+      pte = base < 0 ? 0 : this.l2Words[base + (pfn & 255)]!;
       this.counters.pteReads++;
       lvl = 2;
     }
@@ -264,8 +297,8 @@ export class ArmV7sIoPgtable implements IoPgtable, IoPgtableOps {
   /** `__arm_v7s_map` from L1 for one page of `size`. */
   private map(iova: number, pa: number, size: number, prot: number): number {
     const l1 = this.l1;
-    const w1 = this.l1Base + ((iova / ARM_V7S_L1_BLOCK) & this.l1Mask);
-    const n1 = Math.floor(size / ARM_V7S_L1_BLOCK) | 0;
+    const w1 = this.l1Base + ((iova / L1_BLOCK) & this.l1Mask);
+    const n1 = Math.floor(size / L1_BLOCK) | 0;
     if (n1) return this.initPte(iova, pa, prot, 1, n1, l1, w1, this.l1Base);
 
     const pte = l1[w1]!;
@@ -276,17 +309,16 @@ export class ArmV7sIoPgtable implements IoPgtable, IoPgtableOps {
       if (tpa < 0) return ENOMEM;
       l1[w1] = this.tableEntry(tpa);
       this.counters.pteWrites++;
-    } else if ((pte & 3) === ARM_V7S_PTE_TYPE_TABLE) {
-      tpa = armV7sIopteToPaddr(pte, 1, this.mtk);
+    } else if ((pte & 3) === TYPE_TABLE) {
+      tpa = this.tablePa(pte);
     } else {
       if (!armV7sSelftestState.running)
         this.counters.warn("__arm_v7s_map: WARN_ON(!selftest_running): -EEXIST");
       return EEXIST;
     }
-    const c = this.tableChunk(tpa);
-    const base = (tpa - c.pa) / 4;
-    const n2 = Math.floor(size / ARM_V7S_L2_BLOCK) | 0;
-    if (n2) return this.initPte(iova, pa, prot, 2, n2, c.words, base + ((iova / PAGE) & 255), base);
+    const base = this.l2TableOrFault(tpa);
+    const n2 = Math.floor(size / L2_BLOCK) | 0;
+    if (n2) return this.initPte(iova, pa, prot, 2, n2, this.l2Words, base + ((iova / PAGE) & 255), base);
     this.counters.warn("__arm_v7s_map: WARN_ON(lvl == 2)");
     return EINVAL;
   }
@@ -305,11 +337,8 @@ export class ArmV7sIoPgtable implements IoPgtable, IoPgtableOps {
     for (let i = 0; i < n; i++) {
       const e = words[w + i] ?? 0;
       this.counters.pteReads++;
-      if (lvl === 1 && (e & 3) === ARM_V7S_PTE_TYPE_TABLE) {
-        if (
-          this.unmap(null, iova + i * ARM_V7S_L1_BLOCK, ARM_V7S_L1_BLOCK, 1, words, tableBase) !==
-          ARM_V7S_L1_BLOCK
-        ) {
+      if (lvl === 1 && (e & 3) === TYPE_TABLE) {
+        if (this.unmap(null, iova + i * L1_BLOCK, L1_BLOCK, 1, words, tableBase) !== L1_BLOCK) {
           this.counters.warn("arm_v7s_init_pte: WARN_ON(__arm_v7s_unmap() != sz)");
           return EINVAL;
         }
@@ -319,15 +348,17 @@ export class ArmV7sIoPgtable implements IoPgtable, IoPgtableOps {
         return EEXIST;
       }
     }
-    let pte = armV7sProtToPte(prot, lvl, this.quirks);
-    if (n > 1) pte = armV7sPteToCont(pte, lvl);
-    pte = (pte | armV7sPaddrToIopte(pa, lvl, this.mtk)) >>> 0;
+    const attrs = this.leafAttrs[leafAttrIndex(lvl, n > 1, prot & PROT_BITS)]!;
+    const pte = (attrs | armV7sPaddrToIopte(pa, lvl, this.mtk)) >>> 0;
     for (let i = 0; i < n; i++) words[w + i] = pte;
     this.counters.pteWrites += Math.max(n, 0);
     return 0;
   }
 
-  /** `__arm_v7s_unmap` at `lvl` in the table whose first entry is words[tableBase]. */
+  /**
+   * `__arm_v7s_unmap` at `lvl` in the table whose first entry is words[tableBase]. The
+   * kernel recurses one level down when `size` is below the level's block; this loops.
+   */
   private unmap(
     gather: IotlbGather | null,
     iova: number,
@@ -336,17 +367,65 @@ export class ArmV7sIoPgtable implements IoPgtable, IoPgtableOps {
     words: Uint32Array,
     tableBase: number,
   ): number {
-    if (lvl > 2) {
-      this.counters.warn("__arm_v7s_unmap: WARN_ON(lvl > 2)");
-      return 0;
+    const counters = this.counters;
+    for (;;) {
+      if (lvl > 2) {
+        counters.warn("__arm_v7s_unmap: WARN_ON(lvl > 2)");
+        return 0;
+      }
+      const blk = lvl === 1 ? L1_BLOCK : L2_BLOCK;
+      const n = Math.floor(size / blk) | 0;
+      const w = tableBase + (lvl === 1 ? (iova / L1_BLOCK) & this.l1Mask : (iova / PAGE) & 255);
+      if (n > 1) return this.unmapRun(gather, iova, size, lvl, n, words, w);
+      // One entry (n = 1), or the entry to descend through (n = 0). Its index is inside the table.
+      const e = words[w]!;
+      counters.pteReads++;
+      if ((e & 3) === 0) {
+        counters.warn("__arm_v7s_unmap: WARN_ON(!ARM_V7S_PTE_IS_VALID(pte))");
+        return 0;
+      }
+      if (armV7sPteIsCont(e, lvl)) {
+        counters.warn(WARN_PARTIAL);
+        return 0;
+      }
+      if (n === 1) {
+        words[w] = 0;
+        counters.pteWrites++;
+        if (lvl === 1 && (e & 3) === TYPE_TABLE) {
+          this.tlb?.tlbFlushWalk(iova, blk, L2_BLOCK, this.cookie);
+          this.freeL2(this.tablePa(e));
+        } else if (!iotlbGatherQueued(gather)) {
+          // The kernel hands a NULL gather (init_pte's unmap, the selftest) straight through.
+          this.tlb?.tlbAddPage?.(gather, iova, blk, this.cookie);
+        }
+        return size;
+      }
+      if (lvl === 1 && (e & 3) !== TYPE_TABLE) {
+        counters.warn(WARN_PARTIAL);
+        return 0;
+      }
+      if (lvl === 1) {
+        tableBase = this.l2TableOrFault(this.tablePa(e));
+        words = this.l2Words;
+      }
+      lvl++;
     }
-    const blk = lvl === 1 ? ARM_V7S_L1_BLOCK : ARM_V7S_L2_BLOCK;
-    const n = Math.floor(size / blk) | 0;
-    const w = tableBase + (lvl === 1 ? (iova / ARM_V7S_L1_BLOCK) & this.l1Mask : (iova / PAGE) & 255);
-    const cnt = Math.max(n, 1);
-    if (cnt > this.scratch.length) this.scratch = new Uint32Array(cnt);
+  }
+
+  /** `__arm_v7s_unmap` of `n` > 1 entries from word `w`: all must be valid, then all are cleared. */
+  private unmapRun(
+    gather: IotlbGather | null,
+    iova: number,
+    size: number,
+    lvl: number,
+    n: number,
+    words: Uint32Array,
+    w: number,
+  ): number {
+    if (n > this.scratch.length) this.scratch = new Uint32Array(n);
     const ptes = this.scratch;
-    for (let i = 0; i < cnt; i++) {
+    for (let i = 0; i < n; i++) {
+      // A run may reach past the table's memory (an unaligned iova): that reads as empty.
       const e = words[w + i] ?? 0;
       this.counters.pteReads++;
       ptes[i] = e;
@@ -355,48 +434,53 @@ export class ArmV7sIoPgtable implements IoPgtable, IoPgtableOps {
         return 0;
       }
     }
-    const p0 = ptes[0]!;
-    if (n <= 1 && armV7sPteIsCont(p0, lvl)) {
-      this.counters.warn(WARN_PARTIAL);
-      return 0;
-    }
-    if (n) {
-      for (let i = 0; i < n; i++) words[w + i] = 0;
-      this.counters.pteWrites += Math.max(n, 0);
-      const queued = iotlbGatherQueued(gather);
-      for (let i = 0; i < n; i++) {
-        const e = ptes[i]!;
-        if (lvl === 1 && (e & 3) === ARM_V7S_PTE_TYPE_TABLE) {
-          this.tlb?.tlbFlushWalk(iova, blk, ARM_V7S_L2_BLOCK, this.cookie);
-          this.freeL2(armV7sIopteToPaddr(e, 1, this.mtk));
-        } else if (!queued) {
-          // The kernel hands a NULL gather (init_pte's unmap, the selftest) straight through.
-          this.tlb?.tlbAddPage?.(gather, iova, blk, this.cookie);
-        }
-        iova += blk;
+    for (let i = 0; i < n; i++) words[w + i] = 0;
+    this.counters.pteWrites += n;
+    const blk = lvl === 1 ? L1_BLOCK : L2_BLOCK;
+    const queued = iotlbGatherQueued(gather);
+    for (let i = 0; i < n; i++) {
+      const e = ptes[i]!;
+      if (lvl === 1 && (e & 3) === TYPE_TABLE) {
+        this.tlb?.tlbFlushWalk(iova, blk, L2_BLOCK, this.cookie);
+        this.freeL2(this.tablePa(e));
+      } else if (!queued) {
+        this.tlb?.tlbAddPage?.(gather, iova, blk, this.cookie);
       }
-      return size;
+      iova += blk;
     }
-    if (lvl === 1 && (p0 & 3) !== ARM_V7S_PTE_TYPE_TABLE) {
-      this.counters.warn(WARN_PARTIAL);
-      return 0;
-    }
-    if (lvl === 2) return this.unmap(gather, iova, size, 3, words, tableBase);
-    const tpa = armV7sIopteToPaddr(p0, 1, this.mtk);
-    const c = this.tableChunk(tpa);
-    return this.unmap(gather, iova, size, 2, c.words, (tpa - c.pa) / 4);
+    return size;
   }
 
-  /** Memory of the L2 table at `pa`; a descriptor pointing nowhere (a bad image) faults. */
-  private tableChunk(pa: number): MemChunk {
+  /** `iopte_to_paddr` of an L1 table descriptor. */
+  private tablePa(pte: number): number {
+    return this.mtk ? armV7sIopteToPaddr(pte, 1, true) : (pte & TABLE_MASK) >>> 0;
+  }
+
+  /**
+   * Resolve the L2 table at `pa`: leaves its chunk's words in `l2Words` and returns the word
+   * index of its entry 0, or -1 when there is no memory there.
+   */
+  private l2Table(pa: number): number {
+    if (pa === this.l2Pa) return this.l2Base;
     const c = this.mem.chunk(pa);
-    if (!c) throw new IommuError("EFAULT", "arm-v7s", { pa }, "L2 table descriptor points at absent memory");
-    return c;
+    if (!c) return -1;
+    this.l2Pa = pa;
+    this.l2Words = c.words;
+    this.l2Base = (pa - c.pa) / 4;
+    return this.l2Base;
+  }
+
+  /** {@link l2Table} for an edit: a descriptor pointing nowhere (a bad image) faults. */
+  private l2TableOrFault(pa: number): number {
+    const base = this.l2Table(pa);
+    if (base < 0)
+      throw new IommuError("EFAULT", "arm-v7s", { pa }, "L2 table descriptor points at absent memory");
+    return base;
   }
 
   /** `arm_v7s_install_table`'s descriptor: PA | TABLE (| MTK PA bits with TTBR_EXT) (| NS_TABLE). */
   private tableEntry(tpa: number): number {
-    let e = ((tpa % TWO32) | ARM_V7S_PTE_TYPE_TABLE) >>> 0;
+    let e = ((tpa >>> 0) | ARM_V7S_PTE_TYPE_TABLE) >>> 0;
     if (this.quirks & IO_PGTABLE_QUIRK_ARM_MTK_TTBR_EXT) e = armV7sToMtkIopte(Math.floor(tpa / TWO32), e);
     if (this.quirks & IO_PGTABLE_QUIRK_ARM_NS) e = (e | ARM_V7S_ATTR_NS_TABLE) >>> 0;
     return e;
@@ -415,6 +499,7 @@ export class ArmV7sIoPgtable implements IoPgtable, IoPgtableOps {
 
   /** `__arm_v7s_free_table(2)` */
   private freeL2(pa: number): void {
+    if (pa === this.l2Pa) this.l2Pa = -1;
     this.l2Slab.release(pa);
   }
 
@@ -456,6 +541,11 @@ export class ArmV7sIoPgtable implements IoPgtable, IoPgtableOps {
   l1Entry(i: number): number {
     return this.l1[this.l1Base + i]!;
   }
+}
+
+/** Where {@link ArmV7sIoPgtable}'s leafAttrs keeps the attributes of a leaf at `lvl` (1 or 2). */
+function leafAttrIndex(lvl: number, cont: boolean, prot: number): number {
+  return ((lvl - 1) * 2 + (cont ? 1 : 0)) * (PROT_BITS + 1) + prot;
 }
 
 /** The "does not fit in PTE" check of __arm_v7s_alloc_table. */

@@ -108,7 +108,7 @@ export function armV7sToMtkIopte(hi: number, pte: number): number {
  * so PA bits ≥ 32 vanish unless the MediaTek extension stores 32..34 (bits ≥ 35 always do).
  */
 export function armV7sPaddrToIopte(pa: number, lvl: number, mtk: boolean): number {
-  const lo = pa % TWO32;
+  const lo = pa >>> 0; // pa mod 2^32, without a floating-point remainder
   const pte = (lo & (lvl === 1 ? ARM_V7S_L1_MASK : ARM_V7S_L2_MASK)) >>> 0;
   return mtk ? armV7sToMtkIopte(Math.floor(pa / TWO32), pte) : pte;
 }
