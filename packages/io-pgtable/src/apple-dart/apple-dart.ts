@@ -36,6 +36,8 @@ import {
 } from "./pte.js";
 
 const PAGE = 4096;
+/** Placeholder for the leaf-table registers before the first walk. */
+const NO_TABLE = new Uint32Array(0);
 const SZ_4K = 0x1000;
 const SZ_16K = 0x4000;
 /** `DART_MAX_TABLE_BITS`: old 4K-page DARTs have up to 4 TTBRs. */
@@ -46,6 +48,14 @@ const EEXIST = -ERRNO.EEXIST;
 const EINVAL = -ERRNO.EINVAL;
 const ENOMEM = -ERRNO.ENOMEM;
 const ERANGE = -ERRNO.ERANGE;
+
+/**
+ * Index in `c.words` of the word at `pa`, as an int32 (chunks are far below 2^31 words), so
+ * that entry indices built on it stay integers instead of doubles converted at every access.
+ */
+function wordIndex(c: MemChunk, pa: number): number {
+  return ((pa - c.pa) / 4) | 0;
+}
 
 /** C `(int)` of a size_t count (`min_t(int, pgcount, max_entries)`). */
 function toInt(v: number): number {
@@ -101,13 +111,23 @@ export class AppleDartIoPgtable implements IoPgtable, IoPgtableOps {
   private readonly paLimit: number;
   /** Frames spanned by one entry at each level (index = level). */
   private readonly framesPerEntry: number[] = [];
+  /** Their reciprocals (exact: the counts are powers of two), to index by multiplying. */
+  private readonly entryScale: Float64Array;
   private readonly idxMask: number;
-  private readonly ttbrFrames: number;
+  /** 1 / frames per TTBR table. */
+  private readonly ttbrScale: number;
   private liveTables = 0;
   // Result registers of getLast(): the leaf table, or the level whose entry was empty.
-  private lastWords: Uint32Array | null = null;
+  private lastWords: Uint32Array = NO_TABLE;
   private lastBase = 0;
   private emptyLevel = 0;
+  /**
+   * Which leaf table lastWords/lastBase hold: `floor(pfn / frames per leaf table)` of the
+   * walk that found it, or -1. A later operation in the same span skips the walk (its reads
+   * are still counted). Valid because table entries only ever go from empty to a table:
+   * tables are freed only with the whole page table.
+   */
+  private lastKey = -1;
 
   constructor(cfg: IoPgtableCfg, cookie: unknown, geo: AppleDartGeometry, pgd: number[], owned: number) {
     this.cfg = cfg;
@@ -127,7 +147,8 @@ export class AppleDartIoPgtable implements IoPgtable, IoPgtableOps {
     this.paLimit = 2 ** cfg.oas;
     this.idxMask = this.ptesPerTable - 1;
     for (let l = 0; l <= geo.levels; l++) this.framesPerEntry.push(2 ** (l * geo.bitsPerLevel + 3 - 12));
-    this.ttbrFrames = this.framesPerEntry[geo.levels]!;
+    this.entryScale = Float64Array.from(this.framesPerEntry, (f) => 1 / f);
+    this.ttbrScale = this.entryScale[geo.levels]!;
     this.liveTables = owned;
     if (cfg.fmt !== undefined) this.fmt = cfg.fmt;
   }
@@ -148,7 +169,12 @@ export class AppleDartIoPgtable implements IoPgtable, IoPgtableOps {
 
   /** `dart_get_index(iova, level)` from the iova's 4 KiB frame number. */
   private index(pfn: number, level: number): number {
-    return (pfn / this.framesPerEntry[level]!) & this.idxMask;
+    return (pfn * this.entryScale[level]!) & this.idxMask;
+  }
+
+  /** The {@link lastKey} of the leaf table serving frame `pfn`. */
+  private leafTableKey(pfn: number): number {
+    return Math.floor(pfn * this.entryScale[2]!);
   }
 
   /**
@@ -175,33 +201,41 @@ export class AppleDartIoPgtable implements IoPgtable, IoPgtableOps {
     }
     if (!(prot & (IOMMU_READ | IOMMU_WRITE))) return EINVAL;
     const pfn = typeof iova === "number" ? Math.floor(iova / PAGE) : Number(iova >> 12n);
-    const tbl = (pfn / this.ttbrFrames) & this.idxMask;
+    const tbl = (pfn * this.ttbrScale) & this.idxMask;
     if (tbl >= this.nTtbrs) return ENOMEM;
 
     const dart2 = this.dart2;
-    let tpa = this.pgd[tbl]!;
-    for (let level = this.levels - 1; level > 1; level--) {
-      const c = this.tableChunk(tpa);
-      const w = (tpa - c.pa) / 4 + 2 * this.index(pfn, level);
-      const words = c.words;
-      this.counters.pteReads++;
-      if (words[w] === 0 && words[w + 1] === 0) {
-        const npa = this.allocator.alloc(this.pgsize);
-        if (npa < 0) return ENOMEM;
-        this.liveTables++;
-        words[w] = (appleDartPaddrLo(npa, dart2) | APPLE_DART_PTE_VALID) >>> 0;
-        words[w + 1] = appleDartPaddrHi(npa, dart2);
-        this.counters.pteWrites++;
-        this.counters.pteReads++; // the re-read after the cmpxchg
+    const key = this.leafTableKey(pfn);
+    if (key === this.lastKey) {
+      this.counters.pteReads += this.levels - 2; // the table entries on the way down
+    } else {
+      let tpa = this.pgd[tbl]!;
+      for (let level = this.levels - 1; level > 1; level--) {
+        const c = this.tableChunk(tpa);
+        const w = wordIndex(c, tpa) + 2 * this.index(pfn, level);
+        const words = c.words;
+        this.counters.pteReads++;
+        if (words[w] === 0 && words[w + 1] === 0) {
+          const npa = this.allocator.alloc(this.pgsize);
+          if (npa < 0) return ENOMEM;
+          this.liveTables++;
+          words[w] = (appleDartPaddrLo(npa, dart2) | APPLE_DART_PTE_VALID) >>> 0;
+          words[w + 1] = appleDartPaddrHi(npa, dart2);
+          this.counters.pteWrites++;
+          this.counters.pteReads++; // the re-read after the cmpxchg
+        }
+        tpa = appleDartIopteToPaddr(words[w]!, words[w + 1]!, dart2);
       }
-      tpa = appleDartIopteToPaddr(words[w]!, words[w + 1]!, dart2);
+      const c = this.tableChunk(tpa);
+      this.lastWords = c.words;
+      this.lastBase = wordIndex(c, tpa);
+      this.lastKey = key;
     }
 
-    const c = this.tableChunk(tpa);
-    const words = c.words;
+    const words = this.lastWords;
     const idx = this.index(pfn, 1);
     const n = Math.min(toInt(pgcount), this.ptesPerTable - idx);
-    const w = (tpa - c.pa) / 4 + 2 * idx;
+    const w = this.lastBase + 2 * idx;
     for (let i = 0; i < n; i++) {
       this.counters.pteReads++;
       if (words[w + 2 * i]! & APPLE_DART_PTE_VALID) {
@@ -212,8 +246,8 @@ export class AppleDartIoPgtable implements IoPgtable, IoPgtableOps {
     const lo = appleDartProtToPte(prot, dart2) | APPLE_DART_PTE_VALID;
     for (let i = 0; i < n; i++) {
       const p = pa + i * pgsize;
-      words[w + 2 * i] = (lo | appleDartPaddrLo(p, dart2)) >>> 0;
-      words[w + 2 * i + 1] = (APPLE_DART_PTE_SUBPAGE_END_HI | appleDartPaddrHi(p, dart2)) >>> 0;
+      words[w + 2 * i] = lo | appleDartPaddrLo(p, dart2);
+      words[w + 2 * i + 1] = APPLE_DART_PTE_SUBPAGE_END_HI | appleDartPaddrHi(p, dart2);
     }
     if (n > 0) this.counters.pteWrites += n;
     mapped.value += n * pgsize;
@@ -234,7 +268,7 @@ export class AppleDartIoPgtable implements IoPgtable, IoPgtableOps {
       this.counters.warn("dart_unmap_pages: WARN_ON(!ptep)");
       return 0;
     }
-    const words = this.lastWords!;
+    const words = this.lastWords;
     const idx = this.index(pfn, 1);
     const w = this.lastBase + 2 * idx;
     const n = Math.min(toInt(pgcount), this.ptesPerTable - idx);
@@ -261,21 +295,22 @@ export class AppleDartIoPgtable implements IoPgtable, IoPgtableOps {
     const pfn = typeof iova === "number" ? Math.floor(iova / PAGE) : Number(iova >> 12n);
     if (!this.getLast(pfn)) return 0;
     const w = this.lastBase + 2 * this.index(pfn, 1);
-    const lo = this.lastWords![w]!;
-    const hi = this.lastWords![w + 1]!;
+    const lo = this.lastWords[w]!;
+    const hi = this.lastWords[w + 1]!;
     this.counters.pteReads++;
     if (lo === 0 && hi === 0) return 0;
-    return this.physOf(lo, hi, pfn, typeof iova === "number" ? iova % PAGE : Number(iova & 0xfffn));
+    return this.physOf(lo, hi, pfn, typeof iova === "number" ? iova & 0xfff : Number(iova & 0xfffn));
   }
 
   /**
    * `iopte_to_paddr(pte) | (iova & (pgsize - 1))`. An OR, not a sum: DART1 keeps PA bits 13:12
-   * of a 16K page, and they merge with the iova's offset bits.
+   * of a 16K page, and they merge with the iova's offset bits. The remainders by powers of two
+   * are masks (exact for integers; `%` past int32 would be a floating-point remainder).
    */
   private physOf(lo: number, hi: number, pfn: number, off: number): number {
     const base = appleDartIopteToPaddr(lo, hi, this.dart2);
-    const low = base % this.pgsize;
-    return base - low + (low | ((pfn % (this.pgsize / PAGE)) * PAGE + off));
+    const low = base & (this.pgsize - 1);
+    return base - low + (low | ((pfn & (this.pgsize / PAGE - 1)) * PAGE + off));
   }
 
   /**
@@ -289,15 +324,15 @@ export class AppleDartIoPgtable implements IoPgtable, IoPgtableOps {
       return;
     }
     const w = this.lastBase + 2 * this.index(pfn, 1);
-    const lo = this.lastWords![w]!;
-    const hi = this.lastWords![w + 1]!;
+    const lo = this.lastWords[w]!;
+    const hi = this.lastWords[w + 1]!;
     this.counters.pteReads++;
     if (lo === 0 && hi === 0) {
       out.setUnmapped(this.pgsize);
       return;
     }
-    const phys = this.physOf(lo, hi, pfn, typeof iova === "number" ? iova % PAGE : Number(iova & 0xfffn));
-    out.setMapped(Math.floor(phys / PAGE), phys % PAGE, this.pgsize);
+    const phys = this.physOf(lo, hi, pfn, typeof iova === "number" ? iova & 0xfff : Number(iova & 0xfffn));
+    out.setMapped(Math.floor(phys / PAGE), phys & 0xfff, this.pgsize);
   }
 
   /**
@@ -306,12 +341,17 @@ export class AppleDartIoPgtable implements IoPgtable, IoPgtableOps {
    */
   private getLast(pfn: number): boolean {
     this.emptyLevel = 0;
-    const tbl = (pfn / this.ttbrFrames) & this.idxMask;
+    const key = this.leafTableKey(pfn);
+    if (key === this.lastKey) {
+      this.counters.pteReads += this.levels - 2; // the table entries on the way down
+      return true;
+    }
+    const tbl = (pfn * this.ttbrScale) & this.idxMask;
     if (tbl >= this.nTtbrs) return false;
     let tpa = this.pgd[tbl]!;
     for (let level = this.levels - 1; level > 1; level--) {
       const c = this.mem.chunk(tpa);
-      const w = c ? (tpa - c.pa) / 4 + 2 * this.index(pfn, level) : 0;
+      const w = c ? wordIndex(c, tpa) + 2 * this.index(pfn, level) : 0;
       this.counters.pteReads++;
       const lo = c ? c.words[w]! : 0;
       const hi = c ? c.words[w + 1]! : 0;
@@ -328,7 +368,8 @@ export class AppleDartIoPgtable implements IoPgtable, IoPgtableOps {
       return false;
     }
     this.lastWords = c.words;
-    this.lastBase = (tpa - c.pa) / 4;
+    this.lastBase = wordIndex(c, tpa);
+    this.lastKey = key;
     return true;
   }
 
@@ -340,8 +381,8 @@ export class AppleDartIoPgtable implements IoPgtable, IoPgtableOps {
     this.counters.pteReads = reads;
     if (!found) return undefined;
     const w = this.lastBase + 2 * this.index(pfn, 1);
-    const lo = this.lastWords![w]!;
-    return lo === 0 && this.lastWords![w + 1] === 0 ? undefined : lo;
+    const lo = this.lastWords[w]!;
+    return lo === 0 && this.lastWords[w + 1] === 0 ? undefined : lo;
   }
 
   private tableChunk(pa: number): MemChunk {
@@ -352,6 +393,7 @@ export class AppleDartIoPgtable implements IoPgtable, IoPgtableOps {
 
   /** `apple_dart_free_pgtable`: every table reachable from the TTBRs (adopted ones are left alone). */
   free(): void {
+    this.lastKey = -1;
     for (const t of this.pgd) this.freeTables(t, this.levels - 1);
   }
 

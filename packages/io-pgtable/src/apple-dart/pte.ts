@@ -50,8 +50,9 @@ export function appleDartProtToPte(prot: number, dart2: boolean): number {
  * with oas 42); DART2 stores PA >> 4 in bits 37:10, so PA[41:14] for 16K pages.
  */
 export function appleDartPaddrLo(pa: number, dart2: boolean): number {
-  if (!dart2) return ((pa % TWO32) & APPLE_DART1_PADDR_MASK_LO) >>> 0;
-  return ((Math.floor(pa / 16) % TWO32) & APPLE_DART2_PADDR_MASK_LO) >>> 0;
+  // `>>> 0` is the value mod 2^32 (exact for integers), without a floating-point remainder.
+  if (!dart2) return ((pa >>> 0) & APPLE_DART1_PADDR_MASK_LO) >>> 0;
+  return ((Math.floor(pa / 16) >>> 0) & APPLE_DART2_PADDR_MASK_LO) >>> 0;
 }
 
 /** `paddr_to_iopte`, high word. */
