@@ -133,7 +133,7 @@ function allocPgd(d: ArmLpaeIoPgtable, cfg: IoPgtableCfg): boolean {
   d.pgdPa = pa;
   const c = d.mem.chunk(pa)!;
   d.pgdWords = c.words;
-  d.pgdBase = (pa - c.pa) / 4;
+  d.pgdBase = ((pa - c.pa) / 4) | 0; // an int32 word index, as ArmLpaeIoPgtable.resolve returns
   d.ops = {
     mapPages: (iova, paddr, pgsize, pgcount, prot, _gfp, mapped) =>
       armLpaeMapPages(d, iova, paddr, pgsize, pgcount, prot, mapped),

@@ -1,7 +1,7 @@
 import type { Addr, SizeOut } from "@iommu/core";
 import { IOMMU_READ, IOMMU_WRITE, IommuError } from "@iommu/core";
 import { ABSENT_TABLE, type ArmLpaeIoPgtable } from "./pgtable.js";
-import { PROT_BITS } from "./prot.js";
+import { PROT_BITS as PROT_BITS_ } from "./prot.js";
 import { unmapAt } from "./unmap.js";
 
 /** Division by a power of two as an exact multiplication. */
@@ -19,6 +19,8 @@ const TWO36 = 2 ** 36;
 const MAX_LEVELS = 4;
 const SW_SYNC_HI = 1 << 23;
 const TABLE_TYPE = 3;
+const PROT_BITS = PROT_BITS_;
+const PROT_RW = IOMMU_READ | IOMMU_WRITE;
 
 /**
  * `arm_lpae_map_pages()`: validate, then map up to `pgcount` pages of `pgsize` from the
@@ -49,7 +51,7 @@ export function armLpaeMapPages(
       d.counters.warn("arm_lpae_map_pages: iova or paddr out of range");
       return ERANGE;
     }
-    if (!(prot & (IOMMU_READ | IOMMU_WRITE))) return EINVAL;
+    if (!(prot & PROT_RW)) return EINVAL;
     const p = prot & PROT_BITS;
     const target = d.levelOfSize(pgsize);
     const start = d.startLevel;
@@ -101,7 +103,7 @@ export function armLpaeMapPages(
     d.counters.warn("arm_lpae_map_pages: iova or paddr out of range");
     return ERANGE;
   }
-  if (!(prot & (IOMMU_READ | IOMMU_WRITE))) return EINVAL;
+  if (!(prot & PROT_RW)) return EINVAL;
   return mapAt(
     d,
     pfn,

@@ -262,7 +262,9 @@ export class ArmLpaeIoPgtable implements IoPgtable {
 
   /**
    * Words of the table at `pa` (for level `lvl`'s cache slot) and the word index of its
-   * entry 0: returns the index, leaves the array in {@link rw}.
+   * entry 0: returns the index, leaves the array in {@link rw}. The index is made an int32
+   * (`| 0`: chunks are far below 2^31 words) so that the entry arithmetic built on it stays
+   * in integer registers instead of converting a double at every array access.
    */
   resolve(lvl: number, pa: number): number {
     if (this.cachePa[lvl] === pa) {
@@ -274,7 +276,7 @@ export class ArmLpaeIoPgtable implements IoPgtable {
     let base = 0;
     if (c) {
       words = c.words;
-      base = (pa - c.pa) / 4;
+      base = ((pa - c.pa) / 4) | 0;
       this.cachePa[lvl] = pa;
       this.cacheWords[lvl] = words;
       this.cacheBase[lvl] = base;

@@ -104,8 +104,16 @@ export function unmapAt(
       // the end state, the callbacks and the counted reads and writes are the same.
       let i = 0;
       let tables = 0;
-      for (; i < n; i++) {
-        const wi = w + 2 * i;
+      for (;;) {
+        // Leaves, the common case, in a loop with no calls in it.
+        let wi = w + 2 * i;
+        while (i < n && (words[wi]! & 3) === leafType) {
+          words[wi] = 0;
+          words[wi + 1] = 0;
+          i++;
+          wi += 2;
+        }
+        if (i === n) break;
         lo = words[wi]!;
         hi = words[wi + 1]!;
         if (lo === 0 && hi === 0) {
@@ -113,15 +121,15 @@ export function unmapAt(
           d.warnUnlessNoWarn("__arm_lpae_unmap: hole in the range");
           break;
         }
+        // A table (or an entry of another type): free what hangs below it.
         words[wi] = 0;
         words[wi + 1] = 0;
-        if ((lo & 3) !== leafType) {
-          tables++;
-          if (!d.coherent) d.syncPte(words, wi, 1);
-          // The walk caches may still hold the old table: flush them before freeing it.
-          d.tlb?.tlbFlushWalk(iovaNum + i * size, size, d.granule, d.cookie);
-          d.freePgtable(lvl + 1, d.ptePa(lo, hi));
-        }
+        tables++;
+        if (!d.coherent) d.syncPte(words, wi, 1);
+        // The walk caches may still hold the old table: flush them before freeing it.
+        d.tlb?.tlbFlushWalk(iovaNum + i * size, size, d.granule, d.cookie);
+        d.freePgtable(lvl + 1, d.ptePa(lo, hi));
+        i++;
       }
       if (i === n) counters.pteReads += n;
       counters.pteWrites += i + tables;

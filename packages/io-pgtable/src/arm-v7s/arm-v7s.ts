@@ -466,7 +466,8 @@ export class ArmV7sIoPgtable implements IoPgtable, IoPgtableOps {
     if (!c) return -1;
     this.l2Pa = pa;
     this.l2Words = c.words;
-    this.l2Base = (pa - c.pa) / 4;
+    // An int32 (chunks are far below 2^31 words): entry indices built on it stay integers.
+    this.l2Base = ((pa - c.pa) / 4) | 0;
     return this.l2Base;
   }
 
@@ -609,7 +610,7 @@ export function armV7sAllocPgtable(cfg: IoPgtableCfg, cookie: unknown): ArmV7sIo
       0,
     nmrr: (armV7sNmrrIr(7, ARM_V7S_RGN_WBWA) | armV7sNmrrOr(7, ARM_V7S_RGN_WBWA)) >>> 0,
   };
-  return new ArmV7sIoPgtable({ ...cfg }, cookie, pgd, blockBytes, c.words, (pgd - c.pa) / 4);
+  return new ArmV7sIoPgtable({ ...cfg }, cookie, pgd, blockBytes, c.words, ((pgd - c.pa) / 4) | 0);
 }
 
 /** `io_pgtable_arm_v7s_init_fns` (no custom-allocator capability). */
