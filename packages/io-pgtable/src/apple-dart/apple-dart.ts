@@ -36,6 +36,13 @@ import {
 } from "./pte.js";
 
 const PAGE = 4096;
+// Module-local copies for the hot paths: a local constant folds into the code, an imported
+// binding is loaded (and checked for initialisation) from its module cell at every use.
+const PTE_VALID = APPLE_DART_PTE_VALID;
+const SUBPAGE_END_HI = APPLE_DART_PTE_SUBPAGE_END_HI;
+const PROT_RW = IOMMU_READ | IOMMU_WRITE;
+/** The IOMMU_* prot bits (READ..PRIV); dart_prot_to_pte looks at READ, WRITE and CACHE. */
+const PROT_BITS = 0x3f;
 /** Placeholder for the leaf-table registers before the first walk. */
 const NO_TABLE = new Uint32Array(0);
 const SZ_4K = 0x1000;
@@ -103,6 +110,8 @@ export class AppleDartIoPgtable implements IoPgtable, IoPgtableOps {
   readonly oas: number;
 
   private dart2 = false;
+  /** Low word of a leaf before its address: `dart_prot_to_pte(prot) | VALID` per `prot & PROT_BITS`. */
+  private readonly leafLo = new Uint32Array(PROT_BITS + 1);
   private fmtValue: IoPgtableFmt = IoPgtableFmt.APPLE_DART;
   private readonly mem: PhysMem;
   private readonly allocator: TableAllocator;
@@ -150,7 +159,8 @@ export class AppleDartIoPgtable implements IoPgtable, IoPgtableOps {
     this.entryScale = Float64Array.from(this.framesPerEntry, (f) => 1 / f);
     this.ttbrScale = this.entryScale[geo.levels]!;
     this.liveTables = owned;
-    if (cfg.fmt !== undefined) this.fmt = cfg.fmt;
+    // Through the setter even for the default: it fills the per-format leafLo table.
+    this.fmt = cfg.fmt ?? IoPgtableFmt.APPLE_DART;
   }
 
   /** The format decides the PTE layout; alloc_io_pgtable_ops sets it after alloc, as the kernel does. */
@@ -160,6 +170,7 @@ export class AppleDartIoPgtable implements IoPgtable, IoPgtableOps {
   set fmt(v: IoPgtableFmt) {
     this.fmtValue = v;
     this.dart2 = v === IoPgtableFmt.APPLE_DART2;
+    for (let p = 0; p <= PROT_BITS; p++) this.leafLo[p] = appleDartProtToPte(p, this.dart2) | PTE_VALID;
   }
 
   /** True for APPLE_DART2's layout. */
@@ -199,7 +210,7 @@ export class AppleDartIoPgtable implements IoPgtable, IoPgtableOps {
       this.counters.warn("dart_map_pages: WARN_ON(paddr >> cfg->oas)");
       return ERANGE;
     }
-    if (!(prot & (IOMMU_READ | IOMMU_WRITE))) return EINVAL;
+    if (!(prot & PROT_RW)) return EINVAL;
     const pfn = typeof iova === "number" ? Math.floor(iova / PAGE) : Number(iova >> 12n);
     const tbl = (pfn * this.ttbrScale) & this.idxMask;
     if (tbl >= this.nTtbrs) return ENOMEM;
@@ -219,7 +230,7 @@ export class AppleDartIoPgtable implements IoPgtable, IoPgtableOps {
           const npa = this.allocator.alloc(this.pgsize);
           if (npa < 0) return ENOMEM;
           this.liveTables++;
-          words[w] = (appleDartPaddrLo(npa, dart2) | APPLE_DART_PTE_VALID) >>> 0;
+          words[w] = appleDartPaddrLo(npa, dart2) | PTE_VALID;
           words[w + 1] = appleDartPaddrHi(npa, dart2);
           this.counters.pteWrites++;
           this.counters.pteReads++; // the re-read after the cmpxchg
@@ -237,17 +248,18 @@ export class AppleDartIoPgtable implements IoPgtable, IoPgtableOps {
     const n = Math.min(toInt(pgcount), this.ptesPerTable - idx);
     const w = this.lastBase + 2 * idx;
     for (let i = 0; i < n; i++) {
-      this.counters.pteReads++;
-      if (words[w + 2 * i]! & APPLE_DART_PTE_VALID) {
+      if (words[w + 2 * i]! & PTE_VALID) {
+        this.counters.pteReads += i + 1;
         this.counters.warn("dart_init_pte: WARN_ON(ptep[i] & APPLE_DART_PTE_VALID): -EEXIST");
         return EEXIST;
       }
     }
-    const lo = appleDartProtToPte(prot, dart2) | APPLE_DART_PTE_VALID;
+    if (n > 0) this.counters.pteReads += n;
+    const lo = this.leafLo[prot & PROT_BITS]!;
     for (let i = 0; i < n; i++) {
       const p = pa + i * pgsize;
       words[w + 2 * i] = lo | appleDartPaddrLo(p, dart2);
-      words[w + 2 * i + 1] = APPLE_DART_PTE_SUBPAGE_END_HI | appleDartPaddrHi(p, dart2);
+      words[w + 2 * i + 1] = SUBPAGE_END_HI | appleDartPaddrHi(p, dart2);
     }
     if (n > 0) this.counters.pteWrites += n;
     mapped.value += n * pgsize;
