@@ -107,7 +107,7 @@ describe("legacy counts = the kernel's vfio_iommu_type1.c (public vectors)", () 
     expect(replay.iovaToPhys).toBe(thp4m.legacy + scattered64k.legacy + huge.legacy);
     expect(replay.mapCalls).toBe(2 + 16 + 1);
     // And the demo's own replay scenario measures what the model says.
-    const r = byName("replay-1G-on-2M");
+    const r = byName("replay");
     expect(measure(s1!, r, "legacy").walks).toBe(walkModel(r).legacy);
     expect(SZ_1G / SZ_4K).toBe(huge.legacy);
   });
