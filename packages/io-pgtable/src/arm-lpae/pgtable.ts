@@ -79,6 +79,8 @@ export class ArmLpaeIoPgtable implements IoPgtable {
   readonly blockPfns = new Float64Array(ARM_LPAE_MAX_LEVELS + 1);
   readonly pfnScale = new Float64Array(ARM_LPAE_MAX_LEVELS + 1);
   readonly idxMask = new Int32Array(ARM_LPAE_MAX_LEVELS + 1);
+  /** Level (≥ startLevel) whose block is 2^k bytes, by k < 31; -1 where there is none. */
+  readonly levelOfShift = new Int8Array(31).fill(-1);
   /** Descriptor type that makes a leaf at each level (3 = page at level 3, else 1 = block; Mali: always 1). */
   readonly leafType = new Int32Array(ARM_LPAE_MAX_LEVELS + 1);
   /** Attribute words of a leaf for each value of `prot & 0x3f`. */
@@ -184,6 +186,11 @@ export class ArmLpaeIoPgtable implements IoPgtable {
       const width = this.bitsPerLevel + (l === this.startLevel ? this.pgdBits - this.bitsPerLevel : 0);
       this.idxMask[l] = width <= 0 ? 0 : 2 ** width - 1;
     }
+    this.levelOfShift.fill(-1);
+    for (let l = this.startLevel; l <= LAST_LEVEL; l++) {
+      const shift = this.levelShift(l);
+      if (shift < 31) this.levelOfShift[shift] = l;
+    }
     this.iasFrames = 2 ** (this.ias - 12);
     this.oasFrames = 2 ** (this.oas - 12);
     this.simpleRanges = !this.ttbr1 && this.ias >= 12 && this.oas >= 12;
@@ -194,6 +201,11 @@ export class ArmLpaeIoPgtable implements IoPgtable {
    * size will act, if anywhere.
    */
   levelOfSize(pgsize: number): number {
+    if (pgsize > 0 && pgsize <= 0x7fffffff) {
+      // Only a power of two can be a block size: look its log2 up, then confirm.
+      const l = this.levelOfShift[31 - Math.clz32(pgsize)]!;
+      return l >= 0 && this.blockSize[l] === pgsize ? l : -1;
+    }
     for (let l = LAST_LEVEL; l >= this.startLevel; l--) if (this.blockSize[l] === pgsize) return l;
     return -1;
   }
