@@ -11,17 +11,16 @@ import {
   APPLE_DART2_PTE_PROT_NO_WRITE,
   type AppleDartIoPgtable,
   appleDartDumpLines,
-  appleDartInitFns,
   IoPgtableFmt,
 } from "@iommu/io-pgtable";
 import type { FmtResult, ScriptEnv, ScriptFamily, TableImage } from "../target.js";
 import {
-  allocScriptPgtable,
   type IoPgtableFmtArgs,
-  IoPgtableScriptTable,
   parseIoPgtableFmtArgs,
+  pgsizesOrDefault,
   protLetters,
-} from "./v7s.js";
+} from "./io-pgtable-harness.js";
+import { allocScriptPgtable, IoPgtableScriptTable } from "./v7s.js";
 
 const DART_DEFAULT_PGSIZE = 0x4000;
 
@@ -59,10 +58,9 @@ function createDart(format: string, parsed: IoPgtableFmtArgs, env: ScriptEnv, im
   const dart2 = format === "dart2";
   const ias = parsed.ias ?? 32;
   const oas = parsed.oas ?? (dart2 ? 42 : 36);
-  const bitmap = parsed.pgsizes || parsed.granule || DART_DEFAULT_PGSIZE;
+  const bitmap = pgsizesOrDefault(parsed, parsed.granule ?? DART_DEFAULT_PGSIZE);
   const fmt = dart2 ? IoPgtableFmt.APPLE_DART2 : IoPgtableFmt.APPLE_DART;
   const r = allocScriptPgtable(
-    appleDartInitFns,
     fmt,
     { quirks: parsed.quirks, pgsizeBitmap: bitmap, ias, oas, coherentWalk: parsed.coherent },
     env,
@@ -78,7 +76,7 @@ function createDart(format: string, parsed: IoPgtableFmtArgs, env: ScriptEnv, im
     `ok fmt=${format} pgsize_bitmap=${hex(c.pgsizeBitmap)} ias=${c.ias} oas=${c.oas} n_levels=${d.nLevels}` +
     ` n_ttbrs=${d.nTtbrs} bits_per_level=${iop.bitsPerLevel} ptes_per_table=${iop.ptesPerTable}` +
     ` ttbr=${d.ttbr.map((t) => hex(t)).join(",")}`;
-  return { kind: "ok", line, table: new DartScriptTable(iop, appleDartInitFns, r.tlb, env, r.allocator) };
+  return { kind: "ok", line, table: new DartScriptTable(iop, r.tlb, env, r.allocator) };
 }
 
 /** `fmt dart1` / `fmt dart2`. */

@@ -4,16 +4,7 @@
  * the harness's TLB callbacks (counting, with the selftest's size sanity checks) and the
  * `selftest` command (a port of the kernel's io-pgtable-arm selftest).
  */
-import {
-  type Addr,
-  and64,
-  GFP_KERNEL,
-  hex,
-  IotlbGather,
-  PhysMem,
-  type SizeOut,
-  TableAllocator,
-} from "@iommu/core";
+import { type Addr, GFP_KERNEL, hex, IotlbGather, PhysMem, type SizeOut, TableAllocator } from "@iommu/core";
 import {
   type ArmLpaeIoPgtable,
   allocIoPgtableOps,
@@ -22,16 +13,6 @@ import {
   freeIoPgtableOps,
   HI_DBM,
   HI_XN,
-  IO_PGTABLE_QUIRK_ARM_HD,
-  IO_PGTABLE_QUIRK_ARM_MTK_EXT,
-  IO_PGTABLE_QUIRK_ARM_MTK_TTBR_EXT,
-  IO_PGTABLE_QUIRK_ARM_NS,
-  IO_PGTABLE_QUIRK_ARM_OUTER_WBWA,
-  IO_PGTABLE_QUIRK_ARM_S2FWB,
-  IO_PGTABLE_QUIRK_ARM_TTBR1,
-  IO_PGTABLE_QUIRK_NO_PERMS,
-  IO_PGTABLE_QUIRK_NO_WARN,
-  type IommuFlushOps,
   type IoPgtableCfg,
   IoPgtableFmt,
   type IoPgtableOps,
@@ -41,8 +22,14 @@ import {
   LO_HAP_READ,
   LO_HAP_WRITE,
 } from "@iommu/io-pgtable";
-import { parseHex, parseNum } from "../parse.js";
 import type { FmtResult, ScriptEnv, ScriptFamily, ScriptTable, TableImage } from "../target.js";
+import {
+  DEFAULT_PTBASE,
+  HarnessTlb,
+  PTBASE_ALIGN,
+  parseIoPgtableFmtArgs,
+  pgsizesOrDefault,
+} from "./io-pgtable-harness.js";
 
 const FORMATS: Readonly<Record<string, IoPgtableFmt>> = {
   "arm64-s1": IoPgtableFmt.ARM_64_LPAE_S1,
@@ -52,28 +39,13 @@ const FORMATS: Readonly<Record<string, IoPgtableFmt>> = {
   mali: IoPgtableFmt.ARM_MALI_LPAE,
 };
 
-/** Default page-size bitmap by granule (SCRIPT-FORMAT.md §3). */
-const GRANULE_BITMAPS: Readonly<Record<string, number>> = {
-  "4k": 0x40201000,
-  "16k": 0x2004000,
-  "64k": 0x20010000,
+/** Default page-size bitmap by granule (SCRIPT-FORMAT.md §3; 4K when no granule is given). */
+const GRANULE_BITMAPS: Readonly<Record<number, number>> = {
+  4096: 0x40201000,
+  16384: 0x2004000,
+  65536: 0x20010000,
 };
 
-export const QUIRK_NAMES: Readonly<Record<string, number>> = {
-  ns: IO_PGTABLE_QUIRK_ARM_NS,
-  noperms: IO_PGTABLE_QUIRK_NO_PERMS,
-  mtk_ext: IO_PGTABLE_QUIRK_ARM_MTK_EXT,
-  mtk_ttbr_ext: IO_PGTABLE_QUIRK_ARM_MTK_TTBR_EXT,
-  ttbr1: IO_PGTABLE_QUIRK_ARM_TTBR1,
-  outer_wbwa: IO_PGTABLE_QUIRK_ARM_OUTER_WBWA,
-  hd: IO_PGTABLE_QUIRK_ARM_HD,
-  s2fwb: IO_PGTABLE_QUIRK_ARM_S2FWB,
-  nowarn: IO_PGTABLE_QUIRK_NO_WARN,
-  none: 0,
-};
-
-const DEFAULT_PTBASE = 0x8000_0000;
-const PTBASE_ALIGN = 0x800_0000;
 const ADDR_47_12 = 0x0000_ffff_ffff_f000n;
 
 /** A parsed `fmt` line. */
@@ -88,111 +60,22 @@ export interface LpaeFmtArgs {
   readonly coherent: boolean;
 }
 
-/** `unsigned int` fields of io_pgtable_cfg take the low 32 bits of the parsed value. */
-function u32(v: Addr): number {
-  return Number(BigInt.asUintN(32, BigInt(v)));
-}
-
 /** Parse the arguments of `fmt <lpae-format> ...`; undefined = `err bad-args`. */
 export function parseLpaeFmt(format: string, args: readonly string[]): LpaeFmtArgs | undefined {
   const fmt = FORMATS[format];
   if (fmt === undefined) return undefined;
-  let granule = "4k";
-  let pgsizes = 0;
-  let ias = 48;
-  let oas = 48;
-  let quirks = 0;
-  let ptbase = DEFAULT_PTBASE;
-  let coherent = true;
-  for (let i = 0; i < args.length; i++) {
-    const key = args[i]!;
-    if (key === "noncoherent") {
-      coherent = false;
-      continue;
-    }
-    const value = args[i + 1];
-    if (value === undefined) return undefined;
-    i++;
-    switch (key) {
-      case "granule": {
-        const g = value.toLowerCase();
-        if (GRANULE_BITMAPS[g] === undefined) return undefined;
-        granule = g;
-        break;
-      }
-      case "ias":
-      case "oas": {
-        const v = parseNum(value);
-        if (v === undefined) return undefined;
-        if (key === "ias") ias = u32(v);
-        else oas = u32(v);
-        break;
-      }
-      case "pgsizes": {
-        const v = parseHex(value);
-        if (v === undefined) return undefined;
-        // Bits above 52 never survive restrict_pgsizes (and never pick the granule when a lower
-        // one is set), so the bitmap is carried exactly as a number without them; a bitmap of
-        // only such bits stays non-zero (no default) and is refused like the kernel refuses it.
-        pgsizes = v === 0 ? 0 : Number(BigInt(v) & ((1n << 53n) - 1n)) || -1;
-        break;
-      }
-      case "quirks":
-        for (const q of value.split(",")) {
-          if (q === "") continue;
-          const bit = QUIRK_NAMES[q];
-          if (bit === undefined) return undefined;
-          quirks |= bit;
-        }
-        break;
-      case "ptbase": {
-        const v = parseHex(value);
-        if (v === undefined || typeof v === "bigint" || v % PTBASE_ALIGN !== 0 || v >= 2 ** 52)
-          return undefined;
-        ptbase = v;
-        break;
-      }
-      default:
-        return undefined;
-    }
-  }
-  const pgsizeBitmap = pgsizes === -1 ? 0 : pgsizes !== 0 ? pgsizes : GRANULE_BITMAPS[granule]!;
-  return { name: format, fmt, pgsizeBitmap, ias, oas, quirks, ptbase, coherent };
-}
-
-/**
- * The harness's `iommu_flush_ops`: count every callback, and WARN (like the kernel
- * selftest's dummy ops) when a flushed size or granule is not in the page-size bitmap.
- */
-class HarnessTlb implements IommuFlushOps {
-  flushAll = 0;
-  flushWalk = 0;
-  addPage = 0;
-  /** The bitmap the format left in its cfg; set once the table exists. */
-  bitmap = 0;
-
-  constructor(private readonly env: ScriptEnv) {}
-
-  tlbFlushAll(): void {
-    this.flushAll++;
-  }
-
-  tlbFlushWalk(_iova: number, size: number): void {
-    this.flushWalk++;
-    this.check(size);
-  }
-
-  tlbAddPage(_gather: IotlbGather | null, _iova: number, granule: number): void {
-    this.addPage++;
-    this.check(granule);
-  }
-
-  /** `!(size & pgsize_bitmap)`, with a 32-bit fast path: this runs once per cleared leaf. */
-  private check(size: number): void {
-    if (size <= 0x7fffffff && (size & this.bitmap) !== 0) return;
-    if (and64(size, this.bitmap) === 0)
-      this.env.counters.warn(`tlb: size 0x${size.toString(16)} not in pgsize_bitmap`);
-  }
+  const p = parseIoPgtableFmtArgs(args, { granule: true, pgsize: false });
+  if (!p) return undefined;
+  return {
+    name: format,
+    fmt,
+    pgsizeBitmap: pgsizesOrDefault(p, GRANULE_BITMAPS[p.granule ?? 0x1000]!),
+    ias: p.ias ?? 48,
+    oas: p.oas ?? 48,
+    quirks: p.quirks,
+    ptbase: p.ptbase,
+    coherent: p.coherent,
+  };
 }
 
 /** The `ok fmt=` line fields of an LPAE table. */
@@ -337,7 +220,7 @@ export function createLpaeFamily(): ScriptFamily {
   };
 
   const build = (p: LpaeFmtArgs, env: ScriptEnv, a: TableAllocator, root?: number): FmtResult => {
-    const tlb = new HarnessTlb(env);
+    const tlb = new HarnessTlb(env.counters);
     const cfg: IoPgtableCfg = {
       quirks: p.quirks,
       pgsizeBitmap: p.pgsizeBitmap,

@@ -5,18 +5,14 @@
  */
 import {
   type Addr,
-  and64,
   hex,
   IOMMU_CACHE,
-  IOMMU_DOMAIN_UNMANAGED,
   IOMMU_MMIO,
   IOMMU_NOEXEC,
   IOMMU_PRIV,
   IOMMU_READ,
   IOMMU_WRITE,
-  type IommuCounters,
   type IommuDomain,
-  type IommuDomainOps,
   IotlbGather,
   type PhysMem,
   type SizeOut,
@@ -30,173 +26,30 @@ import {
   ARM_V7S_TEX_MASK,
   ARM_V7S_TEX_SHIFT,
   type ArmV7sIoPgtable,
+  allocIoPgtableOps,
   armV7sDoSelftests,
   armV7sDumpLines,
-  armV7sInitFns,
   armV7sPteIsCont,
+  createIoPgtableDomain,
+  freeIoPgtableOps,
   IO_PGTABLE_QUIRK_NO_PERMS,
-  type IommuFlushOps,
   type IoPgtable,
   type IoPgtableCfg,
   IoPgtableFmt,
-  type IoPgtableInitFns,
-  type IoPgtableOps,
+  ioPgtableOpsToPgtable,
 } from "@iommu/io-pgtable";
-import { parseHex, parseNum } from "../parse.js";
 import type { FmtResult, ScriptEnv, ScriptFamily, ScriptTable, TableImage } from "../target.js";
-
-// ---------------------------------------------------------------------------------------------
-// fmt arguments (§3), shared with dart.ts
-
-/** Quirk names of the `quirks` key and their IO_PGTABLE_QUIRK_* bits (`none` adds nothing). */
-const QUIRK_NAMES: Readonly<Record<string, number>> = {
-  ns: 1 << 0,
-  noperms: 1 << 1,
-  mtk_ext: 1 << 3,
-  mtk_ttbr_ext: 1 << 4,
-  ttbr1: 1 << 5,
-  outer_wbwa: 1 << 6,
-  hd: 1 << 7,
-  s2fwb: 1 << 8,
-  nowarn: 1 << 9,
-  none: 0,
-};
-const PTBASE_ALIGN = 0x800_0000;
-export const DEFAULT_PTBASE = 0x8000_0000;
-
-/** The io-pgtable `fmt` keys as parsed; absent keys are undefined (defaults are per format). */
-export interface IoPgtableFmtArgs {
-  /** `granule` / `pgsize` (synonyms where accepted; the last one wins): bytes. */
-  granule?: number;
-  ias?: number;
-  oas?: number;
-  /** `pgsizes` (0 = default). */
-  pgsizes?: number;
-  quirks: number;
-  ptbase: number;
-  coherent: boolean;
-}
-
-const SIZE_WORDS: Readonly<Record<string, number>> = { "4k": 0x1000, "16k": 0x4000, "64k": 0x1_0000 };
-
-/**
- * Parse `fmt <format>`'s key/value list. `allow` says which of `granule`/`pgsize` the format
- * takes (the harness rejects `granule` for v7s and `pgsize` outside DART). Undefined = bad-args.
- */
-export function parseIoPgtableFmtArgs(
-  args: readonly string[],
-  allow: { granule: boolean; pgsize: boolean },
-): IoPgtableFmtArgs | undefined {
-  const out: IoPgtableFmtArgs = { quirks: 0, ptbase: DEFAULT_PTBASE, coherent: true };
-  for (let i = 0; i < args.length; i++) {
-    const key = args[i]!;
-    if (key === "noncoherent") {
-      out.coherent = false;
-      continue;
-    }
-    const val = args[i + 1];
-    if (val === undefined) return undefined;
-    i++;
-    switch (key) {
-      case "granule":
-      case "pgsize": {
-        if (!allow[key]) return undefined;
-        const sz = SIZE_WORDS[val.toLowerCase()];
-        if (sz === undefined || (key === "pgsize" && sz === 0x1_0000)) return undefined;
-        out.granule = sz;
-        break;
-      }
-      case "ias":
-      case "oas": {
-        const v = parseNum(val);
-        if (v === undefined) return undefined;
-        out[key] = Number(v);
-        break;
-      }
-      case "pgsizes": {
-        const v = parseHex(val);
-        if (v === undefined) return undefined;
-        out.pgsizes = Number(v);
-        break;
-      }
-      case "quirks": {
-        for (const name of val.split(",")) {
-          const bit = QUIRK_NAMES[name];
-          if (bit === undefined) return undefined;
-          out.quirks |= bit;
-        }
-        break;
-      }
-      case "ptbase": {
-        const v = parseHex(val);
-        if (v === undefined) return undefined;
-        const n = Number(v);
-        if (n % PTBASE_ALIGN !== 0 || n >= 2 ** 52) return undefined;
-        out.ptbase = n;
-        break;
-      }
-      default:
-        return undefined;
-    }
-  }
-  return out;
-}
+import {
+  DEFAULT_PTBASE,
+  HarnessTlb,
+  type IoPgtableFmtArgs,
+  parseIoPgtableFmtArgs,
+  pgsizesOrDefault,
+  protLetters,
+} from "./io-pgtable-harness.js";
 
 // ---------------------------------------------------------------------------------------------
 // shared table plumbing (also used by dart.ts)
-
-/** TLB callbacks of the harness: counted, and checked like the kernel selftest's (§7). */
-export class HarnessTlb implements IommuFlushOps {
-  flushAll = 0;
-  flushWalk = 0;
-  addPage = 0;
-  bitmap = 0;
-
-  constructor(private readonly counters: IommuCounters) {}
-
-  tlbFlushAll(): void {
-    this.flushAll++;
-  }
-
-  tlbFlushWalk(_iova: number, size: number): void {
-    this.flushWalk++;
-    this.check(size);
-  }
-
-  tlbAddPage(_gather: IotlbGather | null, _iova: number, granule: number): void {
-    this.addPage++;
-    this.check(granule);
-  }
-
-  private check(size: number): void {
-    if (and64(size, this.bitmap) === 0)
-      this.counters.warn("tlb sanity check: WARN_ON(!(size & cfg->pgsize_bitmap))");
-  }
-}
-
-/** A domain over io-pgtable ops, as an io-pgtable-based driver would build it. */
-export function ioPgtableDomain(
-  ops: IoPgtableOps,
-  bitmap: number,
-  ias: number,
-  counters: IommuCounters,
-): IommuDomain {
-  const domainOps: IommuDomainOps = {
-    name: "io-pgtable",
-    mapPages: (_d, iova, paddr, pgsize, pgcount, prot, gfp, mapped) =>
-      ops.mapPages(iova, paddr, pgsize, pgcount, prot, gfp, mapped),
-    unmapPages: (_d, iova, pgsize, pgcount, gather) => ops.unmapPages(iova, pgsize, pgcount, gather),
-    iovaToPhysLength: (_d, iova, out) => ops.iovaToPhysLength(iova, out),
-    iovaToPhys: (_d, iova) => ops.iovaToPhys(iova),
-  };
-  return {
-    type: IOMMU_DOMAIN_UNMANAGED,
-    ops: domainOps,
-    pgsizeBitmap: bitmap,
-    geometry: { apertureStart: 0, apertureEnd: 2 ** ias - 1, forceAperture: true },
-    counters,
-  };
-}
 
 /** What every io-pgtable ScriptTable of these families shares: raw ops, stats, teardown. */
 export abstract class IoPgtableScriptTable<T extends IoPgtable> implements ScriptTable {
@@ -206,12 +59,11 @@ export abstract class IoPgtableScriptTable<T extends IoPgtable> implements Scrip
 
   constructor(
     readonly iop: T,
-    private readonly fns: IoPgtableInitFns,
     protected readonly tlb: HarnessTlb,
     protected readonly env: ScriptEnv,
     protected readonly allocator: TableAllocator,
   ) {
-    this.domain = ioPgtableDomain(iop.ops, iop.cfg.pgsizeBitmap, iop.cfg.ias, env.counters);
+    this.domain = createIoPgtableDomain(iop.ops, env.counters);
   }
 
   mapPages(iova: Addr, paddr: Addr, pgsize: number, pgcount: number, prot: number, mapped: SizeOut): number {
@@ -246,18 +98,16 @@ export abstract class IoPgtableScriptTable<T extends IoPgtable> implements Scrip
   destroy(): void {
     if (this.destroyed) return;
     this.destroyed = true;
-    this.tlb.tlbFlushAll();
-    this.fns.free(this.iop);
+    freeIoPgtableOps(this.iop.ops); // flushes the whole TLB, then the format frees its tables
     this.allocator.reset();
   }
 }
 
 /**
- * Build a cfg, call the format's alloc (the alloc_io_pgtable_ops steps: fmt set first, cfg
- * copied after), and hand back the live io_pgtable or null when the kernel refuses.
+ * Build the harness's cfg (its TLB callbacks, an allocator over the arena at `ptbase` or over
+ * an image's memory) and call alloc_io_pgtable_ops(); null when the kernel refuses.
  */
 export function allocScriptPgtable(
-  fns: IoPgtableInitFns,
   fmt: IoPgtableFmt,
   cfg: Omit<IoPgtableCfg, "tlb" | "counters" | "allocator" | "fmt">,
   env: ScriptEnv,
@@ -267,25 +117,15 @@ export function allocScriptPgtable(
 ): { iop: IoPgtable; tlb: HarnessTlb; allocator: TableAllocator } | null {
   const allocator = new TableAllocator(mem, { base: ptbase, counters: env.counters });
   const tlb = new HarnessTlb(env.counters);
-  const full: IoPgtableCfg = {
-    ...cfg,
-    fmt,
-    tlb,
-    counters: env.counters,
-    allocator,
-  };
+  const full: IoPgtableCfg = { ...cfg, tlb, counters: env.counters, allocator };
   if (existingRoot !== undefined) full.existingRoot = existingRoot;
-  const cookie = {};
-  const iop = fns.alloc(full, cookie);
-  if (!iop) {
+  const ops = allocIoPgtableOps(fmt, full, {});
+  if (!ops) {
     allocator.reset();
     return null;
   }
-  iop.fmt = fmt;
-  iop.cookie = cookie;
-  iop.cfg = { ...full };
   tlb.bitmap = full.pgsizeBitmap;
-  return { iop, tlb, allocator };
+  return { iop: ioPgtableOpsToPgtable(ops), tlb, allocator };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -329,25 +169,11 @@ class V7sScriptTable extends IoPgtableScriptTable<ArmV7sIoPgtable> {
   }
 }
 
-/** Prot flags as letters in SCRIPT-FORMAT.md §1 order. */
-export function protLetters(prot: number): string {
-  const order: Array<[number, string]> = [
-    [IOMMU_READ, "r"],
-    [IOMMU_WRITE, "w"],
-    [IOMMU_CACHE, "c"],
-    [IOMMU_NOEXEC, "x"],
-    [IOMMU_MMIO, "m"],
-    [IOMMU_PRIV, "p"],
-  ];
-  return order.map(([bit, ch]) => (prot & bit ? ch : "")).join("");
-}
-
 function createV7s(parsed: IoPgtableFmtArgs, env: ScriptEnv, image?: TableImage): FmtResult {
   const ias = parsed.ias ?? 32;
   const oas = parsed.oas ?? 32;
-  const bitmap = parsed.pgsizes || V7S_DEFAULT_BITMAP;
+  const bitmap = pgsizesOrDefault(parsed, V7S_DEFAULT_BITMAP);
   const r = allocScriptPgtable(
-    armV7sInitFns,
     IoPgtableFmt.ARM_V7S,
     { quirks: parsed.quirks, pgsizeBitmap: bitmap, ias, oas, coherentWalk: parsed.coherent },
     env,
@@ -361,7 +187,7 @@ function createV7s(parsed: IoPgtableFmtArgs, env: ScriptEnv, image?: TableImage)
   const line =
     `ok fmt=v7s pgsize_bitmap=${hex(c.pgsizeBitmap)} ias=${c.ias} oas=${c.oas} quirks=${hex(c.quirks)}` +
     ` levels=2 l1_entries=${iop.l1Entries} l2_entries=256 ttbr=${hex(c.armV7sCfg!.ttbr)}`;
-  return { kind: "ok", line, table: new V7sScriptTable(iop, armV7sInitFns, r.tlb, env, r.allocator) };
+  return { kind: "ok", line, table: new V7sScriptTable(iop, r.tlb, env, r.allocator) };
 }
 
 /** `fmt v7s`, and the table-less `selftest-v7s`. */
