@@ -620,15 +620,8 @@ export class PtTable {
 
   /** `iova_to_phys`: 0 if unmapped, `(phys_addr_t)-ERANGE` (a bigint) outside the table. */
   iovaToPhys(iova: Addr): Addr {
-    let pfn: number;
-    let off: number;
-    if (typeof iova === "number") {
-      pfn = Math.floor(iova / PAGE);
-      off = iova - pfn * PAGE;
-    } else {
-      pfn = pfnOf(iova);
-      off = offOf(iova);
-    }
+    const pfn = pfnOf(iova);
+    const off = offOf(iova);
     const r = this.lookup(pfn, off);
     if (r === 0) return fromPfn(this.lPhysPfn, off);
     if (r === ERANGE) return (1n << 64n) + BigInt(ERANGE);
@@ -637,15 +630,8 @@ export class PtTable {
 
   /** `iova_to_phys_length`: phys + translation-unit size, or the size of the hole. */
   iovaToPhysLength(iova: Addr, out: PhysLength): void {
-    let pfn: number;
-    let off: number;
-    if (typeof iova === "number") {
-      pfn = Math.floor(iova / PAGE);
-      off = iova - pfn * PAGE;
-    } else {
-      pfn = pfnOf(iova);
-      off = offOf(iova);
-    }
+    const pfn = pfnOf(iova);
+    const off = offOf(iova);
     const r = this.lookup(pfn, off);
     if (r === 0) out.setMapped(this.lPhysPfn, off, P2[this.lLenLg2]!);
     else if (r === ENOENT) out.setUnmapped(P2[this.lLenLg2]!);
