@@ -53,8 +53,8 @@ export function armLpaeUnmapPages(
         words[w + 1] = 0;
         counters.pteWrites++;
         if (!d.coherent) d.syncPte(words, w, 1);
-        const addPage = d.tlb?.tlbAddPage;
-        if (gather && !gather.queued && addPage) addPage.call(d.tlb, gather, iovaNum, pgsize, d.cookie);
+        const tlb = d.tlb;
+        if (gather && !gather.queued && tlb?.tlbAddPage) tlb.tlbAddPage(gather, iovaNum, pgsize, d.cookie);
         return pgsize;
       }
     }
@@ -134,9 +134,12 @@ export function unmapAt(
       if (i === n) counters.pteReads += n;
       counters.pteWrites += i + tables;
       if (!d.coherent && i !== 0) d.syncPte(words, w, i);
-      const addPage = d.tlb?.tlbAddPage;
-      if (gather && !gather.queued && addPage) {
-        for (let j = 0; j < i; j++) addPage.call(d.tlb, gather, iovaNum + j * size, size, d.cookie);
+      // A method call on the driver's ops (not a detached function's .call): V8 can then
+      // inline the callback into this loop.
+      const tlb = d.tlb;
+      if (gather && !gather.queued && tlb?.tlbAddPage) {
+        const cookie = d.cookie;
+        for (let j = 0; j < i; j++) tlb.tlbAddPage(gather, iovaNum + j * size, size, cookie);
       }
       return i * size;
     }
