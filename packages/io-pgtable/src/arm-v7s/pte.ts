@@ -37,6 +37,16 @@ import {
 } from "./defs.js";
 
 const TWO32 = 2 ** 32;
+// Module-local copies of the masks the per-entry helpers use: a local constant folds into
+// the code, an imported binding is loaded (and checked) from its module cell at every use.
+const L1_MASK = ARM_V7S_L1_MASK;
+const L2_MASK = ARM_V7S_L2_MASK;
+const L1_CONT_MASK = ARM_V7S_L1_CONT_MASK;
+const L2_CONT_MASK = ARM_V7S_L2_CONT_MASK;
+const TABLE_MASK = ARM_V7S_TABLE_MASK;
+const TYPE_TABLE = ARM_V7S_PTE_TYPE_TABLE;
+const TYPE_PAGE = ARM_V7S_PTE_TYPE_PAGE;
+const CONT_SECTION = ARM_V7S_CONT_SECTION;
 
 /** `ARM_V7S_PTE_IS_VALID` */
 export function armV7sPteIsValid(pte: number): boolean {
@@ -45,13 +55,13 @@ export function armV7sPteIsValid(pte: number): boolean {
 
 /** `ARM_V7S_PTE_IS_TABLE`: only L1 has table descriptors; type 01 at L2 is a large page. */
 export function armV7sPteIsTable(pte: number, lvl: number): boolean {
-  return lvl === 1 && (pte & 3) === ARM_V7S_PTE_TYPE_TABLE;
+  return lvl === 1 && (pte & 3) === TYPE_TABLE;
 }
 
 /** `arm_v7s_pte_is_cont`: supersection bit at L1, type 01 (not 1x) at L2. */
 export function armV7sPteIsCont(pte: number, lvl: number): boolean {
-  if (lvl === 1) return (pte & 3) !== ARM_V7S_PTE_TYPE_TABLE && (pte & ARM_V7S_CONT_SECTION) !== 0;
-  if (lvl === 2) return (pte & ARM_V7S_PTE_TYPE_PAGE) === 0;
+  if (lvl === 1) return (pte & 3) !== TYPE_TABLE && (pte & CONT_SECTION) !== 0;
+  if (lvl === 2) return (pte & TYPE_PAGE) === 0;
   return false;
 }
 
@@ -109,15 +119,15 @@ export function armV7sToMtkIopte(hi: number, pte: number): number {
  */
 export function armV7sPaddrToIopte(pa: number, lvl: number, mtk: boolean): number {
   const lo = pa >>> 0; // pa mod 2^32, without a floating-point remainder
-  const pte = (lo & (lvl === 1 ? ARM_V7S_L1_MASK : ARM_V7S_L2_MASK)) >>> 0;
+  const pte = (lo & (lvl === 1 ? L1_MASK : L2_MASK)) >>> 0;
   return mtk ? armV7sToMtkIopte(Math.floor(pa / TWO32), pte) : pte;
 }
 
 /** The address mask `iopte_to_paddr` uses for an entry (table / contiguous / plain leaf). */
 export function armV7sPteAddrMask(pte: number, lvl: number): number {
-  if (armV7sPteIsTable(pte, lvl)) return ARM_V7S_TABLE_MASK;
-  if (armV7sPteIsCont(pte, lvl)) return lvl === 1 ? ARM_V7S_L1_CONT_MASK : ARM_V7S_L2_CONT_MASK;
-  return lvl === 1 ? ARM_V7S_L1_MASK : ARM_V7S_L2_MASK;
+  if (armV7sPteIsTable(pte, lvl)) return TABLE_MASK;
+  if (armV7sPteIsCont(pte, lvl)) return lvl === 1 ? L1_CONT_MASK : L2_CONT_MASK;
+  return lvl === 1 ? L1_MASK : L2_MASK;
 }
 
 /** `iopte_to_paddr`: the table or output address an entry holds (MTK bits ORed back in). */
