@@ -102,7 +102,7 @@ export function armLpaeIovaToPhysLength(d: ArmLpaeIoPgtable, iova: Addr, out: Ph
     pfn = Number((iova >> 12n) & 0xfffffffffffffn);
     off = Number(iova & 0xfffn);
   }
-  if (!d.iovaInRange(pfn, off) || d.startLevel >= ARM_LPAE_MAX_LEVELS) {
+  if (!d.iovaInRange(pfn, off) || d.startLevel >= MAX_LEVELS) {
     out.setUnmapped(d.granule);
     return;
   }
