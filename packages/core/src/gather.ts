@@ -23,6 +23,15 @@ export class IotlbGather {
   /** Flush queue in use: the driver may defer the flush. */
   queued = false;
 
+  constructor() {
+    // Give the numeric fields V8's double representation from the start: they soon hold
+    // addresses above 2^31, and a field that changes representation later deoptimises every
+    // function that had inlined the small-integer form.
+    this.endExcl = 0.5;
+    this.pgsize = 0.5;
+    this.init();
+  }
+
   /** `iommu_iotlb_gather_init` */
   init(): this {
     this.start = U64_LIMIT;

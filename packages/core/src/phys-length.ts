@@ -19,6 +19,14 @@ export class PhysLength {
   /** Bytes covered by the leaf (mapped) or the empty slot (unmapped); a power of two ≥ 1. */
   length = 0;
 
+  constructor() {
+    // Double field representation from the start (frames and lengths exceed 2^31): avoids a
+    // representation change, and the deoptimisations it causes, on the first large value.
+    this.physPfn = 0.5;
+    this.length = 0.5;
+    this.setUnmapped(0);
+  }
+
   setMapped(physPfn: number, physOffset: number, length: number): void {
     this.mapped = true;
     this.physPfn = physPfn;
