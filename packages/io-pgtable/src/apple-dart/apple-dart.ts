@@ -403,9 +403,17 @@ export class AppleDartIoPgtable implements IoPgtable, IoPgtableOps {
     return c;
   }
 
+  /**
+   * Forget the remembered leaf table. Needed only by code that replaces table memory behind
+   * the format's back (e.g. `PhysMem.importRange` over live tables), as for ARM LPAE.
+   */
+  invalidateCache(): void {
+    this.lastKey = -1;
+  }
+
   /** `apple_dart_free_pgtable`: every table reachable from the TTBRs (adopted ones are left alone). */
   free(): void {
-    this.lastKey = -1;
+    this.invalidateCache();
     for (const t of this.pgd) this.freeTables(t, this.levels - 1);
   }
 

@@ -471,6 +471,14 @@ export class ArmV7sIoPgtable implements IoPgtable, IoPgtableOps {
     return this.l2Base;
   }
 
+  /**
+   * Forget the cached L2 table. Needed only by code that replaces table memory behind the
+   * format's back (e.g. `PhysMem.importRange` over live tables), as for ARM LPAE.
+   */
+  invalidateCache(): void {
+    this.l2Pa = -1;
+  }
+
   /** {@link l2Table} for an edit: a descriptor pointing nowhere (a bad image) faults. */
   private l2TableOrFault(pa: number): number {
     const base = this.l2Table(pa);
