@@ -921,8 +921,42 @@ export class PtTable {
     let ret = 0;
     let reads = 0;
     let writes = 0;
-    if (!needContig) {
+    if (!needContig && oaStep <= this.codec.oaLoPfnMask) {
       // Single-item leaves (the common batched case): the layout encode inlined in the loop.
+      const codec = this.codec;
+      const setLo = codec.leafSetLo | (level !== 0 ? codec.leafPsLo : 0) | this.attrs.lo;
+      const setHi = this.attrs.hi;
+      // The OA field split once into int32 halves and stepped with an explicit carry: per
+      // entry two int ORs instead of a float multiply and truncation (cFieldLo/cFieldHi).
+      // loRange = frames the low word holds (> oaStep here, so one subtraction carries).
+      const shift = codec.oaShift;
+      const loRange = codec.oaLoPfnMask + 1;
+      let oaLo = oa & codec.oaLoPfnMask;
+      let oaHi = (oa * codec.oaHiInv) | 0;
+      const hiMask = codec.oaHiMask;
+      const stepI = oaStep | 0;
+      do {
+        const w = 2 * i;
+        reads++;
+        if (cType(codec, words[w]!, words[w + 1]!, level) !== PT_ENTRY_EMPTY) {
+          if (i !== start) this.indexToVa(level, i);
+          ret = this.clearContig(level, words, i, 1);
+          if (ret) break;
+        }
+        // Uint32Array stores take the low 32 bits: no >>> 0 needed on the int32 pattern.
+        words[w] = setLo | (oaLo << shift);
+        words[w + 1] = setHi | (oaHi & hiMask);
+        writes++;
+        oaLo += stepI;
+        if (oaLo >= loRange) {
+          oaLo -= loRange;
+          oaHi = (oaHi + 1) | 0;
+        }
+        i++;
+      } while (i < end);
+      oa += (i - start) * oaStep;
+    } else if (!needContig) {
+      // Single items too large to step in the low word (riscv 512G/256T leaves).
       const codec = this.codec;
       const setLo = (codec.leafSetLo | (level !== 0 ? codec.leafPsLo : 0) | this.attrs.lo) >>> 0;
       const setHi = this.attrs.hi;
