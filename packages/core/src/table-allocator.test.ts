@@ -88,6 +88,19 @@ describe("PhysMem", () => {
     expect(m.exportRange(0x11000, 8)).toEqual(new Uint8Array(8));
   });
 
+  it("hands slabs a PhysMem gave up to the next one, zeroed", () => {
+    const a = new PhysMem();
+    const c = a.addChunk(0x40000, 0x1000);
+    c.words.fill(0xdeadbeef);
+    const slab = c.words.buffer;
+    a.removeRange(0x40000, 0x1000); // the slab's last page: back to the pool
+    const b = new PhysMem();
+    const d = b.addChunk(0x90000, 0x1000);
+    expect(d.words.buffer).toBe(slab);
+    expect(d.words.every((w) => w === 0)).toBe(true);
+    expect(a.read32(0x40000)).toBe(0);
+  });
+
   it("round-trips a memory image through export and import", () => {
     const src = new PhysMem();
     src.addChunk(0x40000, 0x3000);
