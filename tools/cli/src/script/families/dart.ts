@@ -29,14 +29,6 @@ class DartScriptTable extends IoPgtableScriptTable<AppleDartIoPgtable> {
     return appleDartDumpLines(this.iop);
   }
 
-  protected get tablesLive(): number {
-    return this.iop.tablesLive;
-  }
-
-  protected get tableBytesLive(): number {
-    return this.iop.tableBytesLive;
-  }
-
   /** The leaf's permissions (DART2 also has NO_CACHE; x/m/p do not exist in DART PTEs). */
   leafProt(iova: Addr): string | undefined {
     const lo = this.iop.leafLowWord(iova);
