@@ -193,6 +193,17 @@ export class PtTable {
   private readonly cWords: Uint32Array[] = [];
   private readonly cIdx = new Int32Array(MAX_LEVELS + 1);
 
+  /**
+   * Walk cache: `wcWords[l]` is the level-l table the last single-address walk ended in, for
+   * the VA frames with `floor(pfn / 512^(l+1)) === wcKey[l]` (-1: none). Every entry above it
+   * on that path is a table entry, so a walk may start at level l and count the skipped
+   * reads, with the same outcome and counters as the full descent. Only unlinking a table
+   * changes such an entry: {@link forgetWalks} runs wherever that happens.
+   */
+  private readonly wcKey = new Float64Array(MAX_LEVELS + 1).fill(-1);
+  private readonly wcWords: Uint32Array[] = [];
+  private wcHit: Uint32Array = NO_WORDS;
+
   /** Table memory by (pfn − arena base pfn): resolved once when allocated. */
   private readonly tw: Uint32Array[] = [];
   private readonly basePfn: number;
@@ -232,6 +243,7 @@ export class PtTable {
       this.scale[l] = P2[9 * l]!;
       this.invScale[l] = 2 ** (-9 * l);
       this.lvWords.push(this.topWords);
+      this.wcWords.push(NO_WORDS);
       this.cWords.push(this.topWords);
     }
   }
@@ -408,6 +420,7 @@ export class PtTable {
   }
 
   private setTop(pa: number, level: number): void {
+    this.forgetWalks();
     this.topPa = pa;
     this.topLevel = level;
     this.topWords = this.tableWords(pa);
@@ -433,7 +446,33 @@ export class PtTable {
     return pa;
   }
 
+  /** Drop the walk cache (a table was unlinked or freed, or the top moved; tests). */
+  forgetWalks(): void {
+    this.wcKey.fill(-1);
+  }
+
+  /**
+   * The deepest cached table on the walk to frame `pfn` (levels below `top`): its level, or
+   * `top` on a miss. The table is left in `wcHit`.
+   */
+  private cachedLevel(pfn: number, top: number): number {
+    for (let l = 0; l < top; l++) {
+      if (this.wcKey[l] === Math.floor(pfn * this.invScale[l + 1]!)) {
+        this.wcHit = this.wcWords[l]!;
+        return l;
+      }
+    }
+    return top;
+  }
+
+  /** Remember that the walk to `pfn` reached the level-`level` table `words`. */
+  private rememberWalk(pfn: number, level: number, words: Uint32Array): void {
+    this.wcKey[level] = Math.floor(pfn * this.invScale[level + 1]!);
+    this.wcWords[level] = words;
+  }
+
   private freeTable(pa: number): void {
+    this.forgetWalks();
     const i = pa / PAGE - this.basePfn;
     if (i >= 0 && i < this.tw.length) this.tw[i] = NO_WORDS;
     this.alloc.release(pa);
@@ -591,8 +630,8 @@ export class PtTable {
     if (this.checkTopRange() !== 0) return ERANGE;
     const codec = this.codec;
     const top = this.topLevel;
-    let level = top;
-    let words = this.topWords;
+    let level = this.cachedLevel(vaPfn, top);
+    let words = level === top ? this.topWords : this.wcHit;
     for (;;) {
       const w = 2 * this.idxAt(level);
       const lo = words[w]!;
@@ -603,7 +642,9 @@ export class PtTable {
         level--;
         continue;
       }
+      // Reads of the whole descent from the top, cached levels included.
       this.counters.pteReads += top - level + 1;
+      if (level !== top) this.rememberWalk(vaPfn, level, words);
       this.lLevel = level;
       if (t === PT_ENTRY_EMPTY) {
         this.lLenLg2 = 12 + 9 * level;
@@ -811,8 +852,8 @@ export class PtTable {
   private mapSingle(): number {
     const codec = this.codec;
     const top = this.topLevel;
-    let level = top;
-    let words = this.topWords;
+    let level = this.cachedLevel(this.curPfn, top);
+    let words = level === top ? this.topWords : this.wcHit;
     for (;;) {
       const w = 2 * this.idxAt(level);
       const lo = words[w]!;
@@ -821,6 +862,7 @@ export class PtTable {
       if (level === 0) {
         const c = this.counters;
         c.pteReads += top + 1;
+        if (top !== 0) this.rememberWalk(this.curPfn, 0, words);
         if (t !== PT_ENTRY_EMPTY) return EADDRINUSE;
         this.putLeaf(words, w, 0, this.mOaPfn, 12);
         c.pteWrites++;
@@ -1012,6 +1054,7 @@ export class PtTable {
         if (r) return r;
         words[w] = 0;
         words[w + 1] = 0;
+        this.forgetWalks();
         this.counters.pteWrites++;
         if (this.fIncoherent) this.flushItem();
         list.push(childPa);
@@ -1243,6 +1286,7 @@ export class PtTable {
         finish = true;
         if (ret) continue;
         if (this.lvFully[level]) {
+          this.forgetWalks();
           this.uFree.push(this.lvChild[level]!);
           words[2 * i] = 0;
           words[2 * i + 1] = 0;
@@ -1351,6 +1395,7 @@ export class PtTable {
   deinit(): void {
     if (this.destroyed) return;
     this.destroyed = true;
+    this.forgetWalks();
     if (this.adopted) return;
     const list: number[] = [this.topPa];
     this.collectTables(this.topLevel, this.topPa, false, list, this.topEntries);
