@@ -109,6 +109,20 @@ describe("unmap_pages", () => {
     d.ops.unmapPages(d, 0x100000, 0x1000, 1, g);
     expect(d.pt.syncCount).toBe(s0 + 1);
   });
+
+  it.each(FORMATS)("%s: reads each entry of the walk once (one per level above, every leaf)", (f) => {
+    const d = createPtDomain(f);
+    const top = d.pt.topLevel;
+    d.pgsizeBitmap = 0x1000;
+    const mapped = new SizeOut();
+    expect(d.ops.mapPages(d, 0x40000000, 0x40000000, 0x1000, 512, RW, 0, mapped)).toBe(0);
+    const r0 = d.counters.pteReads;
+    const w0 = d.counters.pteWrites;
+    // The whole level-0 table: the level-1 item is covered, its table is freed.
+    expect(d.ops.unmapPages(d, 0x40000000, 0x1000, 512, new IotlbGather())).toBe(0x200000);
+    expect(d.counters.pteReads - r0).toBe(top + 512);
+    expect(d.counters.pteWrites - w0).toBe(512 + 1);
+  });
 });
 
 describe("iova_to_phys / iova_to_phys_length", () => {

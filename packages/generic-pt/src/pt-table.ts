@@ -798,6 +798,7 @@ export class PtTable {
     this.mOaPfn = paPfn;
     ret = EAGAIN;
     if (single && !this.fIncoherent) ret = this.mapSingle();
+    else if (!this.fIncoherent && this.mLeafLevel !== this.topLevel) ret = this.mapOneItem();
     if (ret === EAGAIN)
       ret = this.mLeafLevel === this.topLevel ? this.mapLeaf(this.topLevel, this.topWords) : this.mapRange();
     // Tables were replaced by leaves: flush walk caches that may still point at them.
@@ -873,6 +874,43 @@ export class PtTable {
         this.counters.pteReads += top - level + 1;
         return EAGAIN;
       }
+      words = this.wordsOfPfn(cPfn(codec, lo, hi));
+      level--;
+    }
+  }
+
+  /**
+   * `__map_range` for a range that is exactly one single-item leaf over existing tables and an
+   * empty item (a 2M page into a present 2M slot...): the general walk's outcome, reads and
+   * writes without its level stack. Anything else returns -EAGAIN having read and changed
+   * nothing, for the general walk.
+   */
+  private mapOneItem(): number {
+    const level0 = this.mLeafLevel;
+    const lg2 = this.mLeafLg2;
+    if (lg2 !== 12 + 9 * level0 || this.lastOff !== PAGE - 1) return EAGAIN;
+    if (this.lastPfn - this.curPfn !== P2[lg2 - 12]! - 1) return EAGAIN;
+    const codec = this.codec;
+    const top = this.topLevel;
+    let level = this.cachedLevel(this.curPfn, top);
+    if (level < level0) level = top;
+    let words = level === top ? this.topWords : this.wcHit;
+    for (;;) {
+      const w = 2 * this.idxAt(level);
+      const lo = words[w]!;
+      const hi = words[w + 1]!;
+      const t = cType(codec, lo, hi, level);
+      if (level === level0) {
+        if (t !== PT_ENTRY_EMPTY) return EAGAIN;
+        const c = this.counters;
+        c.pteReads += top - level + 1;
+        this.rememberWalk(this.curPfn, level, words);
+        this.putLeaf(words, w, level, this.mOaPfn, lg2);
+        c.pteWrites++;
+        this.mOaPfn += P2[lg2 - 12]!;
+        return 0;
+      }
+      if (t !== PT_ENTRY_TABLE) return EAGAIN;
       words = this.wordsOfPfn(cPfn(codec, lo, hi));
       level--;
     }
@@ -1151,15 +1189,29 @@ export class PtTable {
    */
   private unmapFast(): boolean {
     const c = this.counters;
-    let level = this.topLevel;
+    const top = this.topLevel;
+    let level = this.cachedLevel(this.curPfn, top);
     let words = this.topWords;
+    if (level !== top) {
+      // The skipped levels pass the checks below when the range stays inside the cached
+      // table's span and does not cover it whole (then no level above can be covered either).
+      if (
+        Math.floor(this.lastPfn * this.invScale[level + 1]!) !== this.wcKey[level] ||
+        this.fullyCovered(21 + 9 * level)
+      )
+        level = top;
+      else words = this.wcHit;
+    }
+    // Reads are added only when this path completes: on a bail-out the general walk reads
+    // the same entries again, and the kernel reads them once.
+    let reads = top - level;
     for (;;) {
       const inv = this.invScale[level]!;
       if (Math.floor(this.lastPfn * inv) !== Math.floor(this.curPfn * inv)) return false;
       const i = this.idxAt(level);
       const lo = words[2 * i]!;
       const hi = words[2 * i + 1]!;
-      c.pteReads++;
+      reads++;
       const t = cType(this.codec, lo, hi, level);
       if (t === PT_ENTRY_TABLE) {
         if (this.fullyCovered(12 + 9 * level)) return false;
@@ -1167,6 +1219,8 @@ export class PtTable {
         level--;
         continue;
       }
+      c.pteReads += reads;
+      if (level !== top) this.rememberWalk(this.curPfn, level, words);
       const nlg2 = t === PT_ENTRY_OA ? this.contigLg2(lo, hi, level) : 0;
       const ok = t === PT_ENTRY_OA && this.vaAligned(12 + 9 * level + nlg2);
       const n = 1 << nlg2;
