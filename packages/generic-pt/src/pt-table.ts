@@ -1290,6 +1290,27 @@ export class PtTable {
             writes += n;
             num += n;
             i += n;
+            if (level === 0 && n === 1) {
+              // Level 0 holds only leaves: clear the run of single-item ones that follows
+              // without the general dispatch. The entry that ends the run (hole, contiguous
+              // entry) is left for the loop below, which reads and counts it.
+              const pm = codec.presentLo;
+              const cm = codec.contigLoMask;
+              const ch = codec.contigHi;
+              const first = i;
+              for (; i < end; i++) {
+                const w = 2 * i;
+                const l2 = words[w]!;
+                const h2 = words[w + 1]!;
+                if (pm === 0 ? (l2 | h2) === 0 : (l2 & pm) === 0) break;
+                if ((cm !== 0 && (l2 & cm) === cm) || (h2 & ch) !== 0) break;
+                words[w] = 0;
+                words[w + 1] = 0;
+              }
+              reads += i - first;
+              writes += i - first;
+              num += i - first;
+            }
           } else if (t === PT_ENTRY_TABLE) {
             if (i !== start) this.indexToVa(level, i);
             const childPfn = cPfn(this.codec, lo, hi);
