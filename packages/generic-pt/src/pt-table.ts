@@ -1015,10 +1015,13 @@ export class PtTable {
       let oaHi = (oa * codec.oaHiInv) | 0;
       const hiMask = codec.oaHiMask;
       const stepI = oaStep | 0;
-      do {
+      // cType's emptiness test with the layout constant in a local (loads are not hoisted).
+      const pm = codec.presentLo;
+      for (;;) {
         const w = 2 * i;
-        reads++;
-        if (cType(codec, words[w]!, words[w + 1]!, level) !== PT_ENTRY_EMPTY) {
+        const lo = words[w]!;
+        if (pm === 0 ? (lo | words[w + 1]!) !== 0 : (lo & pm) !== 0) {
+          // An occupied item (rare): out of line, so the empty-item loop stays small.
           if (i !== start) this.indexToVa(level, i);
           ret = this.clearContig(level, words, i, 1);
           if (ret) break;
@@ -1026,14 +1029,30 @@ export class PtTable {
         // Uint32Array stores take the low 32 bits: no >>> 0 needed on the int32 pattern.
         words[w] = setLo | (oaLo << shift);
         words[w + 1] = setHi | (oaHi & hiMask);
-        writes++;
         oaLo += stepI;
         if (oaLo >= loRange) {
           oaLo -= loRange;
           oaHi = (oaHi + 1) | 0;
         }
         i++;
-      } while (i < end);
+        // The run of empty items.
+        for (; i < end; i++) {
+          const w2 = 2 * i;
+          const l2 = words[w2]!;
+          if (pm === 0 ? (l2 | words[w2 + 1]!) !== 0 : (l2 & pm) !== 0) break;
+          words[w2] = setLo | (oaLo << shift);
+          words[w2 + 1] = setHi | (oaHi & hiMask);
+          oaLo += stepI;
+          if (oaLo >= loRange) {
+            oaLo -= loRange;
+            oaHi = (oaHi + 1) | 0;
+          }
+        }
+        if (i >= end) break;
+      }
+      // Every item visited was read and (but the failing one) written: counted once here.
+      reads += i - start + (ret ? 1 : 0);
+      writes += i - start;
       oa += (i - start) * oaStep;
     } else if (!needContig) {
       // Single items too large to step in the low word (riscv 512G/256T leaves).
