@@ -70,6 +70,8 @@ const PFN_LIMIT = P2[52]!;
 const MAX_LEVELS = 6;
 const NO_WORDS = new Uint32Array(0);
 const INV512 = 1 / 512;
+/** `(phys_addr_t)-ERANGE` */
+const ERANGE_PHYS = (1n << 64n) + BigInt(ERANGE);
 
 /** One step of {@link PtTable.walkSteps}. */
 export interface PtWalkStep {
@@ -650,13 +652,26 @@ export class PtTable {
         this.lLenLg2 = 12 + 9 * level;
         return ENOENT;
       }
-      const lg2 = 12 + 9 * level + this.contigLg2(lo, hi, level);
-      this.lLenLg2 = lg2;
+      // Contiguous entries out of line: the plain-leaf walk stays small enough for V8 to
+      // inline it, with iova_to_phys, into the caller's loop (no boxed double per call).
+      if (cContig(codec, lo, hi)) return this.lookupContig(vaPfn, lo, hi, level);
+      this.lLenLg2 = 12 + 9 * level;
+      // OA of the item plus the iova's frame offset inside it.
       this.lPhysPfn =
-        this.oaPfnOf(lo, hi, level) +
-        (lg2 >= 64 ? vaPfn : vaPfn - Math.floor(vaPfn * P2INV[lg2 - 12]!) * P2[lg2 - 12]!);
+        cPfn(codec, lo, hi) +
+        (level === 0 ? 0 : vaPfn - Math.floor(vaPfn * this.invScale[level]!) * this.scale[level]!);
       return 0;
     }
+  }
+
+  /** {@link lookup}'s result for a contiguous leaf entry. */
+  private lookupContig(vaPfn: number, lo: number, hi: number, level: number): number {
+    const lg2 = 12 + 9 * level + this.contigLg2(lo, hi, level);
+    this.lLenLg2 = lg2;
+    this.lPhysPfn =
+      this.oaPfnOf(lo, hi, level) +
+      (lg2 >= 64 ? vaPfn : vaPfn - Math.floor(vaPfn * P2INV[lg2 - 12]!) * P2[lg2 - 12]!);
+    return 0;
   }
 
   /** `iova_to_phys`: 0 if unmapped, `(phys_addr_t)-ERANGE` (a bigint) outside the table. */
@@ -665,7 +680,7 @@ export class PtTable {
     const off = offOf(iova);
     const r = this.lookup(pfn, off);
     if (r === 0) return fromPfn(this.lPhysPfn, off);
-    if (r === ERANGE) return (1n << 64n) + BigInt(ERANGE);
+    if (r === ERANGE) return ERANGE_PHYS;
     return 0;
   }
 
