@@ -166,6 +166,9 @@ export class PtTable {
   private rangeInv = 0;
   private rangeSignInv = 0;
   private rangeUpper = 0;
+  /** A single frame is inside the top range iff pfn < lkLow or pfn ≥ lkHigh. */
+  private lkLow = 0.5;
+  private lkHigh = 0.5;
   private topWords: Uint32Array = new Uint32Array(0);
 
   // Level constants.
@@ -175,6 +178,8 @@ export class PtTable {
   /** Items a table at each level indexes (512; the top: topItems) and the reciprocals. */
   private readonly levelItems = new Float64Array(MAX_LEVELS + 1);
   private readonly invLevelItems = new Float64Array(MAX_LEVELS + 1);
+  /** levelItems − 1: item counts are powers of two ≤ 512 (a 4 KiB table at most). */
+  private readonly levelMask = new Int32Array(MAX_LEVELS + 1);
   private readonly tableOaScale = new Float64Array(MAX_LEVELS + 1);
   private readonly invTableOaScale = new Float64Array(MAX_LEVELS + 1);
 
@@ -409,11 +414,24 @@ export class PtTable {
     for (let l = 0; l <= MAX_LEVELS; l++) {
       this.levelItems[l] = l === this.topLevel ? this.topItems : 512;
       this.invLevelItems[l] = 1 / this.levelItems[l]!;
+      this.levelMask[l] = this.levelItems[l]! - 1;
     }
     const mv = this.rangeMaxVasz;
     this.rangeInv = mv >= 64 ? 0 : 2 ** -(mv - 12);
     this.rangeSignInv = 2 ** -(mv - 13);
     this.rangeUpper = mv >= 64 ? 0 : Math.floor((PFN_LIMIT - 1) * this.rangeInv);
+    // checkTopRange for a single frame, as two bounds: the lower half, and with SIGN_EXTEND
+    // the upper one (a sign bit set and every bit above max_vasz set).
+    if (mv >= 64) {
+      this.lkLow = Infinity;
+      this.lkHigh = Infinity;
+    } else if (this.fSign) {
+      this.lkLow = P2[mv - 13]!;
+      this.lkHigh = this.rangeUpper * P2[mv - 12]!;
+    } else {
+      this.lkLow = P2[mv - 12]!;
+      this.lkHigh = Infinity;
+    }
     for (let l = 0; l <= MAX_LEVELS; l++) {
       const t = l === this.topLevel ? this.rangeMaxVasz : Math.min(this.maxVasz, this.itemLg2(l) + 9);
       this.tableOaScale[l] = P2[Math.max(0, t - 12)]!;
@@ -526,10 +544,9 @@ export class PtTable {
 
   /** `pt_range_to_index` */
   private idxAt(level: number): number {
-    const q = Math.floor(this.curPfn * this.invScale[level]!);
-    const n = this.levelItems[level]!;
-    // An int32 result keeps the callers' index arithmetic in integer registers.
-    return (q - Math.floor(q * this.invLevelItems[level]!) * n) | 0;
+    // q mod items: ToInt32 keeps q's low 32 bits exactly (q is an integer below 2^53) and the
+    // mask only needs 9 of them. The int32 result keeps callers' index arithmetic in integers.
+    return Math.floor(this.curPfn * this.invScale[level]!) & this.levelMask[level]!;
   }
 
   /** `pt_range_to_end_index` (exclusive) */
@@ -629,7 +646,7 @@ export class PtTable {
   private lookup(vaPfn: number, vaOff: number): number {
     this.curPfn = this.lastPfn = vaPfn;
     this.curOff = this.lastOff = vaOff;
-    if (this.checkTopRange() !== 0) return ERANGE;
+    if (vaPfn >= this.lkLow && vaPfn < this.lkHigh) return ERANGE;
     const codec = this.codec;
     const top = this.topLevel;
     let level = this.cachedLevel(vaPfn, top);
