@@ -49,7 +49,7 @@ async function main(): Promise<void> {
   const only = process.argv.slice(2);
   const want = (s: string) => only.length === 0 || only.includes(s);
   console.log(
-    `@iommu bench: node ${process.version}, ${process.platform}/${process.arch}; median of 7 runs after 2 warm-ups`,
+    `@iommu bench: node ${process.version}, ${process.platform}/${process.arch}; median of 7 runs after warm-up (≥ 50,000 ops or 2 runs)`,
   );
 
   if (want("io-pgtable")) {
