@@ -1,5 +1,5 @@
 /**
- * The demo's legacy column against ground truth: the public VFIO vectors (fixtures/, copied
+ * The demo's legacy column against ground truth: the public VFIO vectors (../fixtures/vectors/vfio, copied
  * from the shared set) are the output of the kernel's own vfio_iommu_type1.c over real
  * io-pgtable-arm ARM_64_LPAE_S1 4K tables. The same layouts run through the demo's pipeline
  * (UserMemory → @iommu/vfio → arm-smmu-v3 S1 4K) must count the same lookups, unmap calls and
@@ -26,7 +26,7 @@ interface KernelCounts {
 
 /** Every `counts` line of a vector's output, with the result line it follows. */
 function countsOf(vector: string): KernelCounts[] {
-  const lines = readFileSync(join(here, "fixtures", `${vector}.out`), "utf8").split("\n");
+  const lines = readFileSync(join(here, "../fixtures/vectors/vfio", `${vector}.out`), "utf8").split("\n");
   const out: KernelCounts[] = [];
   lines.forEach((line, i) => {
     if (!line.startsWith("counts ")) return;

@@ -1,6 +1,6 @@
 /**
- * generic_pt through the script engine: every public vector byte for byte (fixtures live in
- * @iommu/generic-pt), plus the dialect's commands the vectors do not cover.
+ * generic_pt through the script engine: every public vector byte for byte (the CLI's copy in
+ * src/fixtures/vectors/generic-pt), plus the dialect's commands the vectors do not cover.
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -13,7 +13,7 @@ import { createGenericPtFamily } from "./generic-pt.js";
 import { createFamilies } from "./index.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
-const fixtures = join(here, "../../../../../packages/generic-pt/src/fixtures");
+const fixtures = join(here, "../../fixtures/vectors/generic-pt");
 
 function run(script: string): string {
   return runScript(script, { families: createFamilies() });
