@@ -1,6 +1,7 @@
 import type { Addr } from "./addr.js";
 import type { IommuCounters } from "./counters.js";
 import type { IotlbGather } from "./gather.js";
+import type { PageTableInspector } from "./inspector.js";
 import type { PhysLength } from "./phys-length.js";
 
 /** `__IOMMU_DOMAIN_*` bits. */
@@ -86,6 +87,12 @@ export interface IommuDomainOps<D extends IommuDomain = IommuDomain> {
   flushIotlbAll?(domain: D): void;
   /** `free`: release the domain and its page table. */
   free?(domain: D): void;
+  /**
+   * Model-only (no kernel op; the nearest is io-pgtable's `pgtable_walk`): an inspector of the
+   * domain's current page table, or null when it has none. Tools reach it through
+   * `iommuDomainInspector()`.
+   */
+  inspect?(domain: D): PageTableInspector | null;
 }
 
 /** `struct iommu_dirty_ops` */
@@ -97,10 +104,12 @@ export interface IommuDirtyOps<D extends IommuDomain = IommuDomain> {
 /** `struct iommu_domain`, the paging-relevant part. Drivers extend it with their own state. */
 export interface IommuDomain {
   type: number;
-  // biome-ignore lint/suspicious/noExplicitAny: ops are contravariant in the domain type
-  ops: IommuDomainOps<any> | null;
-  // biome-ignore lint/suspicious/noExplicitAny: as above
-  dirtyOps?: IommuDirtyOps<any> | null;
+  /**
+   * The driver's ops table. Its members are methods, so TypeScript checks their domain
+   * parameter bivariantly: a driver's `IommuDomainOps<ArmSmmuDomain>` is assignable here.
+   */
+  ops: IommuDomainOps | null;
+  dirtyOps?: IommuDirtyOps | null;
   /** Page sizes the domain can map, one bit per size (bit n = 2^n bytes). */
   pgsizeBitmap: number;
   geometry: IommuDomainGeometry;
