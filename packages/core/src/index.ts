@@ -57,6 +57,7 @@ export {
   SizeOut,
 } from "./domain.js";
 // The driver contract and the uapi flags callers pass to it.
+export { iommuPagingDomainAllocFlags } from "./domain-alloc.js";
 export {
   IOMMU_CAP_CACHE_COHERENCY,
   IOMMU_CAP_DEFERRED_FLUSH,
