@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Runs every package's tests through turbo (--continue, so one failure does not hide the
 // rest), then sums the vitest JSON reports (turbo restores them on cache hits) into the one
-// closing line CI reads: "N passed, N failed".
+// closing line CI reads: "N passed, N failed, N skipped". A package that has source but no
+// test script, ran no test, or left no report counts as a failure.
 import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
@@ -29,7 +30,15 @@ for (const group of ["packages", "tools"]) {
     const pkgJson = join(pkgDir, "package.json");
     if (!existsSync(pkgJson)) continue;
     const pkg = JSON.parse(readFileSync(pkgJson, "utf8"));
-    if (!pkg.scripts?.test) continue;
+    // A package with source must test it: one without a test script counts as a failure
+    // (tools/config holds presets only and has no src/).
+    if (!pkg.scripts?.test) {
+      if (existsSync(join(pkgDir, "src"))) {
+        console.error(`${pkg.name}: has src/ but no test script`);
+        failed++;
+      }
+      continue;
+    }
     const report = join(pkgDir, ".vitest/report.json");
     if (!existsSync(report)) {
       missing.push(pkg.name);

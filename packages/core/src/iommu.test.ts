@@ -181,6 +181,35 @@ describe("iommuUnmap", () => {
     expect(iommuUnmap(d, 0x5000, 0x1000)).toBe(-2); // printed as 0xfffffffffffffffe
   });
 
+  it("wraps an errno return exactly at the top of the address space (TTBR1 IOVAs above 2^63)", () => {
+    // Kernel vector: arm64-s1 ttbr1, map ffff000280200000 (2 pages), unmap 0x4000
+    // → unmapped=0x1ffe warn=2 BUG: 0x2000, then -ENOENT, then no page size fits.
+    const d = makeDomain(makeOps(), 0x40201000);
+    const base = 0xffff_0002_8020_0000n;
+    const calls: Array<[number, number]> = [];
+    const ops = d.ops!;
+    ops.unmapPages = (_dom, iova, pgsize, count) => {
+      calls.push([Number(iova), count]);
+      expect(pgsize).toBe(0x1000);
+      return calls.length === 1 ? 0x2000 : -2;
+    };
+    expect(iommuUnmap(d, base, 0x4000)).toBe(0x1ffe);
+    expect(d.counters.bugs).toBe(1);
+    expect(calls).toEqual([
+      [Number(base), 4],
+      [Number(base + 0x2000n), 2],
+    ]);
+    // The same at the last page below 2^64: the errno ends the loop, no BUG once done ≥ size.
+    calls.length = 0;
+    ops.unmapPages = () => {
+      calls.push([0, 0]);
+      return -2;
+    };
+    expect(iommuUnmap(d, 0xffff_ffff_ffff_f000n, 0x1000)).toBe(-2);
+    expect(calls.length).toBe(1);
+    expect(d.counters.bugs).toBe(1);
+  });
+
   it("unmap_fast leaves syncing to the caller", () => {
     const d = makeDomain(makeOps({ useGather: false }));
     iommuMap(d, 0, 0, 0x2000, RW);

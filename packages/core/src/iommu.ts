@@ -188,8 +188,15 @@ function unmapLoop(domain: IommuDomain, iova: Addr, size: Addr, gather: IotlbGat
     if (u === 0) break;
     // A driver that does not use the gather still gets an iotlb_sync for the whole range.
     if (!gather.hasRange) iotlbGatherAddRange(gather, cur, total);
-    cur = wrapAdd(cur, u);
     unmapped = wrapAdd(unmapped, u);
+    if (modPow2(u, min) !== 0) {
+      // An errno returned through size_t (io-pgtable-arm's -ENOENT): iova += u leaves it off
+      // the minimum page, where no page size fits, so the kernel's next iommu_pgsize() is the
+      // BUG case. Stopping here keeps that exact even above 2^53, where cur + u would round.
+      if (u64Less(unmapped, total)) domain.counters.bugs++;
+      break;
+    }
+    cur = wrapAdd(cur, u);
   }
   return unmapped;
 }
