@@ -79,6 +79,7 @@ export {
   iotlbGatherIsDisjoint,
   iotlbGatherQueued,
 } from "./gather.js";
+export { holeSpanOutside, type IovaRange } from "./hole-span.js";
 export { iommuDomainInspector, pageTableStatsOf } from "./inspect.js";
 // The inspection contract.
 export type {
