@@ -1,8 +1,12 @@
 #!/usr/bin/env node
 // Enforces the dependency rules written in the root README:
-// - io-pgtable, generic-pt and every caller (vfio, iommufd, drm-gpu) depend on @iommu/core only;
+// - io-pgtable, generic-pt and every caller (vfio, iommufd) depend on @iommu/core only;
+//   drm-gpu (panfrost/panthor, io-pgtable users) on core and io-pgtable;
 // - a driver (drivers-*) depends on core and page-table packages, never on another driver or a caller;
-// - published packages use workspace:^ for internal deps; no cycles; no deep imports anywhere.
+// - published packages use workspace:^ for internal deps; no cycles; no deep imports anywhere;
+// - published packages are browser-safe: no `node:` import in src/ outside tests and src/testing/;
+// - private @iommu/testing (the test kit) depends on core only; private @iommu/script (the
+//   engine) imports nothing but @iommu/* packages in its non-test src/.
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 
@@ -20,12 +24,17 @@ for (const group of ["packages", "tools"]) {
 }
 
 const PAGE_TABLES = new Set(["@iommu/io-pgtable", "@iommu/generic-pt"]);
+/** Internal dependencies beyond @iommu/core, by package. */
+const EXTRA = new Map([["@iommu/drm-gpu", new Set(["@iommu/io-pgtable"])]]);
+/** Private packages with rules of their own (other tools use anything). */
+const PRIVATE_RULES = new Map([["@iommu/testing", new Set(["@iommu/core"])]]);
 const allowed = (name, dep) => {
   if (dep === "@iommu/config") return true;
+  if (PRIVATE_RULES.has(name)) return PRIVATE_RULES.get(name).has(dep);
   if (!name.startsWith("@iommu/") || pkgs.get(name).json.private) return true; // tools use anything
   if (dep === "@iommu/core") return name !== "@iommu/core";
   if (name.startsWith("@iommu/drivers-")) return PAGE_TABLES.has(dep);
-  return false;
+  return EXTRA.get(name)?.has(dep) ?? false;
 };
 
 const errors = [];
@@ -71,6 +80,45 @@ for (const { dir } of pkgs.values()) {
       if (m[1].startsWith("@iommu/config/")) continue;
       errors.push(`${relative(root, file)}: deep import ${m[1]}`);
     }
+  }
+}
+
+// What a module imports: `import … from "x"`, `export … from "x"`, `import "x"`, `import("x")`.
+const specifiers = (text) =>
+  [
+    ...text.matchAll(/(?:^|[\s;])(?:import|export)\s[^"'`;]*?from\s*["']([^"']+)["']/g),
+    ...text.matchAll(/(?:^|[\s;])import\s*["']([^"']+)["']/g),
+    ...text.matchAll(/\bimport\(\s*["']([^"']+)["']\s*\)/g),
+  ].map((m) => m[1]);
+const isTest = (file) => /\.test(-d)?\.ts$/.test(file);
+/** Non-test source files of a package (src/testing/ too unless `withTesting` is false). */
+const sourceFiles = (dir, withTesting) => {
+  const src = join(dir, "src");
+  if (!existsSync(src)) return [];
+  return walk(src).filter((f) => !isTest(f) && (withTesting || !relative(src, f).startsWith("testing/")));
+};
+
+for (const [name, { dir, json }] of pkgs) {
+  if (name === "@iommu/script") {
+    // The engine runs in a browser too: only @iommu/* packages and its own modules, and none
+    // of Node's globals (comments and strings aside).
+    for (const file of sourceFiles(dir, true)) {
+      const text = readFileSync(file, "utf8");
+      for (const spec of specifiers(text))
+        if (!spec.startsWith(".") && !spec.startsWith("@iommu/"))
+          errors.push(`${relative(root, file)}: @iommu/script imports ${spec} (only @iommu/* packages)`);
+      const code = text
+        .replace(/\/\*[\s\S]*?\*\//g, "")
+        .replace(/\/\/.*$/gm, "")
+        .replace(/(["'`])(?:\\.|(?!\1)[^\\\n])*\1/g, '""');
+      for (const m of code.matchAll(/\b(process|Buffer|__dirname|__filename|require)\b/g))
+        errors.push(`${relative(root, file)}: @iommu/script uses Node's ${m[1]}`);
+    }
+  } else if (!json.private) {
+    for (const file of sourceFiles(dir, false))
+      for (const spec of specifiers(readFileSync(file, "utf8")))
+        if (spec.startsWith("node:"))
+          errors.push(`${relative(root, file)}: published ${name} imports ${spec} outside tests`);
   }
 }
 

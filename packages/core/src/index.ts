@@ -80,7 +80,17 @@ export {
   iotlbGatherQueued,
 } from "./gather.js";
 export { holeSpanOutside, type IovaRange } from "./hole-span.js";
-export { iommuDomainInspector, pageTableStatsOf } from "./inspect.js";
+export {
+  iommuDomainInspector,
+  PteReader,
+  pageTableStatsOf,
+  pteAddrField,
+  pteField,
+  u64Of,
+  type VisitWindow,
+  visitIndexRange,
+  visitWindow,
+} from "./inspect.js";
 // The inspection contract.
 export type {
   PageTableGeometry,

@@ -49,6 +49,23 @@ describe("TableAllocator", () => {
     expect(a.allocatedTotal).toBe(3);
   });
 
+  it("lists the live blocks in address order (copies, not the allocator's state)", () => {
+    const a = new TableAllocator(new PhysMem(), { base: 0 });
+    const x = a.alloc(4096);
+    const y = a.alloc(0x4000);
+    const z = a.alloc(4096);
+    a.release(x);
+    const blocks = a.liveBlocks();
+    expect(blocks).toEqual(
+      [
+        { pa: y, bytes: 0x4000 },
+        { pa: z, bytes: 0x1000 },
+      ].sort((p, q) => p.pa - q.pa),
+    );
+    (blocks[0] as { pa: number }).pa = 0x1234000;
+    expect(a.liveBlocks()[0]!.pa).toBe(Math.min(y, z));
+  });
+
   it("refuses to free what it did not allocate", () => {
     const a = new TableAllocator();
     expect(() => a.release(0x1234000)).toThrow(/not a live table block/);

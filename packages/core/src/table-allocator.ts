@@ -106,6 +106,16 @@ export class TableAllocator {
     list.push(pa);
   }
 
+  /**
+   * The live blocks, ascending by address: a read-only view (copies) for tests and tools, e.g.
+   * to snapshot every table's bytes with `mem.exportRange(pa, bytes)`.
+   */
+  liveBlocks(): Array<{ readonly pa: number; readonly bytes: number }> {
+    const out: Array<{ pa: number; bytes: number }> = [];
+    for (const [pa, c] of this.live) out.push({ pa, bytes: c.bytes });
+    return out.sort((a, b) => a.pa - b.pa);
+  }
+
   /** Size of a live block, or 0. */
   sizeOf(pa: number): number {
     return this.live.get(pa)?.bytes ?? 0;

@@ -1,34 +1,61 @@
 import {
+  errnoName,
+  IOMMU_CAP_CACHE_COHERENCY,
+  IOMMU_CAP_DEFERRED_FLUSH,
+  IOMMU_CAP_DIRTY_TRACKING,
+  IOMMU_CAP_ENFORCE_CACHE_COHERENCY,
+  IOMMU_CAP_NOEXEC,
+  IOMMU_CAP_PRE_BOOT_PROTECTION,
   IOMMU_DIRTY_NO_CLEAR,
-  IOMMU_READ,
-  IOMMU_WRITE,
-  IommuError,
-  IotlbGather,
-  iommuIotlbSync,
-  iommuIovaToPhys,
-  iommuIovaToPhysLength,
-  iommuMap,
-  iommuUnmap,
-  iommuUnmapFast,
-  PhysLength,
-} from "@iommu/core";
-import { IO_PGTABLE_QUIRK_ARM_HD, IO_PGTABLE_QUIRK_ARM_S2FWB, IoPgtableFmt } from "@iommu/io-pgtable";
-import fc from "fast-check";
-import { describe, expect, it } from "vitest";
-import {
-  ArmSmmuV3,
+  IOMMU_DOMAIN_DMA,
   IOMMU_HWPT_ALLOC_DIRTY_TRACKING,
   IOMMU_HWPT_ALLOC_NEST_PARENT,
   IOMMU_HWPT_ALLOC_PASID,
   IOMMU_HWPT_FAULT_ID_VALID,
-} from "./arm-smmu-v3.js";
+  IOMMU_READ,
+  IOMMU_WRITE,
+  IommuCounters,
+  type IommuDriver,
+  IommuError,
+  IotlbGather,
+  iommuDomainInspector,
+  iommuIotlbSync,
+  iommuIovaToPhys,
+  iommuIovaToPhysLength,
+  iommuMap,
+  iommuPagingDomainAllocFlags,
+  iommuUnmap,
+  iommuUnmapFast,
+  PhysLength,
+  PhysMem,
+  SizeOut,
+  SZ_1G,
+  SZ_2M,
+  SZ_4K,
+  TableAllocator,
+} from "@iommu/core";
+import { IO_PGTABLE_QUIRK_ARM_HD, IO_PGTABLE_QUIRK_ARM_S2FWB, IoPgtableFmt } from "@iommu/io-pgtable";
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { ArmSmmuV3 } from "./arm-smmu-v3.js";
+import type { ArmSmmuDomain } from "./domain.js";
 import { IdAllocator } from "./id-alloc.js";
 import { CMDQ_OP_TLBI_NH_ASID, CMDQ_OP_TLBI_NH_VA } from "./regs.js";
 
 const RW = IOMMU_READ | IOMMU_WRITE;
-const SZ_4K = 0x1000;
-const SZ_2M = 0x20_0000;
-const SZ_1G = 0x4000_0000;
+
+/**
+ * The errno of a refused allocation, checked both ways: domainAllocPagingFlags() returns it
+ * negated, and the core's iommuPagingDomainAllocFlags() throws it as an IommuError.
+ */
+function allocErrno(smmu: ArmSmmuV3, flags: number): string {
+  const ret = smmu.domainAllocPagingFlags(flags);
+  if (typeof ret !== "number") return "none";
+  const code = errnoOf(() => iommuPagingDomainAllocFlags(smmu, flags));
+  expect(errnoName(ret)).toBe(code);
+  expect(ret).toBeLessThan(0);
+  return code;
+}
 
 function errnoOf(f: () => unknown): string {
   try {
@@ -91,53 +118,59 @@ describe("arm_smmu_domain_alloc_paging / finalise", () => {
   });
 
   it("NEST_PARENT: a stage-2 parent, S2FWB quirk when the SMMU has FWB, EOPNOTSUPP without nesting", () => {
-    const d = new ArmSmmuV3({ fwb: true }).domainAllocPagingFlags(IOMMU_HWPT_ALLOC_NEST_PARENT);
+    const d = iommuPagingDomainAllocFlags(new ArmSmmuV3({ fwb: true }), IOMMU_HWPT_ALLOC_NEST_PARENT);
     expect([d.stage, d.nestParent]).toEqual(["s2", true]);
     expect(d.pgtblCfg.quirks & IO_PGTABLE_QUIRK_ARM_S2FWB).toBe(IO_PGTABLE_QUIRK_ARM_S2FWB);
-    expect(new ArmSmmuV3().domainAllocPagingFlags(IOMMU_HWPT_ALLOC_NEST_PARENT).pgtblCfg.quirks).toBe(0);
-    expect(
-      errnoOf(() => new ArmSmmuV3({ stage2: false }).domainAllocPagingFlags(IOMMU_HWPT_ALLOC_NEST_PARENT)),
-    ).toBe("EOPNOTSUPP");
+    expect(iommuPagingDomainAllocFlags(new ArmSmmuV3(), IOMMU_HWPT_ALLOC_NEST_PARENT).pgtblCfg.quirks).toBe(
+      0,
+    );
+    expect(allocErrno(new ArmSmmuV3({ stage2: false }), IOMMU_HWPT_ALLOC_NEST_PARENT)).toBe("EOPNOTSUPP");
     const mmu700 = new ArmSmmuV3({ iidr: ((0x487 << 20) | 0x43b) >>> 0 });
-    expect(errnoOf(() => mmu700.domainAllocPagingFlags(IOMMU_HWPT_ALLOC_NEST_PARENT))).toBe("EOPNOTSUPP");
+    expect(allocErrno(mmu700, IOMMU_HWPT_ALLOC_NEST_PARENT)).toBe("EOPNOTSUPP");
   });
 
   it("DIRTY_TRACKING: stage 1 with the HD quirk and dirty ops; refused on stage 2", () => {
-    const d = new ArmSmmuV3({ httu: "access-dirty" }).domainAllocPagingFlags(IOMMU_HWPT_ALLOC_DIRTY_TRACKING);
+    const d = iommuPagingDomainAllocFlags(
+      new ArmSmmuV3({ httu: "access-dirty" }),
+      IOMMU_HWPT_ALLOC_DIRTY_TRACKING,
+    );
     expect(d.pgtblCfg.quirks & IO_PGTABLE_QUIRK_ARM_HD).toBe(IO_PGTABLE_QUIRK_ARM_HD);
     expect(d.dirtyOps).not.toBeNull();
     expect(d.dirtyOps!.setDirtyTracking(d, true)).toBe(0);
     const s2only = new ArmSmmuV3({ stage1: false });
-    expect(errnoOf(() => s2only.domainAllocPagingFlags(IOMMU_HWPT_ALLOC_DIRTY_TRACKING))).toBe("EOPNOTSUPP");
-    expect(errnoOf(() => s2only.domainAllocPagingFlags(IOMMU_HWPT_ALLOC_PASID))).toBe("EOPNOTSUPP");
-    expect(new ArmSmmuV3().domainAllocPagingFlags(IOMMU_HWPT_ALLOC_PASID).stage).toBe("s1");
+    expect(allocErrno(s2only, IOMMU_HWPT_ALLOC_DIRTY_TRACKING)).toBe("EOPNOTSUPP");
+    expect(allocErrno(s2only, IOMMU_HWPT_ALLOC_PASID)).toBe("EOPNOTSUPP");
+    expect(iommuPagingDomainAllocFlags(new ArmSmmuV3(), IOMMU_HWPT_ALLOC_PASID).stage).toBe("s1");
   });
 
   it("answers capable() as arm_smmu_capable", () => {
     const coherent = new ArmSmmuV3({ httu: "access-dirty" });
     expect(
-      ["cache-coherency", "noexec", "deferred-flush", "dirty-tracking"].map((c) =>
-        coherent.capable(c as never),
-      ),
+      (
+        [
+          IOMMU_CAP_CACHE_COHERENCY,
+          IOMMU_CAP_NOEXEC,
+          IOMMU_CAP_DEFERRED_FLUSH,
+          IOMMU_CAP_DIRTY_TRACKING,
+        ] as const
+      ).map((c) => coherent.capable(c)),
     ).toEqual([true, true, true, true]);
-    expect(coherent.capable("enforce-cache-coherency")).toBe(false);
+    expect(coherent.capable(IOMMU_CAP_ENFORCE_CACHE_COHERENCY)).toBe(false);
+    expect(coherent.capable(IOMMU_CAP_PRE_BOOT_PROTECTION)).toBe(false);
     const nc = new ArmSmmuV3({ coherent: false, httu: "access-dirty" });
-    expect([nc.capable("cache-coherency"), nc.capable("dirty-tracking")]).toEqual([false, false]);
-    expect(new ArmSmmuV3({ httu: "access" }).capable("dirty-tracking")).toBe(false);
+    expect([nc.capable(IOMMU_CAP_CACHE_COHERENCY), nc.capable(IOMMU_CAP_DIRTY_TRACKING)]).toEqual([
+      false,
+      false,
+    ]);
+    expect(new ArmSmmuV3({ httu: "access" }).capable(IOMMU_CAP_DIRTY_TRACKING)).toBe(false);
   });
 
   it("refuses unknown flags and FAULT_ID_VALID", () => {
-    expect(errnoOf(() => new ArmSmmuV3().domainAllocPagingFlags(1 << 7))).toBe("EOPNOTSUPP");
-    expect(errnoOf(() => new ArmSmmuV3().domainAllocPagingFlags(IOMMU_HWPT_FAULT_ID_VALID))).toBe(
+    expect(allocErrno(new ArmSmmuV3(), 1 << 7)).toBe("EOPNOTSUPP");
+    expect(allocErrno(new ArmSmmuV3(), IOMMU_HWPT_FAULT_ID_VALID)).toBe("EOPNOTSUPP");
+    expect(allocErrno(new ArmSmmuV3(), IOMMU_HWPT_ALLOC_NEST_PARENT | IOMMU_HWPT_ALLOC_DIRTY_TRACKING)).toBe(
       "EOPNOTSUPP",
     );
-    expect(
-      errnoOf(() =>
-        new ArmSmmuV3().domainAllocPagingFlags(
-          IOMMU_HWPT_ALLOC_NEST_PARENT | IOMMU_HWPT_ALLOC_DIRTY_TRACKING,
-        ),
-      ),
-    ).toBe("EOPNOTSUPP");
   });
 
   it("runs out of 8-bit ASIDs after 255 domains (EBUSY) and reuses a freed one", () => {
@@ -145,6 +178,7 @@ describe("arm_smmu_domain_alloc_paging / finalise", () => {
     const ds = Array.from({ length: 255 }, () => smmu.domainAllocPaging());
     expect(ds.at(-1)!.asid).toBe(255);
     expect(errnoOf(() => smmu.domainAllocPaging())).toBe("EBUSY");
+    expect(allocErrno(smmu, 0)).toBe("EBUSY");
     ds[9]!.ops!.free!(ds[9]!);
     expect(smmu.domainAllocPaging().asid).toBe(10);
   });
@@ -248,13 +282,15 @@ describe("paging ops through the core", () => {
     expect(out.mapped).toBe(false);
     expect(d.ops!.iovaToPhys!(d, 0)).toBe(0);
     expect(d.ops!.unmapPages(d, 0, SZ_4K, 1, null)).toBe(0);
+    expect(d.ops!.mapPages(d, 0, 0, SZ_4K, 1, RW, 0, new SizeOut())).toBe(-19); // -ENODEV
+    expect(d.ops!.inspect!(d)).toBeNull();
     d.ops!.free!(d);
     expect(smmu.cmdq.count(CMDQ_OP_TLBI_NH_ASID)).toBe(2);
   });
 
   it("a nest parent also drops the nested stage-1 entries of its VMID (TLBI_NH_ALL)", () => {
     const smmu = new ArmSmmuV3();
-    const d = smmu.domainAllocPagingFlags(IOMMU_HWPT_ALLOC_NEST_PARENT);
+    const d = iommuPagingDomainAllocFlags(smmu, IOMMU_HWPT_ALLOC_NEST_PARENT);
     iommuMap(d, SZ_2M, 0x3_0000_0000, SZ_2M, RW);
     const before = smmu.cmdq.prod;
     iommuUnmap(d, SZ_2M, SZ_2M);
@@ -276,7 +312,10 @@ describe("paging ops through the core", () => {
   });
 
   it("dirty tracking reads back through io-pgtable: fresh writable leaves start dirty (DBM, no AP_RDONLY)", () => {
-    const d = new ArmSmmuV3({ httu: "access-dirty" }).domainAllocPagingFlags(IOMMU_HWPT_ALLOC_DIRTY_TRACKING);
+    const d = iommuPagingDomainAllocFlags(
+      new ArmSmmuV3({ httu: "access-dirty" }),
+      IOMMU_HWPT_ALLOC_DIRTY_TRACKING,
+    );
     iommuMap(d, SZ_2M, 0x5_0000_0000, SZ_2M, RW);
     const read = (flags: number) => {
       const seen: Array<[number, number]> = [];
@@ -353,5 +392,43 @@ describe("paging ops through the core", () => {
       ),
       { numRuns: 60 },
     );
+  });
+});
+
+describe("ArmSmmuV3 as an IommuDriver", () => {
+  it("offers name, pgsize_bitmap, capable() and domain_alloc_paging_flags() through the core contract", () => {
+    const smmu = new ArmSmmuV3({ name: "smmu0", granules: [0x1000, 0x10000] });
+    const drv: IommuDriver<ArmSmmuDomain> = smmu;
+    expect(drv.name).toBe("smmu0");
+    expect(drv.pgsizeBitmap).toBe(SZ_4K + SZ_2M + SZ_1G + 0x1_0000 + 0x2000_0000);
+    expect(drv.capable(IOMMU_CAP_NOEXEC)).toBe(true);
+    const d = iommuPagingDomainAllocFlags(drv, 0);
+    expect([d.stage, d.ops, d.ops!.name]).toEqual(["s1", smmu.ops, "smmu0"]);
+    // The driver's domain_alloc_paging_flags() returns, never throws.
+    expect(drv.domainAllocPagingFlags(1 << 7)).toBe(-95);
+    expect(() => iommuPagingDomainAllocFlags(drv, 1 << 7)).toThrow(IommuError);
+  });
+
+  it("takes the core's allocation options: type, allocator and counters", () => {
+    const counters = new IommuCounters();
+    const allocator = new TableAllocator(new PhysMem(), { counters });
+    const d = new ArmSmmuV3().domainAllocPaging({ type: IOMMU_DOMAIN_DMA, allocator, counters });
+    expect([d.type, d.allocator, d.counters]).toEqual([IOMMU_DOMAIN_DMA, allocator, counters]);
+    iommuMap(d, 0, 0x1000, SZ_4K, RW);
+    expect(counters.pteWrites).toBeGreaterThan(0);
+    expect(allocator.liveCount).toBe(4);
+  });
+
+  it("inspects its domains' tables through the io-pgtable inspector", () => {
+    const d = new ArmSmmuV3().domainAllocPaging();
+    iommuMap(d, 0x4020_0000, 0x1_0000_0000, SZ_2M, RW);
+    const insp = iommuDomainInspector(d)!;
+    expect(insp.geometry()).toMatchObject({ format: "ARM_64_LPAE_S1", topLevel: 0, levels: 4, iasBits: 48 });
+    const w = insp.walk(0x4020_1234);
+    expect([w.end, w.phys, w.length, w.steps.length]).toEqual(["leaf", 0x1_0000_1234n, SZ_2M, 3]);
+    expect(insp.stats().leavesBySize.get(SZ_2M)).toBe(1);
+    const reads = d.counters.pteReads;
+    insp.stats();
+    expect(d.counters.pteReads).toBe(reads);
   });
 });

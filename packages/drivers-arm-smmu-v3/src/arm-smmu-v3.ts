@@ -1,16 +1,26 @@
 /**
- * An SMMUv3 instance (`struct arm_smmu_device`, paging side) and its paging-domain
- * allocation: `arm_smmu_domain_alloc_paging_flags()` → `arm_smmu_domain_finalise()`, which
- * builds the io_pgtable_cfg the kernel builds and allocates the ASID (stage 1) or VMID
- * (stage 2).
+ * drivers/iommu/arm/arm-smmu-v3/arm-smmu-v3.c: an SMMUv3 instance (`struct arm_smmu_device`,
+ * paging side) as an {@link IommuDriver}, and its paging-domain allocation:
+ * `arm_smmu_domain_alloc_paging_flags()` → `arm_smmu_domain_finalise()`, which builds the
+ * io_pgtable_cfg the kernel builds and allocates the ASID (stage 1) or VMID (stage 2).
  */
 import {
+  IOMMU_CAP_CACHE_COHERENCY,
+  IOMMU_CAP_DEFERRED_FLUSH,
+  IOMMU_CAP_DIRTY_TRACKING,
+  IOMMU_CAP_NOEXEC,
   IOMMU_DOMAIN_UNMANAGED,
+  IOMMU_HWPT_ALLOC_DIRTY_TRACKING,
+  IOMMU_HWPT_ALLOC_NEST_PARENT,
+  IOMMU_HWPT_ALLOC_PASID,
+  type IommuCap,
   IommuCounters,
+  type IommuDomainAllocOptions,
   type IommuDomainOps,
-  IommuError,
+  type IommuDriver,
   type IotlbGather,
   iommuIotlbSync,
+  iommuPagingDomainAllocFlags,
   negErrno,
   PhysMem,
   TableAllocator,
@@ -51,14 +61,10 @@ import {
 } from "./regs.js";
 import { armSmmuFlushOps } from "./tlb.js";
 
-/** `enum iommufd_hwpt_alloc_flags` (uapi/linux/iommufd.h). */
-export const IOMMU_HWPT_ALLOC_NEST_PARENT = 1 << 0;
-export const IOMMU_HWPT_ALLOC_DIRTY_TRACKING = 1 << 1;
-export const IOMMU_HWPT_FAULT_ID_VALID = 1 << 2;
-export const IOMMU_HWPT_ALLOC_PASID = 1 << 3;
-
 const PAGING_FLAGS = IOMMU_HWPT_ALLOC_DIRTY_TRACKING | IOMMU_HWPT_ALLOC_PASID | IOMMU_HWPT_ALLOC_NEST_PARENT;
+const EOPNOTSUPP = negErrno("EOPNOTSUPP");
 
+/** Model-only: the hardware description of an {@link ArmSmmuV3} and how the model instantiates it. */
 export interface ArmSmmuV3Options extends ArmSmmuV3HwConfig {
   /** Instance name (ops table name, messages). Default `arm-smmu-v3.<n>`. */
   name?: string;
@@ -80,25 +86,12 @@ export interface ArmSmmuV3Options extends ArmSmmuV3HwConfig {
   cmdqBaseDma?: number;
 }
 
-/** `enum iommu_cap` members a driver is asked about. */
-export type IommuCap =
-  | "cache-coherency"
-  | "noexec"
-  | "pre-boot-protection"
-  | "enforce-cache-coherency"
-  | "deferred-flush"
-  | "dirty-tracking";
-
-export interface DomainAllocOptions {
-  /** `domain->type` (default IOMMU_DOMAIN_UNMANAGED, as the iommufd/VFIO path sets it). */
-  type?: number;
-  /** Table memory for this domain (overrides the instance's allocator). */
-  allocator?: TableAllocator;
-}
-
-let instances = 0;
-
-export class ArmSmmuV3 {
+/**
+ * `struct arm_smmu_device` (paging side) with `arm_smmu_ops`: one SMMUv3 instance, probed
+ * from its ID registers, as an {@link IommuDriver} handing out paging domains.
+ */
+export class ArmSmmuV3 implements IommuDriver<ArmSmmuDomain> {
+  /** `dev_name()` of the SMMU (default `arm-smmu-v3`; give instances distinct names). */
   readonly name: string;
   readonly regs: Readonly<ArmSmmuV3Regs>;
   readonly caps: Readonly<ArmSmmuV3Caps>;
@@ -114,7 +107,7 @@ export class ArmSmmuV3 {
 
   /** Probe an SMMU; throws IommuError ENXIO where `arm_smmu_device_hw_probe()` refuses it. */
   constructor(options: ArmSmmuV3Options = {}) {
-    this.name = options.name ?? `arm-smmu-v3.${instances++}`;
+    this.name = options.name ?? "arm-smmu-v3";
     this.regs = { ...encodeIdRegs(options), ...options.regs };
     this.caps = probeHw(this.regs, {
       coherent: options.coherent ?? true,
@@ -136,12 +129,12 @@ export class ArmSmmuV3 {
     this.sharedAllocator = options.allocator;
   }
 
-  /** Output address size in bits (`smmu->oas`). */
+  /** `smmu->oas`: output address size in bits. */
   get oas(): number {
     return this.caps.oas;
   }
 
-  /** Every page size of every supported granule (`smmu->pgsize_bitmap`). */
+  /** `smmu->pgsize_bitmap`: every page size of every supported granule. */
   get pgsizeBitmap(): number {
     return this.caps.pgsizeBitmap;
   }
@@ -152,40 +145,41 @@ export class ArmSmmuV3 {
     return (this.features & need) === need;
   }
 
-  /** `arm_smmu_capable()` for a master behind this SMMU. */
+  /** `arm_smmu_capable()` for a master behind this SMMU (`IOMMU_CAP_*` from @iommu/core). */
   capable(cap: IommuCap): boolean {
     switch (cap) {
-      case "cache-coherency":
+      case IOMMU_CAP_CACHE_COHERENCY:
         // A coherent TCU is taken to imply coherent TBUs.
         return (this.features & ARM_SMMU_FEAT_COHERENCY) !== 0;
-      case "noexec":
-      case "deferred-flush":
+      case IOMMU_CAP_NOEXEC:
+      case IOMMU_CAP_DEFERRED_FLUSH:
         return true;
-      case "dirty-tracking":
+      case IOMMU_CAP_DIRTY_TRACKING:
         return this.dirtyTrackingCapable;
       default:
         return false;
     }
   }
 
-  /** `arm_smmu_domain_alloc_paging()`: the default paging domain, stage 1 when available. */
-  domainAllocPaging(options: DomainAllocOptions = {}): ArmSmmuDomain {
-    return this.domainAllocPagingFlags(0, options);
+  /**
+   * `iommu_paging_domain_alloc()` on a device behind this SMMU: the default paging domain
+   * (stage 1 when available) through the core's iommuPagingDomainAllocFlags(), so a refusal
+   * throws an IommuError with the driver's errno.
+   */
+  domainAllocPaging(options?: IommuDomainAllocOptions): ArmSmmuDomain {
+    return iommuPagingDomainAllocFlags(this, 0, options);
   }
 
   /**
    * `arm_smmu_domain_alloc_paging_flags()`: choose the stage from the iommufd flags, then
-   * finalise. Throws IommuError with the kernel errno (EOPNOTSUPP, ENOMEM, EBUSY, ENOSPC).
+   * finalise. Returns the domain or the kernel's negative errno (-EOPNOTSUPP, -ENOMEM,
+   * -EBUSY, -ENOSPC).
    *
    * Like the kernel, this does not check IOMMU_CAP_DIRTY_TRACKING: iommufd does that before
    * asking (see {@link dirtyTrackingCapable}).
    */
-  domainAllocPagingFlags(flags: number, options: DomainAllocOptions = {}): ArmSmmuDomain {
-    const args = { flags };
-    const refuse = (why: string): never => {
-      throw new IommuError("EOPNOTSUPP", "arm_smmu_domain_alloc_paging_flags", args, why);
-    };
-    if (flags & ~PAGING_FLAGS) refuse("unknown flags");
+  domainAllocPagingFlags(flags: number, options: IommuDomainAllocOptions = {}): ArmSmmuDomain | number {
+    if (flags & ~PAGING_FLAGS) return EOPNOTSUPP;
     let stage: ArmSmmuDomainStage;
     let nestParent = false;
     switch (flags) {
@@ -193,21 +187,21 @@ export class ArmSmmuV3 {
         stage = this.features & ARM_SMMU_FEAT_TRANS_S1 ? "s1" : "s2";
         break;
       case IOMMU_HWPT_ALLOC_NEST_PARENT:
-        if (!(this.features & ARM_SMMU_FEAT_NESTING)) refuse("no nesting support");
+        if (!(this.features & ARM_SMMU_FEAT_NESTING)) return EOPNOTSUPP;
         stage = "s2";
         nestParent = true;
         break;
       case IOMMU_HWPT_ALLOC_DIRTY_TRACKING:
       case IOMMU_HWPT_ALLOC_DIRTY_TRACKING | IOMMU_HWPT_ALLOC_PASID:
       case IOMMU_HWPT_ALLOC_PASID:
-        if (!(this.features & ARM_SMMU_FEAT_TRANS_S1)) refuse("needs stage 1");
+        if (!(this.features & ARM_SMMU_FEAT_TRANS_S1)) return EOPNOTSUPP;
         stage = "s1";
         break;
       default:
-        refuse("unsupported flag combination");
+        return EOPNOTSUPP;
     }
 
-    const counters = new IommuCounters();
+    const counters = options.counters ?? new IommuCounters();
     const allocator =
       options.allocator ?? this.sharedAllocator ?? new TableAllocator(new PhysMem(), { counters });
     // Filled in by finalise (stage-specific sizes and quirks) and then by the format.
@@ -229,7 +223,7 @@ export class ArmSmmuV3 {
       geometry: { apertureStart: 0, apertureEnd: 0, forceAperture: false },
       counters,
       smmu: this,
-      stage: stage!,
+      stage,
       nestParent,
       asid: 0,
       vmid: 0,
@@ -239,8 +233,7 @@ export class ArmSmmuV3 {
       syncGather: (g: IotlbGather) => iommuIotlbSync(d, g),
     };
     const ret = this.finalise(d, cfg, flags);
-    if (ret) throw IommuError.fromReturn(ret, "arm_smmu_domain_finalise", args);
-    return d;
+    return ret ? ret : d;
   }
 
   /** `arm_smmu_domain_finalise()`: build the io_pgtable_cfg, allocate the table, then the ASID/VMID. */

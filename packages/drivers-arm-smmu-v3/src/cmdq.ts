@@ -1,9 +1,10 @@
 /**
- * The command queue as the invalidation code sees it: commands are encoded into their real
- * 16-byte layout (`arm_smmu_cmdq_build_cmd`), gathered in batches of CMDQ_BATCH_ENTRIES
- * (`arm_smmu_cmdq_batch_add`: a full batch is issued without a sync, MMU-700's
- * CMDQ_FORCE_SYNC issues one entry early with a sync) and published with a trailing CMD_SYNC
- * (`arm_smmu_cmdq_batch_submit`, `arm_smmu_cmdq_issue_cmd_with_sync`).
+ * drivers/iommu/arm/arm-smmu-v3/arm-smmu-v3.c: the command queue as the invalidation code
+ * sees it — commands are encoded into their real 16-byte layout (`arm_smmu_cmdq_build_cmd`),
+ * gathered in batches of CMDQ_BATCH_ENTRIES (`arm_smmu_cmdq_batch_add`: a full batch is
+ * issued without a sync, MMU-700's CMDQ_FORCE_SYNC issues one entry early with a sync) and
+ * published with a trailing CMD_SYNC (`arm_smmu_cmdq_batch_submit`,
+ * `arm_smmu_cmdq_issue_cmd_with_sync`).
  *
  * Nothing is executed: the queue counts commands per opcode and keeps the most recent ones
  * in a ring of raw words, decoded only when a test or tool asks. No allocation per command.
@@ -36,7 +37,7 @@ import {
 
 const TWO32 = 2 ** 32;
 
-/** The fields of `struct arm_smmu_cmdq_ent` used by TLB invalidation (`.tlbi`). */
+/** `struct arm_smmu_cmdq_ent`: the fields used by TLB invalidation (`.tlbi`). */
 export interface TlbiCmd {
   opcode: number;
   asid: number;
@@ -51,7 +52,7 @@ export interface TlbiCmd {
   addr: number;
 }
 
-/** A decoded queue entry (see {@link ArmSmmuCmdq.log}). */
+/** Model-only: a decoded queue entry (see {@link ArmSmmuCmdq.log}). */
 export interface CmdqEntry {
   opcode: number;
   name: string;
@@ -71,6 +72,7 @@ export interface CmdqEntry {
   msiaddr: bigint;
 }
 
+/** Model-only: how an {@link ArmSmmuCmdq} is set up (the probe's queue size and options). */
 export interface ArmSmmuCmdqOptions {
   /** log2 of the queue entries (smmu->cmdq.q.llq.max_n_shift). */
   shift: number;
@@ -84,6 +86,7 @@ export interface ArmSmmuCmdqOptions {
   logCapacity?: number;
 }
 
+/** `struct arm_smmu_cmdq`, as the TLB invalidation code fills it (encoded, counted, logged; not executed). */
 export class ArmSmmuCmdq {
   readonly shift: number;
   readonly msiPoll: boolean;
@@ -103,6 +106,21 @@ export class ArmSmmuCmdq {
   private batchNum = 0;
   /** Set false to stop logging (counters keep running). */
   logging = true;
+  /**
+   * The TLBI command the invalidation code is building (`struct arm_smmu_cmdq_ent` on the
+   * kernel's stack): one per queue, reused, so a flush allocates nothing.
+   */
+  readonly scratch: TlbiCmd = {
+    opcode: 0,
+    asid: 0,
+    vmid: 0,
+    leaf: false,
+    num: 0,
+    scale: 0,
+    ttl: 0,
+    tg: 0,
+    addr: 0,
+  };
 
   constructor(options: ArmSmmuCmdqOptions) {
     this.shift = options.shift;

@@ -1,6 +1,13 @@
-import { IOMMU_READ, IOMMU_WRITE, iommuMap } from "@iommu/core";
+import {
+  IOMMU_HWPT_ALLOC_DIRTY_TRACKING,
+  IOMMU_HWPT_ALLOC_NEST_PARENT,
+  IOMMU_READ,
+  IOMMU_WRITE,
+  iommuMap,
+  iommuPagingDomainAllocFlags,
+} from "@iommu/core";
 import { describe, expect, it } from "vitest";
-import { ArmSmmuV3, IOMMU_HWPT_ALLOC_DIRTY_TRACKING, IOMMU_HWPT_ALLOC_NEST_PARENT } from "./arm-smmu-v3.js";
+import { ArmSmmuV3 } from "./arm-smmu-v3.js";
 import { armSmmuMakeS1Cd, armSmmuMakeS2DomainSte } from "./descriptors.js";
 
 describe("arm_smmu_make_s1_cd", () => {
@@ -18,7 +25,7 @@ describe("arm_smmu_make_s1_cd", () => {
 
   it("sets HA|HD for a dirty-tracking domain and S for a stalling master; 64K granule TG0", () => {
     const smmu = new ArmSmmuV3({ httu: "access-dirty", granules: [0x10000], oas: 40 });
-    const d = smmu.domainAllocPagingFlags(IOMMU_HWPT_ALLOC_DIRTY_TRACKING);
+    const d = iommuPagingDomainAllocFlags(smmu, IOMMU_HWPT_ALLOC_DIRTY_TRACKING);
     const w = armSmmuMakeS1Cd(d, { stallEnabled: true })[0]!;
     expect((w >> 42n) & 3n).toBe(3n); // HD, HA
     expect((w >> 44n) & 1n).toBe(1n); // S
@@ -47,7 +54,8 @@ describe("arm_smmu_make_s2_domain_ste", () => {
   });
 
   it("sets S2FWB for a nest parent with FWB, SHCFG with ATTR_TYPES_OVR, EATS with ATS, S2S when stalling", () => {
-    const d = new ArmSmmuV3({ fwb: true, attrTypesOvr: true }).domainAllocPagingFlags(
+    const d = iommuPagingDomainAllocFlags(
+      new ArmSmmuV3({ fwb: true, attrTypesOvr: true }),
       IOMMU_HWPT_ALLOC_NEST_PARENT,
     );
     const ste = armSmmuMakeS2DomainSte(d, { atsEnabled: true, stallEnabled: true });

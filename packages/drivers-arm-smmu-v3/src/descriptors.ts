@@ -1,8 +1,8 @@
 /**
- * How a paging domain's io_pgtable_cfg reaches the SMMU: the stage-1 context descriptor
- * (`arm_smmu_make_s1_cd`) and the stage-2 stream table entry (`arm_smmu_make_s2_domain_ste`),
- * as the eight little-endian 64-bit words the driver writes (little-endian CPU). Built off the
- * hot path, so plain bigints.
+ * drivers/iommu/arm/arm-smmu-v3/arm-smmu-v3.c: how a paging domain's io_pgtable_cfg reaches
+ * the SMMU — the stage-1 context descriptor (`arm_smmu_make_s1_cd`) and the stage-2 stream
+ * table entry (`arm_smmu_make_s2_domain_ste`), as the eight little-endian 64-bit words the
+ * driver writes (little-endian CPU). Built off the hot path, so plain bigints.
  */
 import { IO_PGTABLE_QUIRK_ARM_HD, IO_PGTABLE_QUIRK_ARM_S2FWB } from "@iommu/io-pgtable";
 import type { ArmSmmuDomain } from "./domain.js";
@@ -51,7 +51,7 @@ const STE_2_S2S = 1n << 57n;
 const STE_2_S2R = 1n << 58n;
 const STE_3_S2TTB_MASK = ((1n << 52n) - 1n) & ~0xfn; // GENMASK(51, 4)
 
-/** What the attaching master contributes. */
+/** `struct arm_smmu_master`, what the attaching master contributes to its CD / STE. */
 export interface MasterOptions {
   /** `master->stall_enabled` (dma-can-stall, or a STALL_FORCE SMMU). */
   stallEnabled?: boolean;

@@ -1,28 +1,24 @@
 /**
- * `struct arm_smmu_domain` (paging) and the driver's `default_domain_ops`: every paging op
+ * drivers/iommu/arm/arm-smmu-v3/arm-smmu-v3.c: `struct arm_smmu_domain` (paging) and the
+ * driver's `default_domain_ops`, built on io-pgtable's domain-ops base: every paging op
  * delegates to the domain's io-pgtable, TLB maintenance goes through {@link armSmmuFlushOps}.
  */
+import type { IommuDirtyOps, IommuDomainOps, IotlbGather, TableAllocator } from "@iommu/core";
 import {
-  type Addr,
-  ffs,
-  type IommuDirtyBitmap,
-  type IommuDirtyOps,
-  type IommuDomain,
-  type IommuDomainOps,
-  type IotlbGather,
-  negErrno,
-  type PhysLength,
-  type SizeOut,
-  type TableAllocator,
-} from "@iommu/core";
-import { freeIoPgtableOps, type IoPgtableCfg, type IoPgtableOps } from "@iommu/io-pgtable";
+  freeIoPgtableOps,
+  IO_PGTABLE_DIRTY_OPS,
+  type IoPgtableCfg,
+  type IoPgtableDomain,
+  ioPgtableDomainOps,
+} from "@iommu/io-pgtable";
 import type { ArmSmmuV3 } from "./arm-smmu-v3.js";
 import { armSmmuIotlbSync, armSmmuTlbInvContext } from "./tlb.js";
 
-/** `enum arm_smmu_domain_stage` for paging domains. */
+/** `enum arm_smmu_domain_stage` for paging domains (`ARM_SMMU_DOMAIN_S1` / `_S2`). */
 export type ArmSmmuDomainStage = "s1" | "s2";
 
-export interface ArmSmmuDomain extends IommuDomain {
+/** `struct arm_smmu_domain`, paging side; `pgtblOps` is `smmu_domain->pgtbl_ops` (null once freed). */
+export interface ArmSmmuDomain extends IoPgtableDomain {
   /** The SMMU the domain was finalised on (`smmu_domain->smmu`). */
   readonly smmu: ArmSmmuV3;
   stage: ArmSmmuDomainStage;
@@ -32,8 +28,6 @@ export interface ArmSmmuDomain extends IommuDomain {
   asid: number;
   /** S2: `s2_cfg.vmid`; 0 for S1. */
   vmid: number;
-  /** `smmu_domain->pgtbl_ops`; null once freed. */
-  pgtblOps: IoPgtableOps | null;
   /** The io_pgtable_cfg after the format filled it (TTBR/TCR, or VTTBR/VTCR; narrowed sizes). */
   pgtblCfg: Readonly<IoPgtableCfg>;
   /** Where the domain's page-table pages live. */
@@ -42,71 +36,34 @@ export interface ArmSmmuDomain extends IommuDomain {
   readonly syncGather: (gather: IotlbGather) => void;
 }
 
-const ENODEV = negErrno("ENODEV");
-
-/** `arm_smmu_dirty_ops`: HTTU keeps dirty state in the PTEs; tracking is always on. */
-export const armSmmuDirtyOps: IommuDirtyOps<ArmSmmuDomain> = {
-  setDirtyTracking(): number {
-    return 0;
-  },
-  readAndClearDirty(d, iova, size, flags, dirty: IommuDirtyBitmap): number {
-    const ops = d.pgtblOps;
-    if (!ops?.readAndClearDirty) return negErrno("EOPNOTSUPP");
-    return ops.readAndClearDirty(iova, size, flags, dirty);
-  },
-};
+/**
+ * `arm_smmu_dirty_ops`: HTTU keeps dirty state in the PTEs, so tracking is always on and
+ * reading goes through the format (io-pgtable's dirty ops).
+ */
+export const armSmmuDirtyOps: IommuDirtyOps<ArmSmmuDomain> = IO_PGTABLE_DIRTY_OPS;
 
 /**
- * Build a `default_domain_ops` table. The kernel has one static table for every SMMUv3;
- * here each {@link ArmSmmuV3} instance owns one, so ops identity (what VFIO compares to
- * reuse a domain) also says "same SMMU instance".
+ * `arm_smmu_ops.default_domain_ops`: io-pgtable's forwarding ops (`arm_smmu_map_pages`,
+ * `arm_smmu_unmap_pages`, `arm_smmu_iova_to_phys` and iova_to_phys_length, with their
+ * `if (!ops)` guards) plus the driver's `iotlb_sync`, `flush_iotlb_all` and
+ * `free` (`arm_smmu_domain_free_paging`). The kernel has one static table for every SMMUv3;
+ * here each {@link ArmSmmuV3} instance owns one, so ops identity (what VFIO compares to reuse
+ * a domain) also says "same SMMU instance".
  */
 export function createArmSmmuDomainOps(name: string): IommuDomainOps<ArmSmmuDomain> {
-  return {
-    name,
-    /** `arm_smmu_map_pages` */
-    mapPages(d, iova: Addr, paddr: Addr, pgsize, pgcount, prot, gfp, mapped: SizeOut): number {
-      const ops = d.pgtblOps;
-      if (!ops) return ENODEV;
-      return ops.mapPages(iova, paddr, pgsize, pgcount, prot, gfp, mapped);
-    },
-    /** `arm_smmu_unmap_pages` */
-    unmapPages(d, iova: Addr, pgsize, pgcount, gather): number {
-      const ops = d.pgtblOps;
-      if (!ops) return 0;
-      return ops.unmapPages(iova, pgsize, pgcount, gather);
-    },
-    /** `iova_to_phys_length` of the series: the io-pgtable walk reports the leaf size. */
-    iovaToPhysLength(d, iova: Addr, out: PhysLength): void {
-      const ops = d.pgtblOps;
-      if (!ops) {
-        out.setUnmapped(2 ** ffs(d.pgsizeBitmap));
-        return;
-      }
-      ops.iovaToPhysLength(iova, out);
-    },
-    /** `arm_smmu_iova_to_phys` (legacy; kept while callers migrate). */
-    iovaToPhys(d, iova: Addr): Addr {
-      const ops = d.pgtblOps;
-      if (!ops) return 0;
-      return ops.iovaToPhys(iova);
-    },
-    /** `arm_smmu_iotlb_sync` */
-    iotlbSync(d, gather): void {
-      armSmmuIotlbSync(d, gather);
-    },
-    /** `arm_smmu_flush_iotlb_all` */
-    flushIotlbAll(d): void {
-      armSmmuTlbInvContext(d);
-    },
-    /** `arm_smmu_domain_free_paging`: tear down the table (flushing the context), release the ASID/VMID. */
-    free(d): void {
-      const ops = d.pgtblOps;
-      if (!ops) return;
-      freeIoPgtableOps(ops);
-      d.pgtblOps = null;
-      if (d.stage === "s1") d.smmu.asids.free(d.asid);
-      else if (d.vmid) d.smmu.vmids.free(d.vmid);
-    },
-  };
+  return ioPgtableDomainOps<ArmSmmuDomain>(name, {
+    iotlbSync: armSmmuIotlbSync,
+    flushIotlbAll: armSmmuTlbInvContext,
+    free: armSmmuDomainFreePaging,
+  });
+}
+
+/** `arm_smmu_domain_free_paging`: tear down the table (flushing the context), release the ASID/VMID. */
+function armSmmuDomainFreePaging(d: ArmSmmuDomain): void {
+  const ops = d.pgtblOps;
+  if (!ops) return;
+  freeIoPgtableOps(ops);
+  d.pgtblOps = null;
+  if (d.stage === "s1") d.smmu.asids.free(d.asid);
+  else if (d.vmid) d.smmu.vmids.free(d.vmid);
 }

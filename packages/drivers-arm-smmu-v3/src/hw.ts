@@ -1,10 +1,11 @@
 /**
- * The SMMU's identification registers and `arm_smmu_device_hw_probe()`: a friendly hardware
- * description is encoded into IDR0/IDR1/IDR3/IDR5/IIDR values, and the probe decodes those
- * registers exactly as the driver does (features, ias/oas, pgsize_bitmap, ASID/VMID widths,
- * errata from IIDR). Tests can also feed raw register values.
+ * drivers/iommu/arm/arm-smmu-v3/arm-smmu-v3.c: the SMMU's identification registers and
+ * `arm_smmu_device_hw_probe()` — a friendly hardware description is encoded into
+ * IDR0/IDR1/IDR3/IDR5/IIDR values, and the probe decodes those registers exactly as the
+ * driver does (features, ias/oas, pgsize_bitmap, ASID/VMID widths, errata from IIDR). Tests
+ * can also feed raw register values.
  */
-import { IommuError, or64 } from "@iommu/core";
+import { IommuError, or64, SZ_1G, SZ_2M, SZ_4K, SZ_4T, SZ_16K, SZ_32M, SZ_64K, SZ_512M } from "@iommu/core";
 import {
   ARM_SMMU_FEAT_2_LVL_CDTAB,
   ARM_SMMU_FEAT_2_LVL_STRTAB,
@@ -80,21 +81,13 @@ import {
   IIDR_VARIANT_SHIFT,
 } from "./regs.js";
 
-const SZ_4K = 0x1000;
-const SZ_16K = 0x4000;
-const SZ_64K = 0x10000;
-const SZ_2M = 0x20_0000;
-const SZ_32M = 0x200_0000;
-const SZ_512M = 0x2000_0000;
-const SZ_1G = 0x4000_0000;
-/** The 64K granule's level-1 block, usable only with a 52-bit output size. */
-const SZ_4T = 2 ** 42;
 /** `CMDQ_MAX_SZ_SHIFT` with 4 KiB pages and MAX_PAGE_ORDER 10. */
 const CMDQ_MAX_SZ_SHIFT = 12 + 10 - 4;
 
+/** `IDR5_GRAN4K` / `IDR5_GRAN16K` / `IDR5_GRAN64K`: a translation granule the SMMU may offer. */
 export type SmmuGranule = 0x1000 | 0x4000 | 0x10000;
 
-/** What an SMMUv3 implementation offers, in the terms of its ID registers. */
+/** Model-only: what an SMMUv3 implementation offers, in the terms of its ID registers. */
 export interface ArmSmmuV3HwConfig {
   /** IDR0.S1P / IDR0.S2P (default both). */
   stage1?: boolean;
@@ -142,7 +135,7 @@ export interface ArmSmmuV3HwConfig {
   disableMsiPolling?: boolean;
 }
 
-/** The registers the probe reads. */
+/** `ARM_SMMU_IDR0/1/3/5`, `ARM_SMMU_IIDR`: the registers the probe reads. */
 export interface ArmSmmuV3Regs {
   idr0: number;
   idr1: number;
@@ -151,7 +144,7 @@ export interface ArmSmmuV3Regs {
   iidr: number;
 }
 
-/** What `arm_smmu_device_hw_probe()` leaves in `struct arm_smmu_device` (paging-relevant part). */
+/** `struct arm_smmu_device` as `arm_smmu_device_hw_probe()` leaves it (paging-relevant part). */
 export interface ArmSmmuV3Caps {
   features: number;
   options: number;
@@ -168,7 +161,7 @@ export interface ArmSmmuV3Caps {
   vaBits: number;
 }
 
-/** Encode a hardware description as ID register values. */
+/** Model-only: encode a hardware description as ID register values. */
 export function encodeIdRegs(hw: ArmSmmuV3HwConfig = {}): ArmSmmuV3Regs {
   const coherent = hw.coherent ?? true;
   let idr0 = 0;

@@ -1,7 +1,13 @@
 /**
- * The lowest-free-index allocators behind ASIDs (`xa_alloc` on the global
- * `arm_smmu_asid_xa`, limit [1, 2^asid_bits − 1]) and VMIDs (`ida_alloc_range` on the
- * per-SMMU `vmid_map`, [1, 2^vmid_bits − 1]; VMID 0 stays reserved for bypass STEs).
+ * drivers/iommu/arm/arm-smmu-v3/arm-smmu-v3.c: the lowest-free-index allocators behind ASIDs
+ * (`xa_alloc` on the global `arm_smmu_asid_xa`, limit [1, 2^asid_bits − 1]) and VMIDs
+ * (`ida_alloc_range` on the per-SMMU `vmid_map`, [1, 2^vmid_bits − 1]; VMID 0 stays reserved
+ * for bypass STEs).
+ */
+
+/**
+ * `xa_alloc` / `ida_alloc_range` over a dense id space: lowest free id first, as both
+ * kernel allocators hand them out.
  */
 export class IdAllocator {
   private readonly used: Uint8Array;

@@ -1,6 +1,7 @@
 /**
- * TLB maintenance of an SMMUv3 paging domain: the `iommu_flush_ops` handed to io-pgtable
- * (`arm_smmu_flush_ops`) and the range invalidation behind iotlb_sync.
+ * drivers/iommu/arm/arm-smmu-v3/arm-smmu-v3.c: TLB maintenance of an SMMUv3 paging domain —
+ * the `iommu_flush_ops` handed to io-pgtable (`arm_smmu_flush_ops`) and the range
+ * invalidation behind iotlb_sync.
  *
  * Counting (the domain's IommuCounters): `flushAll` per whole-context invalidation
  * (tlb_flush_all / flush_iotlb_all), `flushWalk` per tlb_flush_walk (a table was removed),
@@ -25,10 +26,11 @@ import {
   CMDQ_TLBI_RANGE_NUM_MAX,
 } from "./regs.js";
 
-// One command being built at a time (single-threaded model): no allocation per flush.
-const cmd: TlbiCmd = { opcode: 0, asid: 0, vmid: 0, leaf: false, num: 0, scale: 0, ttl: 0, tg: 0, addr: 0 };
-
-function resetCmd(opcode: number, leaf: boolean): void {
+/**
+ * The command being built (`struct arm_smmu_cmdq_ent` on the kernel's stack): the SMMU's one
+ * scratch entry, reset for each use, so a flush allocates nothing.
+ */
+function resetCmd(cmd: TlbiCmd, opcode: number, leaf: boolean): void {
   cmd.opcode = opcode;
   cmd.asid = 0;
   cmd.vmid = 0;
@@ -43,13 +45,14 @@ function resetCmd(opcode: number, leaf: boolean): void {
 /** `arm_smmu_tlb_inv_context`: drop every TLB entry of the domain's ASID (S1) or VMID (S2). */
 export function armSmmuTlbInvContext(d: ArmSmmuDomain): void {
   const smmu = d.smmu;
+  const cmd = smmu.cmdq.scratch;
   d.counters.flushAll++;
   if (d.stage === "s1") {
     // arm_smmu_tlb_inv_asid
-    resetCmd(smmu.features & ARM_SMMU_FEAT_E2H ? CMDQ_OP_TLBI_EL2_ASID : CMDQ_OP_TLBI_NH_ASID, false);
+    resetCmd(cmd, smmu.features & ARM_SMMU_FEAT_E2H ? CMDQ_OP_TLBI_EL2_ASID : CMDQ_OP_TLBI_NH_ASID, false);
     cmd.asid = d.asid;
   } else {
-    resetCmd(CMDQ_OP_TLBI_S12_VMALL, false);
+    resetCmd(cmd, CMDQ_OP_TLBI_S12_VMALL, false);
     cmd.vmid = d.vmid;
   }
   smmu.cmdq.issueTlbiWithSync(cmd);
@@ -107,18 +110,19 @@ export function armSmmuTlbInvRangeDomain(
   leaf: boolean,
   d: ArmSmmuDomain,
 ): void {
+  const cmd = d.smmu.cmdq.scratch;
   if (d.stage === "s1") {
-    resetCmd(d.smmu.features & ARM_SMMU_FEAT_E2H ? CMDQ_OP_TLBI_EL2_VA : CMDQ_OP_TLBI_NH_VA, leaf);
+    resetCmd(cmd, d.smmu.features & ARM_SMMU_FEAT_E2H ? CMDQ_OP_TLBI_EL2_VA : CMDQ_OP_TLBI_NH_VA, leaf);
     cmd.asid = d.asid;
   } else {
-    resetCmd(CMDQ_OP_TLBI_S2_IPA, leaf);
+    resetCmd(cmd, CMDQ_OP_TLBI_S2_IPA, leaf);
     cmd.vmid = d.vmid;
   }
   tlbInvRange(d, cmd, iova, size, granule);
   if (d.nestParent) {
     // Stage-1 entries nested on this table were built from the old IPA translation: drop
     // every one of them in the VMID.
-    resetCmd(CMDQ_OP_TLBI_NH_ALL, false);
+    resetCmd(cmd, CMDQ_OP_TLBI_NH_ALL, false);
     cmd.vmid = d.vmid;
     d.smmu.cmdq.issueTlbiWithSync(cmd);
   }

@@ -1,18 +1,14 @@
 /**
- * The inline entry codec of the shared walker: a format's {@link PtEntryLayout} turned into
- * plain functions over one class, so ordinary entries of every format decode and encode
- * without a per-format call (which V8 cannot inline once two formats are in use).
+ * pt_common.h entry accessors (`pt_load_entry_raw`, `pt_table_pa`, `pt_entry_num_contig_lg2`,
+ * the OA field of `pt_install_*`) for ordinary entries, decoded inline from a format's
+ * {@link PtEntryLayout}: plain functions over one class, so entries of every format decode and
+ * encode without a per-format call (which V8 cannot inline once two formats are in use).
  */
-import {
-  PT_ENTRY_EMPTY,
-  PT_ENTRY_OA,
-  PT_ENTRY_TABLE,
-  type PtEntryLayout,
-  type PtEntryType,
-} from "./format.js";
+import type { PtEntryLayout } from "./pt-common.js";
+import { PT_ENTRY_EMPTY, PT_ENTRY_OA, PT_ENTRY_TABLE, type PtEntryType } from "./pt-defs.js";
 
 /**
- * A format's {@link PtEntryLayout} with the derived constants, in one class so that every
+ * Model-only: a format's {@link PtEntryLayout} with the derived constants, in one class so that every
  * table's codec has the same hidden class and the walker's inline decode stays monomorphic.
  */
 export class EntryCodec {
@@ -64,20 +60,22 @@ export function cType(c: EntryCodec, lo: number, hi: number, level: number): PtE
   return level <= c.maxLeafLevel && (lo & c.leafLo) !== 0 ? PT_ENTRY_OA : PT_ENTRY_TABLE;
 }
 
-/** The frame number in the address field (`pt_table_pa`, and the OA of a plain leaf). */
+/** `pt_table_pa` >> 12 (and the OA frame of a plain leaf): the frame number in the address field. */
 export function cPfn(c: EntryCodec, lo: number, hi: number): number {
   return (hi & c.oaHiMask) * c.oaHiMul + (lo >>> c.oaShift);
 }
 
-/** Whether the entry uses the format's contiguous encoding (decoded by the format). */
+/** `pt_entry_num_contig_lg2() != 0`: whether the entry uses the format's contiguous encoding. */
 export function cContig(c: EntryCodec, lo: number, hi: number): boolean {
   return (c.contigLoMask !== 0 && (lo & c.contigLoMask) === c.contigLoMask) || (hi & c.contigHi) !== 0;
 }
 
+/** `pt_install_*` OA field, low word, of frame `pfn`. */
 export function cFieldLo(c: EntryCodec, pfn: number): number {
   return ((pfn & c.oaLoPfnMask) << c.oaShift) >>> 0;
 }
 
+/** `pt_install_*` OA field, high word, of frame `pfn`. */
 export function cFieldHi(c: EntryCodec, pfn: number): number {
   // ToInt32 truncates (= floor) and wraps modulo 2^32, which the mask ignores.
   return ((pfn * c.oaHiInv) | 0) & c.oaHiMask;

@@ -3,9 +3,10 @@
  * encode/decode functions checked level by level, per kernel kunit cfg.
  */
 import { describe, expect, it } from "vitest";
-import { bitmapSizesDesc, computeBestPgsizeLg2 } from "./best-pgsize.js";
-import { ctz, ffz32, flsIdx, P2, PT_ENTRY_EMPTY, PT_ENTRY_OA, PT_ENTRY_TABLE, PtAttrs } from "./format.js";
-import { KUNIT_CFGS, kunitFixture } from "./kunit-cfgs.js";
+import { PT_ENTRY_EMPTY, PT_ENTRY_OA, PT_ENTRY_TABLE, PtAttrs } from "./pt-defs.js";
+import { bitmapSizesDesc, computeBestPgsizeLg2 } from "./pt-iter.js";
+import { ctz, ffz32, flsIdx } from "./pt-log2.js";
+import { KUNIT_CFGS, kunitFixture } from "./testing/kunit.js";
 
 function prng(seed: number): () => number {
   let a = seed >>> 0;
@@ -184,8 +185,26 @@ for (const cfg of KUNIT_CFGS) {
       }
     });
 
-    it("entry sizes are powers of two in P2", () => {
-      expect(P2[pt.maxVasz]).toBe(2 ** pt.maxVasz);
+    it("test_attr_from_entry", () => {
+      // Every size × prot combination set_prot accepts: install, attr_from_entry, reinstall
+      // gives the identical entry (every item of a contiguous one).
+      for (let l = 0; l <= top; l++) {
+        for (const lg2 of bitmapSizesDesc(fmt.possibleSizes(l, feat))) {
+          if (lg2 >= pt.maxOasz) continue;
+          const oaPfn = Number((f.testOa & ~((1n << BigInt(lg2)) - 1n)) >> 12n);
+          for (let prot = 0; prot < 32; prot++) {
+            const attrs = new PtAttrs();
+            if (fmt.setProt(prot, feat, attrs) !== 0) continue;
+            const a = new Uint32Array(1024);
+            const n = fmt.writeLeaf(a, 0, l, oaPfn, lg2, attrs, feat);
+            const back = new PtAttrs();
+            fmt.attrFromEntry(a[0]!, a[1]!, l, feat, back);
+            const b = new Uint32Array(1024);
+            expect(fmt.writeLeaf(b, 0, l, oaPfn, lg2, back, feat)).toBe(n);
+            expect(b).toEqual(a);
+          }
+        }
+      }
     });
   });
 }

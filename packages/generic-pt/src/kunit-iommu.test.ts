@@ -15,8 +15,8 @@ import {
 } from "@iommu/core";
 import { afterEach, describe, expect, it } from "vitest";
 import { PT_FEAT_DYNAMIC_TOP } from "./features.js";
-import { forEachPtEntry } from "./inspect.js";
-import { KUNIT_CFGS, type KunitFixture, kunitFixture } from "./kunit-cfgs.js";
+import { PtInspector } from "./inspector.js";
+import { KUNIT_CFGS, type KunitFixture, kunitFixture } from "./testing/kunit.js";
 
 const RW = IOMMU_READ | IOMMU_WRITE;
 const MAX64 = (1n << 64n) - 1n;
@@ -75,10 +75,11 @@ function checkIovaByUnit(f: KunitFixture, va: bigint, pa: bigint, len: bigint, r
 /** count_valids: OA entries, a contiguous entry counting once, by entry size. */
 function countValids(f: KunitFixture): Map<number, number> {
   const per = new Map<number, number>();
-  forEachPtEntry(f.domain.pt, (e) => {
+  // Each item counts 1/items-of-its-entry: a whole contiguous entry sums to exactly 1.
+  new PtInspector(f.domain.pt).visit((e) => {
     if (e.kind !== "leaf") return;
-    const lg2 = e.itemLg2 + Math.log2(e.contig);
-    per.set(lg2, (per.get(lg2) ?? 0) + (e.merged || e.contig === 1 ? 1 : 1 / e.contig));
+    const lg2 = Math.log2(e.leafSize!);
+    per.set(lg2, (per.get(lg2) ?? 0) + e.itemSize / e.leafSize!);
   });
   return per;
 }

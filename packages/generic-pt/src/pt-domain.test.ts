@@ -1,12 +1,14 @@
 /**
- * Kernel behaviours of the generic_pt ops through @iommu/core: errno choices, unmap edges,
- * iova_to_phys(_length), dirty tracking, allocation failure at every table allocation.
+ * drivers/iommu/generic_pt/iommu_pt.h ops (IOMMU_PT_DOMAIN_OPS) through @iommu/core: errno
+ * choices, unmap edges, iova_to_phys(_length), dirty tracking, allocation failure at every
+ * table allocation, and a driver's ops composed from the partial table.
  */
 import {
   IOMMU_NOEXEC,
   IOMMU_READ,
   IOMMU_WRITE,
   IommuCounters,
+  type IommuDomainOps,
   type IommuError,
   IotlbGather,
   iommuIovaToPhysLength,
@@ -17,17 +19,17 @@ import {
   TableAllocator,
 } from "@iommu/core";
 import { describe, expect, it } from "vitest";
-import { createPtDomain, type PtDomain } from "./domain.js";
+import { createPtDomain, type PtDomain, ptDirtyOps, ptDomainOps } from "./domain.js";
 import {
   bit,
   PT_FEAT_FLUSH_RANGE,
   PT_FEAT_FLUSH_RANGE_NO_GAPS,
   PT_FEAT_VTDSS_FORCE_WRITEABLE,
 } from "./features.js";
-import type { PtFormatName } from "./formats/index.js";
+import { PT_FORMAT_NAMES, PT_FORMATS } from "./formats/index.js";
 
 const RW = IOMMU_READ | IOMMU_WRITE;
-const FORMATS: readonly PtFormatName[] = ["amdv1", "vtdss", "x86_64", "riscv"];
+const FORMATS = PT_FORMAT_NAMES;
 
 function raw(d: PtDomain, iova: number, pgsize: number, pgcount: number, pa = iova, prot = RW) {
   const m = new SizeOut();
@@ -126,7 +128,7 @@ describe("unmap_pages", () => {
 });
 
 describe("iova_to_phys / iova_to_phys_length", () => {
-  it("amdv1: contiguous entries report their whole size, holes their span, outside: smallest page", () => {
+  it("amdv1: contiguous entries report their whole size, holes their span, outside: the unreachable block", () => {
     const d = createPtDomain("amdv1", { vaBits: 40 });
     const out = new PhysLength();
     raw(d, 0x40000000, 0x1000, 2, 0x7000000);
@@ -137,7 +139,7 @@ describe("iova_to_phys / iova_to_phys_length", () => {
     iommuIovaToPhysLength(d, 0x80000000, out);
     expect([out.mapped, out.length]).toEqual([false, 0x40000000]);
     iommuIovaToPhysLength(d, 2 ** 41, out);
-    expect([out.mapped, out.length]).toEqual([false, 0x1000]);
+    expect([out.mapped, out.length]).toEqual([false, 2 ** 41]); // [2^41, 2^42): beyond the top
     expect(d.pt.iovaToPhys(2 ** 41)).toBe(0xffff_ffff_ffff_ffden);
     expect(d.pt.iovaToPhys(0x80000000)).toBe(0);
   });
@@ -228,4 +230,46 @@ describe("allocation failure at every table allocation of a map", () => {
       expect(probe.pt.alloc.liveCount).toBe(0);
     });
   }
+});
+
+describe("IOMMU_PT_DOMAIN_OPS: a driver composes its ops from ptDomainOps", () => {
+  it.each(FORMATS)("%s: spread + the driver's flushes make a working domain", (f) => {
+    const flushes: string[] = [];
+    const base = createPtDomain(f);
+    const ops: IommuDomainOps<PtDomain> = {
+      ...ptDomainOps(f),
+      name: "test-driver",
+      iotlbSync(d, gather) {
+        flushes.push("sync");
+        d.pt.iotlbSync(gather);
+      },
+      flushIotlbAll() {
+        flushes.push("all");
+      },
+    };
+    base.ops = ops;
+    iommuMap(base, 0x4000_0000, 0x1000_0000, 0x20_1000, RW);
+    expect(iommuIovaToPhysLength(base, 0x4000_0123, new PhysLength()).length).toBe(0x20_0000);
+    expect(iommuUnmap(base, 0x4000_0000, 0x20_1000)).toBe(0x20_1000);
+    expect(flushes).toContain("sync");
+    expect(ops.inspect!(base)!.geometry().format).toBe(f);
+    // The partial table is one per format and holds only the generic ops.
+    expect(ptDomainOps(f)).toBe(ptDomainOps(PT_FORMATS[f]));
+    expect(Object.keys(ptDomainOps(f)).sort()).toEqual([
+      "inspect",
+      "iovaToPhys",
+      "iovaToPhysLength",
+      "mapPages",
+      "unmapPages",
+    ]);
+    expect(ptDirtyOps(f) !== null).toBe(PT_FORMATS[f].hasDirty);
+    // createPtDomain's own ops: one table per format, named after it.
+    expect(createPtDomain(f).ops).toBe(createPtDomain(f).ops);
+    expect(createPtDomain(f).ops.name).toBe(`generic_pt-${f}`);
+  });
+
+  it("PT_FORMAT_NAMES lists every registered format once, by its own name", () => {
+    expect([...PT_FORMAT_NAMES].sort()).toEqual(Object.keys(PT_FORMATS).sort());
+    for (const n of PT_FORMAT_NAMES) expect(PT_FORMATS[n].name).toBe(n);
+  });
 });

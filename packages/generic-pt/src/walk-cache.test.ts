@@ -1,17 +1,18 @@
 /**
- * The walk cache is invisible: random map / unmap / lookup sequences (single pages, runs,
- * 2M leaves over tables, unmaps that free tables, amdv1 top growth) give the same returns,
- * table memory and counters whether or not the cache is dropped before every operation.
+ * Model-only (iommu_pt.h walks from the top every time; the walk cache is the model's): random
+ * map / unmap / lookup sequences (single pages, runs, 2M leaves over tables, unmaps that free
+ * tables, amdv1 top growth) give the same returns, table memory and counters whether or not
+ * the cache is dropped before every operation.
  */
 import { IotlbGather, PhysLength, SizeOut } from "@iommu/core";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { createPtDomain } from "./domain.js";
-import type { PtFormatName } from "./formats/index.js";
+import { PT_FORMAT_NAMES } from "./formats/index.js";
 
 const K4 = 0x1000;
 const M2 = 0x20_0000;
-const FORMATS: PtFormatName[] = ["amdv1", "vtdss", "x86_64", "riscv"];
+const FORMATS = PT_FORMAT_NAMES;
 
 /**
  * op: 0 map, 1 unmap, 2 lookup; 4K or 2M; which 2M of four (or far away); page (mostly the

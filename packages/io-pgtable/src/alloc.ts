@@ -1,6 +1,10 @@
-import { appleDartInitFns } from "./apple-dart/index.js";
-import { armLpaeInitFns } from "./arm-lpae/index.js";
-import { armV7sInitFns } from "./arm-v7s/index.js";
+/**
+ * drivers/iommu/io-pgtable.c: the format registry (`io_pgtable_init_table[]`),
+ * `alloc_io_pgtable_ops()`, `free_io_pgtable_ops()` and `io_pgtable_ops_to_pgtable()`.
+ */
+import { appleDartInitFns } from "./apple-dart/apple-dart.js";
+import { armLpaeInitFns } from "./arm-lpae/formats.js";
+import { armV7sInitFns } from "./arm-v7s/arm-v7s.js";
 import {
   IO_PGTABLE_CAP_CUSTOM_ALLOCATOR,
   IO_PGTABLE_NUM_FMTS,
@@ -12,17 +16,25 @@ import {
 } from "./io-pgtable.js";
 
 /** `io_pgtable_init_table`: every format built in. DART and DART2 share one set of fns. */
-const initTable: Array<IoPgtableInitFns | undefined> = [];
-initTable[IoPgtableFmt.ARM_32_LPAE_S1] = armLpaeInitFns.arm32S1;
-initTable[IoPgtableFmt.ARM_32_LPAE_S2] = armLpaeInitFns.arm32S2;
-initTable[IoPgtableFmt.ARM_64_LPAE_S1] = armLpaeInitFns.arm64S1;
-initTable[IoPgtableFmt.ARM_64_LPAE_S2] = armLpaeInitFns.arm64S2;
-initTable[IoPgtableFmt.ARM_MALI_LPAE] = armLpaeInitFns.mali;
-initTable[IoPgtableFmt.ARM_V7S] = armV7sInitFns;
-initTable[IoPgtableFmt.APPLE_DART] = appleDartInitFns;
-initTable[IoPgtableFmt.APPLE_DART2] = appleDartInitFns;
+const INIT_TABLE: readonly (IoPgtableInitFns | undefined)[] = (() => {
+  const t: Array<IoPgtableInitFns | undefined> = [];
+  t[IoPgtableFmt.ARM_32_LPAE_S1] = armLpaeInitFns.arm32S1;
+  t[IoPgtableFmt.ARM_32_LPAE_S2] = armLpaeInitFns.arm32S2;
+  t[IoPgtableFmt.ARM_64_LPAE_S1] = armLpaeInitFns.arm64S1;
+  t[IoPgtableFmt.ARM_64_LPAE_S2] = armLpaeInitFns.arm64S2;
+  t[IoPgtableFmt.ARM_MALI_LPAE] = armLpaeInitFns.mali;
+  t[IoPgtableFmt.ARM_V7S] = armV7sInitFns;
+  t[IoPgtableFmt.APPLE_DART] = appleDartInitFns;
+  t[IoPgtableFmt.APPLE_DART2] = appleDartInitFns;
+  return t;
+})();
 
-const byOps = new WeakMap<IoPgtableOps, IoPgtable>();
+/**
+ * The `container_of()` link from an ops table to its `struct io_pgtable`, kept on the ops
+ * object itself (under a symbol no format uses), cleared when the table is freed.
+ */
+const IO_PGTABLE = Symbol("io_pgtable");
+type LinkedOps = IoPgtableOps & { [IO_PGTABLE]?: IoPgtable | null };
 
 /**
  * `alloc_io_pgtable_ops()`: validate the custom-allocator request, let the format build its
@@ -35,7 +47,7 @@ export function allocIoPgtableOps(
   cookie: unknown = null,
 ): IoPgtableOps | null {
   if (fmt < 0 || fmt >= IO_PGTABLE_NUM_FMTS) return null;
-  const fns = initTable[fmt];
+  const fns = INIT_TABLE[fmt];
   if (!fns) return null;
   if (cfg.customAllocator && !(fns.caps & IO_PGTABLE_CAP_CUSTOM_ALLOCATOR)) return null;
   cfg.fmt = fmt;
@@ -44,13 +56,13 @@ export function allocIoPgtableOps(
   iop.fmt = fmt;
   iop.cookie = cookie;
   iop.cfg = { ...cfg };
-  byOps.set(iop.ops, iop);
+  (iop.ops as LinkedOps)[IO_PGTABLE] = iop;
   return iop.ops;
 }
 
-/** `io_pgtable_ops_to_pgtable()` */
+/** `io_pgtable_ops_to_pgtable()`; a TypeError for ops that are not (or no longer) a live table's. */
 export function ioPgtableOpsToPgtable(ops: IoPgtableOps): IoPgtable {
-  const iop = byOps.get(ops);
+  const iop = (ops as LinkedOps)[IO_PGTABLE];
   if (!iop) throw new TypeError("not an io-pgtable ops table");
   return iop;
 }
@@ -60,6 +72,6 @@ export function freeIoPgtableOps(ops: IoPgtableOps | null): void {
   if (!ops) return;
   const iop = ioPgtableOpsToPgtable(ops);
   iop.cfg.tlb?.tlbFlushAll(iop.cookie);
-  initTable[iop.fmt]!.free(iop);
-  byOps.delete(ops);
+  INIT_TABLE[iop.fmt]!.free(iop);
+  (ops as LinkedOps)[IO_PGTABLE] = null;
 }

@@ -1,51 +1,45 @@
-import {
-  IOMMU_DOMAIN_UNMANAGED,
-  type IommuCounters,
-  type IommuDirtyOps,
-  type IommuDomain,
-  type IommuDomainOps,
-} from "@iommu/core";
-import { freeIoPgtableOps, ioPgtableOpsToPgtable } from "./alloc.js";
-import { IO_PGTABLE_QUIRK_ARM_TTBR1, type IoPgtable, type IoPgtableOps } from "./io-pgtable.js";
-
-/** An `iommu_domain` whose page table is an io-pgtable (what arm-smmu & co. build in their domain_finalise). */
-export interface IoPgtableDomain extends IommuDomain {
-  /** The format's ops (`smmu_domain->pgtbl_ops`). */
-  readonly pgtbl: IoPgtableOps;
-  readonly iop: IoPgtable;
-}
-
 /**
- * The domain ops of a driver that simply forwards to its io-pgtable (no IOTLB of its own:
- * the format's TLB callbacks in `cfg.tlb` are where a driver would invalidate). Shared by
- * every such domain, as kernel ops tables are.
+ * drivers/iommu/io-pgtable.c users: a paging domain straight over an io-pgtable, for tools,
+ * tests and callers that want a domain without a hardware driver model (the IOTLB is the
+ * format's `cfg.tlb` callbacks).
  */
-export const IO_PGTABLE_DOMAIN_OPS: IommuDomainOps<IoPgtableDomain> = {
-  name: "io-pgtable",
-  mapPages: (d, iova, paddr, pgsize, pgcount, prot, gfp, mapped) =>
-    d.pgtbl.mapPages(iova, paddr, pgsize, pgcount, prot, gfp, mapped),
-  unmapPages: (d, iova, pgsize, pgcount, gather) => d.pgtbl.unmapPages(iova, pgsize, pgcount, gather),
-  iovaToPhysLength: (d, iova, out) => d.pgtbl.iovaToPhysLength(iova, out),
-  iovaToPhys: (d, iova) => d.pgtbl.iovaToPhys(iova),
-  flushIotlbAll: (d) => d.iop.cfg.tlb?.tlbFlushAll(d.iop.cookie),
-  free: (d) => freeIoPgtableOps(d.pgtbl),
-};
-
-/** Dirty tracking through the format's `read_and_clear_dirty` (ARM LPAE S1 with ARM_HD). */
-export const IO_PGTABLE_DIRTY_OPS: IommuDirtyOps<IoPgtableDomain> = {
-  setDirtyTracking: () => 0,
-  readAndClearDirty: (d, iova, size, flags, dirty) =>
-    d.pgtbl.readAndClearDirty ? d.pgtbl.readAndClearDirty(iova, size, flags, dirty) : -95,
-};
+import { IOMMU_DOMAIN_UNMANAGED, type IommuCounters, type IommuDomainOps } from "@iommu/core";
+import { freeIoPgtableOps, ioPgtableOpsToPgtable } from "./alloc.js";
+import { IO_PGTABLE_QUIRK_ARM_TTBR1, type IoPgtableOps } from "./io-pgtable.js";
+import { IO_PGTABLE_DIRTY_OPS, type IoPgtableDomain, ioPgtableDomainOps } from "./io-pgtable-domain-ops.js";
 
 /**
- * Wrap io-pgtable ops (from allocIoPgtableOps) in an UNMANAGED paging domain: the bitmap
- * and aperture come from the cfg the format left (`aperture_end = 2^ias - 1`, or the top of
- * the address space for TTBR1), as arm-smmu-v3's finalise does.
+ * Model-only (no kernel driver of its own): the domain ops of a driver that simply forwards
+ * to its io-pgtable — {@link ioPgtableDomainOps} plus `flush_iotlb_all` through the format's
+ * `tlb_flush_all` and `free` through `free_io_pgtable_ops()`. Shared by every such domain,
+ * as kernel ops tables are; spread it with another `name` for a second "driver".
+ */
+export const IO_PGTABLE_DOMAIN_OPS: IommuDomainOps<IoPgtableDomain> = ioPgtableDomainOps<IoPgtableDomain>(
+  "io-pgtable",
+  {
+    flushIotlbAll(d) {
+      const ops = d.pgtblOps;
+      if (!ops) return;
+      const iop = ioPgtableOpsToPgtable(ops);
+      iop.cfg.tlb?.tlbFlushAll(iop.cookie);
+    },
+    free(d) {
+      const ops = d.pgtblOps;
+      if (!ops) return;
+      freeIoPgtableOps(ops);
+      d.pgtblOps = null;
+    },
+  },
+);
+
+/**
+ * Model-only (what arm-smmu & co. do in their `domain_finalise`): wrap io-pgtable ops from
+ * `alloc_io_pgtable_ops()` in an UNMANAGED paging domain with {@link IO_PGTABLE_DOMAIN_OPS}.
+ * The bitmap and aperture come from the cfg the format left (`aperture_end = 2^ias − 1`, or
+ * the top of the address space for TTBR1); dirty ops when the format has a dirty walk.
  */
 export function createIoPgtableDomain(ops: IoPgtableOps, counters?: IommuCounters): IoPgtableDomain {
-  const iop = ioPgtableOpsToPgtable(ops);
-  const cfg = iop.cfg;
+  const cfg = ioPgtableOpsToPgtable(ops).cfg;
   const ttbr1 = (cfg.quirks & IO_PGTABLE_QUIRK_ARM_TTBR1) !== 0;
   const span = 2n ** BigInt(cfg.ias);
   const top = (1n << 64n) - 1n;
@@ -58,7 +52,6 @@ export function createIoPgtableDomain(ops: IoPgtableOps, counters?: IommuCounter
       ? { apertureStart: top + 1n - span, apertureEnd: top, forceAperture: true }
       : { apertureStart: 0, apertureEnd: 2 ** cfg.ias - 1, forceAperture: true },
     counters: counters ?? cfg.counters,
-    pgtbl: ops,
-    iop,
+    pgtblOps: ops,
   };
 }

@@ -1,13 +1,14 @@
 /**
- * The io-pgtable framework (include/linux/io-pgtable.h, drivers/iommu/io-pgtable.c):
- * formats behind one ops interface, created from a config that the format validates and
- * narrows (pgsize_bitmap, ias, oas) and fills with the register values drivers program.
+ * include/linux/io-pgtable.h: the io-pgtable framework's types — formats behind one ops
+ * interface, created from a config that the format validates and narrows (pgsize_bitmap,
+ * ias, oas) and fills with the register values drivers program.
  */
 import type {
   Addr,
   IommuCounters,
   IommuDirtyBitmap,
   IotlbGather,
+  PageTableInspector,
   PhysLength,
   SizeOut,
   TableAllocator,
@@ -24,18 +25,28 @@ export const IoPgtableFmt = {
   APPLE_DART: 6,
   APPLE_DART2: 7,
 } as const;
+/** `enum io_pgtable_fmt` */
 export type IoPgtableFmt = (typeof IoPgtableFmt)[keyof typeof IoPgtableFmt];
+/** `IO_PGTABLE_NUM_FMTS` */
 export const IO_PGTABLE_NUM_FMTS = 8;
 
 /** `IO_PGTABLE_QUIRK_*` */
 export const IO_PGTABLE_QUIRK_ARM_NS = 1 << 0;
+/** `IO_PGTABLE_QUIRK_NO_PERMS` */
 export const IO_PGTABLE_QUIRK_NO_PERMS = 1 << 1;
+/** `IO_PGTABLE_QUIRK_ARM_MTK_EXT` */
 export const IO_PGTABLE_QUIRK_ARM_MTK_EXT = 1 << 3;
+/** `IO_PGTABLE_QUIRK_ARM_MTK_TTBR_EXT` */
 export const IO_PGTABLE_QUIRK_ARM_MTK_TTBR_EXT = 1 << 4;
+/** `IO_PGTABLE_QUIRK_ARM_TTBR1` */
 export const IO_PGTABLE_QUIRK_ARM_TTBR1 = 1 << 5;
+/** `IO_PGTABLE_QUIRK_ARM_OUTER_WBWA` */
 export const IO_PGTABLE_QUIRK_ARM_OUTER_WBWA = 1 << 6;
+/** `IO_PGTABLE_QUIRK_ARM_HD` */
 export const IO_PGTABLE_QUIRK_ARM_HD = 1 << 7;
+/** `IO_PGTABLE_QUIRK_ARM_S2FWB` */
 export const IO_PGTABLE_QUIRK_ARM_S2FWB = 1 << 8;
+/** `IO_PGTABLE_QUIRK_NO_WARN` */
 export const IO_PGTABLE_QUIRK_NO_WARN = 1 << 9;
 
 /** `IO_PGTABLE_CAP_CUSTOM_ALLOCATOR` */
@@ -143,8 +154,16 @@ export interface IoPgtableOps {
   iovaToPhysLength(iova: Addr, out: PhysLength): void;
   /** Legacy: 0 when unmapped. */
   iovaToPhys(iova: Addr): Addr;
+  /** `pgtable_walk` (ARM LPAE): the entry seen at each level. */
   pgtableWalk?(iova: Addr, wd: ArmLpaeWalkData): number;
+  /** `read_and_clear_dirty` (ARM LPAE S1 with IO_PGTABLE_QUIRK_ARM_HD). */
   readAndClearDirty?(iova: number, size: number, flags: number, dirty: IommuDirtyBitmap): number;
+  /**
+   * Model-only (the kernel's nearest is `pgtable_walk`): an inspector of this table — its
+   * geometry, the walk of one IOVA, every entry decoded. Reads memory directly and counts
+   * nothing; every format here implements it.
+   */
+  inspect?(): PageTableInspector;
 }
 
 /** `struct io_pgtable` */

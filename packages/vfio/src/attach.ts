@@ -40,7 +40,8 @@ export function findGroup(
 }
 
 /**
- * `vfio_iommu_type1_attach_group`: allocate a domain for the group; join an existing
+ * `vfio_iommu_type1_attach_group`: allocate a domain for the group from the driver behind
+ * its device (`opts.driver`, flags 0); join an existing
  * domain of the same driver (no replay) or add the new one at the head of the domain list
  * after replaying every mapping into it. 0 or -errno, nothing changed on failure.
  */
@@ -59,11 +60,9 @@ export function vfioIommuType1AttachGroup(
     return 0;
   }
   const group: VfioIommuGroup = { id: groupId, pinnedPageDirtyScope: false, resvRegions };
-  const alloc = st.provider.allocDomain({
-    group: groupId,
-    driver: opts.driver ?? groupId,
-    options: opts.options ?? {},
-  });
+  // iommu_paging_domain_alloc(iommu_api_dev): a device without an IOMMU has no driver.
+  if (!opts.driver) return negErrno("ENODEV");
+  const alloc = opts.driver.domainAllocPagingFlags(0);
   if (typeof alloc === "number") return alloc < 0 ? alloc : negErrno("ENOMEM");
   const domain: VfioDomain = { domain: alloc, groups: [], enforceCacheCoherency: false };
   const freeNew = (ret: number) => {

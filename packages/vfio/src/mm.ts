@@ -11,6 +11,8 @@ export interface UserMmOptions {
   capIpcLock?: boolean;
   /** WARN sink shared by the memory model and the accounting. */
   counters?: IommuCounters;
+  /** RAM user pages come from (default [4 GiB, 64 GiB)); see {@link UserMemory}. */
+  phys?: { base: number; end: number };
 }
 
 /**
@@ -28,7 +30,7 @@ export class UserMm {
 
   constructor(opts: UserMmOptions = {}) {
     this.counters = opts.counters ?? new IommuCounters();
-    this.memory = new UserMemory(this.counters);
+    this.memory = new UserMemory(this.counters, opts.phys);
     this.rlimitMemlock = BigInt(opts.rlimitMemlock ?? RLIM_INFINITY);
     this.capIpcLock = opts.capIpcLock ?? false;
   }

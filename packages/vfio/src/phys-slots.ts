@@ -1,8 +1,4 @@
-import { PAGE_SIZE } from "@iommu/core";
-
-export const SZ_4K = 0x1000;
-export const SZ_2M = 0x200000;
-export const SZ_1G = 0x40000000;
+import { PAGE_SIZE, SZ_1G, SZ_2M } from "@iommu/core";
 
 /** The fake physical memory that backs user pages: [4 GiB, 64 GiB). */
 export const USER_PHYS_BASE = 4 * SZ_1G;

@@ -1,9 +1,10 @@
 /**
- * Random map/unmap/attach/detach sequences against a reference interval map: the tracked
+ * Random map/unmap/attach/detach sequences against the @iommu/testing reference map: the tracked
  * dma list, the pins, locked_vm and every domain's page table must stay consistent after
  * any input, good or bad; and legacy vs length-aware unmap must end in the same state with
  * no more lookups.
  */
+import { ReferenceMap } from "@iommu/testing";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { UnmapMode } from "./context.js";
@@ -69,14 +70,12 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 1, arbitrary: fc.constant({ t: "detach" as const }) },
 );
 
-interface RefDma {
-  iova: number;
-  size: number;
-}
-
-/** The reference: which requests succeed, and the dma set that results (v2 semantics). */
+/**
+ * The reference: which requests succeed, and the DMA mappings that result, in the
+ * @iommu/testing ReferenceMap (one entry per DMA; v2 or v1 unmap rules).
+ */
 class Reference {
-  dmas: RefDma[] = [];
+  readonly dmas = new ReferenceMap();
 
   constructor(private readonly v1 = false) {}
 
@@ -89,36 +88,20 @@ class Reference {
   }
 
   map(vaddr: number, iova: number, size: number, prot: number): number {
-    if (this.dmas.some((d) => d.iova < iova + size && iova < d.iova + d.size)) return -17;
+    if (!this.dmas.isFree(iova, size)) return -17;
     if (!this.backed(vaddr, size, (prot & VFIO_DMA_MAP_FLAG_WRITE) !== 0)) return -14;
-    this.dmas.push({ iova, size });
+    this.dmas.add({ iova, size, phys: vaddr, prot });
     return 0;
   }
 
   unmap(iova: number, size: number): [number, number] {
-    const end = iova + size;
-    if (this.v1) {
-      // v1: scan from the first mapping reaching iova; stop at one that starts below it;
-      // remove every mapping that starts inside the range, whole.
-      const sorted = [...this.dmas].sort((a, b) => a.iova - b.iova);
-      let removed = 0;
-      for (const d of sorted) {
-        if (d.iova + d.size <= iova) continue;
-        if (d.iova >= end || d.iova < iova) break;
-        removed += d.size;
-        this.dmas.splice(this.dmas.indexOf(d), 1);
-      }
-      return [0, removed];
-    }
-    if (
-      this.dmas.some(
-        (d) => (d.iova < iova && iova < d.iova + d.size) || (d.iova < end && end < d.iova + d.size),
-      )
-    )
-      return [-22, 0];
-    const gone = this.dmas.filter((d) => d.iova >= iova && d.iova + d.size <= end);
-    this.dmas = this.dmas.filter((d) => !gone.includes(d));
-    return [0, gone.reduce((a, d) => a + d.size, 0)];
+    const r = this.v1 ? this.dmas.unmapWholeFromStart(iova, size) : this.dmas.unmapContained(iova, size);
+    return [r.ret, r.bytes];
+  }
+
+  /** [iova, size] of every DMA, ascending. */
+  list(): number[][] {
+    return this.dmas.entries.map((d) => [d.iova, d.size]);
   }
 }
 
@@ -147,8 +130,8 @@ function apply(s: Setup, ref: Reference | null, op: Op): void {
     case "unmapAll": {
       const got = unmap(c, 0, 0, VFIO_DMA_UNMAP_FLAG_ALL);
       if (ref) {
-        expect(got).toEqual([0, ref.dmas.reduce((a, d) => a + d.size, 0)]);
-        ref.dmas = [];
+        expect(got).toEqual([0, ref.dmas.bytes]);
+        ref.dmas.clear();
       }
       break;
     }
@@ -184,8 +167,7 @@ describe("random map/unmap sequences", () => {
             .dmaList()
             .map((d) => [d.iova, d.size])
             .sort((a, b) => a[0]! - b[0]!);
-          const want = ref.dmas.map((d) => [d.iova, d.size]).sort((a, b) => a[0]! - b[0]!);
-          expect(got).toEqual(want);
+          expect(got).toEqual(ref.list());
         }
       }),
       { numRuns: 60 },
@@ -205,8 +187,7 @@ describe("random map/unmap sequences", () => {
           expectConsistent(s);
         }
         const got = s.c.dmaList().map((d) => [d.iova, d.size]);
-        const want = ref.dmas.map((d) => [d.iova, d.size]).sort((a, b) => a[0]! - b[0]!);
-        expect(got).toEqual(want);
+        expect(got).toEqual(ref.list());
       }),
       { numRuns: 40 },
     );

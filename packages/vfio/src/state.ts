@@ -2,7 +2,7 @@
  * `struct vfio_iommu`: the state of one type1 container, shared by the ioctl modules
  * (map-dma, unmap-dma, attach, dirty, external-pins). Users go through {@link VfioIommu}.
  */
-import { ffs, type IommuCounters, type IommuDomain, PAGE_SIZE } from "@iommu/core";
+import { ffs, type IommuCounters, type IommuDomain, type IommuDriver, PAGE_SIZE } from "@iommu/core";
 import type { Type1Context, UnmapMode, VfioDomain, VfioIommuGroup } from "./context.js";
 import { VfioCounters } from "./counters.js";
 import { DmaList, type VfioDma } from "./dma.js";
@@ -18,29 +18,17 @@ export const DEFAULT_DMA_ENTRY_LIMIT = 65535;
 /** ULONG_MAX / the largest u64. */
 export const U64_MAX = (1n << 64n) - 1n;
 
-/** What a group attach asks of the domain provider. */
-export interface VfioDomainRequest {
-  /** The iommu_group being attached. */
-  readonly group: number;
-  /** Which IOMMU driver sits behind the group's device: the provider's key for an ops table. */
-  readonly driver: number | string;
-  /** Driver-specific knobs (input address size, page-size restriction...). */
-  readonly options: Readonly<Record<string, unknown>>;
-}
-
 /**
- * Where domains come from: `iommu_paging_domain_alloc()` for the group's device. The
- * returned domain's `ops` object is its driver identity: type1 puts groups whose new domain
- * has the same ops into one existing domain.
+ * Per-attach properties of the group (defaults: isolated MSI, no reserved regions).
+ *
+ * `driver` is the IOMMU driver instance behind the group's devices (`dev->iommu->iommu_dev`):
+ * type1 asks it for a paging domain (`iommu_paging_domain_alloc(dev)`, flags 0). The new
+ * domain's `ops` table is its driver identity: a group whose new domain has the same ops as
+ * an existing domain joins that domain (no replay).
  */
-export interface VfioDomainProvider {
-  allocDomain(request: VfioDomainRequest): IommuDomain | number;
-}
-
-/** Per-attach properties of the group (defaults: a new driver per group, isolated MSI, no reserved regions). */
 export interface VfioAttachOptions {
-  driver?: number | string;
-  options?: Record<string, unknown>;
+  /** The driver behind the group's device; required unless `emulated` (-ENODEV without one). */
+  driver?: IommuDriver;
   /** `iommu_group_has_isolated_msi()`; default true. */
   isolatedMsi?: boolean;
   /** `iommu_get_group_resv_regions()`; default none. */
@@ -58,7 +46,6 @@ export interface VfioEmulatedDevice {
 export interface VfioIommuOptions {
   /** The process whose memory is mapped (mm, RLIMIT_MEMLOCK, CAP_IPC_LOCK). */
   mm: UserMm;
-  provider: VfioDomainProvider;
   /** VFIO_TYPE1_IOMMU (v1) or VFIO_TYPE1v2_IOMMU (default). */
   type?: number;
   /** `dma_entry_limit` module parameter (default 65535). */
@@ -96,7 +83,6 @@ export class VfioIommuState implements Type1Context {
   readonly unmapMode: UnmapMode;
   readonly disableHugepages: boolean;
   readonly allowUnsafeInterrupts: boolean;
-  readonly provider: VfioDomainProvider;
   /** `domain_list`: the head is the "first domain" unmap and replay read back from. */
   readonly domainList: VfioDomain[] = [];
   /** `iova_list` */
@@ -118,7 +104,6 @@ export class VfioIommuState implements Type1Context {
   constructor(opts: VfioIommuOptions, v2: boolean) {
     this.v2 = v2;
     this.mm = opts.mm;
-    this.provider = opts.provider;
     this.dmaAvail = opts.dmaEntryLimit ?? DEFAULT_DMA_ENTRY_LIMIT;
     this.disableHugepages = opts.disableHugepages ?? false;
     this.allowUnsafeInterrupts = opts.allowUnsafeInterrupts ?? false;

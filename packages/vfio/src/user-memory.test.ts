@@ -1,6 +1,6 @@
-import { IommuCounters } from "@iommu/core";
+import { IommuCounters, SZ_1G, SZ_2M } from "@iommu/core";
 import { describe, expect, it } from "vitest";
-import { SZ_1G, SZ_2M, USER_PHYS_BASE, USER_PHYS_END } from "./phys-slots.js";
+import { USER_PHYS_BASE, USER_PHYS_END } from "./phys-slots.js";
 import { UserMemory, UserMemoryError } from "./user-memory.js";
 
 const V = 0x7f00_0000_0000;
@@ -49,6 +49,19 @@ describe("UserMemory layout", () => {
     const sr = s.addRegion({ vaddr: V, size: 0x200000, kind: "scattered", seed: 9 });
     expect(sr.runs).toBe(512);
     expect(s.layout(V, 0x200000)).toHaveLength(512);
+  });
+
+  it("takes user pages from a given physical range (a 32-bit SoC's RAM below 4 GiB)", () => {
+    const m = new UserMemory(new IommuCounters(), { base: SZ_1G, end: 4 * SZ_1G });
+    m.addRegion({ vaddr: V, size: SZ_1G, kind: "hugetlb1g", seed: 2 });
+    m.addRegion({ vaddr: V + 2 * SZ_1G, size: 64 * SZ_2M, kind: "thp", seed: 2 });
+    m.addRegion({ vaddr: V + 4 * SZ_1G, size: 0x100000, kind: "scattered", seed: 2 });
+    for (const r of m.allRegions)
+      for (const p of m.layout(r.vaddr, r.size)) {
+        expect(p.pa).toBeGreaterThanOrEqual(SZ_1G);
+        expect(p.pa + p.size).toBeLessThanOrEqual(4 * SZ_1G);
+      }
+    expect(errCode(() => new UserMemory(new IommuCounters(), { base: 0x1000, end: SZ_1G }))).toBe("invalid");
   });
 
   it("keeps slots of different sizes from overlapping", () => {

@@ -1,5 +1,5 @@
-import { type Addr, IommuCounters, PAGE_SIZE, toBigInt } from "@iommu/core";
-import { PhysSlots, SZ_1G, SZ_2M, SZ_4K, USER_PHYS_BASE, USER_PHYS_END } from "./phys-slots.js";
+import { type Addr, IommuCounters, PAGE_SIZE, SZ_1G, SZ_2M, SZ_4K, toBigInt } from "@iommu/core";
+import { PhysSlots, USER_PHYS_BASE, USER_PHYS_END } from "./phys-slots.js";
 import { SplitMix64 } from "./splitmix64.js";
 
 /** How a region's pages are laid out physically. */
@@ -112,8 +112,21 @@ export class UserMemory {
   /** WARN sink (an unpin of a page that is not pinned). */
   counters: IommuCounters;
 
-  constructor(counters: IommuCounters = new IommuCounters()) {
+  /** Physical range user pages come from ([4 GiB, 64 GiB) unless the constructor says otherwise). */
+  readonly physBase: number;
+  readonly physEnd: number;
+
+  /**
+   * `phys`: the machine's RAM for user pages, default [4 GiB, 64 GiB) (the vectors' layout). A
+   * 32-bit SoC's IOMMU needs pages below 4 GiB: pass e.g. `{ base: 1 GiB, end: 4 GiB }`
+   * (1 GiB aligned, at least 1 GiB).
+   */
+  constructor(counters: IommuCounters = new IommuCounters(), phys?: { base: number; end: number }) {
     this.counters = counters;
+    this.physBase = phys?.base ?? USER_PHYS_BASE;
+    this.physEnd = phys?.end ?? USER_PHYS_END;
+    if (this.physBase % SZ_1G !== 0 || this.physEnd % SZ_1G !== 0 || this.physEnd <= this.physBase)
+      throw new UserMemoryError("invalid", "physical range must be 1 GiB aligned and non-empty");
   }
 
   /** Regions in address order. */
@@ -157,8 +170,8 @@ export class UserMemory {
   private allocateSlots(region: MemRegion): void {
     const chunk = region.chunk;
     const chunkPages = chunk / PAGE_SIZE;
-    const nslots = (USER_PHYS_END - USER_PHYS_BASE) / chunk;
-    const basePfn = USER_PHYS_BASE / PAGE_SIZE;
+    const nslots = (this.physEnd - this.physBase) / chunk;
+    const basePfn = this.physBase / PAGE_SIZE;
     const rng = new SplitMix64(region.seed);
     const windows = Math.ceil((region.end - region.windowBase) / chunk);
     let prevEnd = -1;

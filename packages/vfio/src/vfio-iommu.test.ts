@@ -78,7 +78,7 @@ describe("VFIO_IOMMU_MAP_DMA validation", () => {
 
   it("refuses an iova outside the windows with EINVAL", () => {
     const s = withMem();
-    expect(s.c.attachGroup(1, { options: { ias: 32 } })).toBe(0);
+    expect(s.c.attachGroup(1, { driver: s.driver(1, { ias: 32 }) })).toBe(0);
     expect(map(s.c, V, 2 ** 32 - 0x1000, 0x2000)).toBe(EINVAL);
     expect(map(s.c, V, 2 ** 32 - 0x2000, 0x2000)).toBe(0);
     expectConsistent(s);
@@ -265,11 +265,12 @@ describe("VFIO_IOMMU_UNMAP_DMA validation", () => {
 });
 
 describe("attach / detach", () => {
-  it("refuses a duplicate group, passes provider errors through, enforces MSI isolation", () => {
+  it("refuses a duplicate group, passes driver errors through, enforces MSI isolation", () => {
     const s = withMem();
     expect(s.c.attachGroup(1)).toBe(0);
     expect(s.c.attachGroup(1)).toBe(EINVAL);
-    expect(s.c.attachGroup(2, { options: { errno: -19 } })).toBe(-19);
+    const failing = { ...s.driver(2), domainAllocPagingFlags: () => -19 };
+    expect(s.c.attachGroup(2, { driver: failing })).toBe(-19);
     expect(s.c.attachGroup(3, { isolatedMsi: false })).toBe(EPERM);
     expect(s.c.domainList).toHaveLength(1);
     expectConsistent(s);
@@ -282,7 +283,7 @@ describe("attach / detach", () => {
     s.c.attachGroup(1);
     expect(map(s.c, V, 2 ** 40, MiB2)).toBe(0);
     const walks = s.c.vfioCounters.iovaToPhys;
-    expect(s.c.attachGroup(2, { options: { ias: 32 } })).toBe(EINVAL);
+    expect(s.c.attachGroup(2, { driver: s.driver(2, { ias: 32 }) })).toBe(EINVAL);
     expect(s.c.vfioCounters.iovaToPhys).toBe(walks);
     expect(s.c.iovaRanges()).toEqual([{ start: 0n, end: 2n ** 48n - 1n }]);
     expectConsistent(s);
@@ -313,7 +314,7 @@ describe("attach / detach", () => {
     s.c.attachGroup(1);
     expect(map(s.c, V, 0, MiB2)).toBe(0);
     const before = s.c.vfioCounters.snapshot();
-    expect(s.c.attachGroup(2, { driver: 1 })).toBe(0);
+    expect(s.c.attachGroup(2, { driver: s.driver(1) })).toBe(0);
     expect(s.c.vfioCounters.snapshot()).toEqual(before);
     expect(s.c.groupsOf()).toEqual([[1, 2]]);
     expect(s.allocated[1]!.freed).toBe(true);
@@ -326,17 +327,17 @@ describe("attach / detach", () => {
 
   it("a same-driver join keeps the old domain but takes the new domain's aperture", () => {
     const s = withMem();
-    s.c.attachGroup(1, { driver: 1 });
-    expect(s.c.attachGroup(2, { driver: 1, options: { ias: 32, pgsizes: 0x1000 } })).toBe(0);
+    s.c.attachGroup(1, { driver: s.driver(1) });
+    expect(s.c.attachGroup(2, { driver: s.driver(1, { ias: 32, pgsizeBitmap: 0x1000 }) })).toBe(0);
     expect(s.c.domainList).toHaveLength(1);
     expect(s.c.pgsizeBitmap).toBe(0x40201000);
     expect(s.c.iovaRanges()).toEqual([{ start: 0n, end: 2n ** 32n - 1n }]);
     expect(map(s.c, V, 2 ** 32, MiB2)).toBe(EINVAL);
     // ...and with a mapping above the new aperture the join is refused.
     const t = withMem();
-    t.c.attachGroup(1, { driver: 1 });
+    t.c.attachGroup(1, { driver: t.driver(1) });
     expect(map(t.c, V, 2 ** 40, MiB2)).toBe(0);
-    expect(t.c.attachGroup(2, { driver: 1, options: { ias: 32 } })).toBe(EINVAL);
+    expect(t.c.attachGroup(2, { driver: t.driver(1, { ias: 32 }) })).toBe(EINVAL);
     expectConsistent(t);
   });
 
@@ -365,7 +366,7 @@ describe("attach / detach", () => {
 
   it("detaching the last domain unmaps everything and resets the bitmap and windows", () => {
     const s = withMem();
-    s.c.attachGroup(1, { options: { ias: 40 } });
+    s.c.attachGroup(1, { driver: s.driver(1, { ias: 40 }) });
     expect(s.c.pgsizeBitmap).toBe(0x40201000);
     expect(map(s.c, V, 0, 2 * MiB2)).toBe(0);
     expect(s.c.detachGroup(1)).toBe(true);
@@ -380,7 +381,7 @@ describe("attach / detach", () => {
   it("takes the AND of the domains' page sizes", () => {
     const s = withMem();
     s.c.attachGroup(1);
-    s.c.attachGroup(2, { options: { pgsizes: 0x1000 } });
+    s.c.attachGroup(2, { driver: s.driver(2, { pgsizeBitmap: 0x1000 }) });
     expect(s.c.pgsizeBitmap).toBe(0x1000);
     expect(map(s.c, V, 0, MiB2)).toBe(0);
     expect(s.c.vfioCounters.ptMapPages).toBe(2); // one 2M block + 512 PTEs in one call
@@ -421,9 +422,18 @@ describe("GET_INFO and release", () => {
 
   it("open refuses unknown types", () => {
     const s = setup();
-    expect(VfioIommu.open(2, { mm: s.mm, provider: { allocDomain: () => -12 } })).toBe(EINVAL);
-    expect(
-      VfioIommu.open(VFIO_TYPE1_IOMMU, { mm: s.mm, provider: { allocDomain: () => -12 } }),
-    ).toBeInstanceOf(VfioIommu);
+    expect(VfioIommu.open(2, { mm: s.mm })).toBe(EINVAL);
+    expect(VfioIommu.open(VFIO_TYPE1_IOMMU, { mm: s.mm })).toBeInstanceOf(VfioIommu);
+  });
+
+  it("attaches a group only with the driver behind its device (ENODEV without one)", () => {
+    const s = setup();
+    const c = new VfioIommu({ mm: s.mm });
+    expect(c.attachGroup(1)).toBe(-19);
+    expect(c.hasGroup(1)).toBe(false);
+    expect(c.attachGroup(1, { driver: s.driver(1) })).toBe(0);
+    expect(c.attachGroup(2, { emulated: true })).toBe(0);
+    expect(c.domainList).toHaveLength(1);
+    expect(s.allocated).toHaveLength(1);
   });
 });

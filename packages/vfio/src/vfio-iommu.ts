@@ -49,8 +49,6 @@ export {
   DEFAULT_DMA_ENTRY_LIMIT,
   PAGE_MASK_BITMAP,
   type VfioAttachOptions,
-  type VfioDomainProvider,
-  type VfioDomainRequest,
   type VfioEmulatedDevice,
   type VfioIommuOptions,
 } from "./state.js";

@@ -6,13 +6,11 @@
 import { fromPfn, offOf, PhysLength, pfnOf } from "@iommu/core";
 import { type BenchRow, DEFAULT_MEASURE, type MeasureOptions, nsPerOp } from "./measure.js";
 
-const N = 1 << 20;
-
 /** Page-aligned and unaligned addresses below 2^48, as numbers and as the same bigints. */
-function inputs(): { nums: number[]; bigs: bigint[] } {
+function inputs(n: number): { nums: number[]; bigs: bigint[] } {
   const nums: number[] = [];
   let x = 0x12345;
-  for (let i = 0; i < N; i++) {
+  for (let i = 0; i < n; i++) {
     x = (x * 1103515245 + 12345) % 2 ** 31;
     nums.push(x * 0x10000 + (i & 0xfff));
   }
@@ -37,8 +35,10 @@ function lookupInto(iova: number, out: PhysLength): void {
   out.setMapped(pfn + 1, iova - pfn * 4096, 0x1000);
 }
 
-export function runAddrBench(o: MeasureOptions = DEFAULT_MEASURE): BenchRow[] {
-  const { nums, bigs } = inputs();
+/** The rows; each loop runs over `n` addresses (default 2^20). */
+export function runAddrBench(o: MeasureOptions = DEFAULT_MEASURE, n = 1 << 20): BenchRow[] {
+  const N = n;
+  const { nums, bigs } = inputs(N);
   const loop = (body: () => number) => () => {
     const t0 = process.hrtime.bigint();
     sink += body();

@@ -8,8 +8,19 @@
  * benchmark does; "batched" rows are one call covering the whole GiB with the domain bitmap
  * narrowed to 4K so that 4K leaves are really built, reported per page.
  */
-import { IOMMU_READ, IOMMU_WRITE, IotlbGather, iotlbGatherAddRange, PhysLength, SizeOut } from "@iommu/core";
+import {
+  IOMMU_READ,
+  IOMMU_WRITE,
+  IotlbGather,
+  iotlbGatherAddRange,
+  PhysLength,
+  SizeOut,
+  SZ_1G,
+  SZ_2M,
+  SZ_4K,
+} from "@iommu/core";
 import { createPtDomain, type PtDomain, type PtFormatName } from "@iommu/generic-pt";
+import { genericPtFormats } from "@iommu/script";
 import { DEFAULT_MEASURE, type MeasureOptions, nsPerOp as measureNsPerOp } from "./measure.js";
 
 export interface GenericPtBenchRow {
@@ -27,15 +38,12 @@ export interface GenericPtBenchRow {
 }
 
 const BASE = 0x4000_0000;
-const GIB = 0x4000_0000;
-const SZ_4K = 0x1000;
-const SZ_2M = 0x20_0000;
-const PAGES = GIB / SZ_4K;
-const BLOCKS = GIB / SZ_2M;
 const RW = IOMMU_READ | IOMMU_WRITE;
-const FORMATS: readonly PtFormatName[] = (process.env.GPT_FORMATS?.split(",") as
-  | PtFormatName[]
-  | undefined) ?? ["amdv1", "vtdss", "x86_64", "riscv"];
+
+/** The formats to time: `GPT_FORMATS=a,b` or every generic_pt format of the registry. */
+function formatsToRun(): readonly PtFormatName[] {
+  return (process.env.GPT_FORMATS?.split(",") as PtFormatName[] | undefined) ?? genericPtFormats();
+}
 
 /**
  * IotlbGather starts with Smi fields that become doubles on the first 64-bit range; settle
@@ -66,7 +74,7 @@ const KERNEL = {
  * object, so each format's loops call its ops monomorphically, as the kernel's benchmark
  * calls one format's functions directly.
  */
-function makeLoops() {
+function makeLoops(region: number) {
   function domainOf(format: PtFormatName): PtDomain {
     return createPtDomain(format);
   }
@@ -75,10 +83,10 @@ function makeLoops() {
     const out = new SizeOut();
     const ops = d.ops;
     if (batched) {
-      ops.mapPages(d, BASE, BASE, leaf, GIB / leaf, RW, 0, out);
+      ops.mapPages(d, BASE, BASE, leaf, region / leaf, RW, 0, out);
       return;
     }
-    for (let va = BASE; va < BASE + GIB; va += leaf) ops.mapPages(d, va, va, leaf, 1, RW, 0, out);
+    for (let va = BASE; va < BASE + region; va += leaf) ops.mapPages(d, va, va, leaf, 1, RW, 0, out);
   }
 
   function timeMap(format: PtFormatName, leaf: number, batched: boolean): bigint {
@@ -95,10 +103,10 @@ function makeLoops() {
   function unmapAll(d: PtDomain, leaf: number, batched: boolean, g: IotlbGather): void {
     const ops = d.ops;
     if (batched) {
-      ops.unmapPages(d, BASE, leaf, GIB / leaf, g);
+      ops.unmapPages(d, BASE, leaf, region / leaf, g);
       return;
     }
-    for (let va = BASE; va < BASE + GIB; va += leaf) ops.unmapPages(d, va, leaf, 1, g);
+    for (let va = BASE; va < BASE + region; va += leaf) ops.unmapPages(d, va, leaf, 1, g);
   }
 
   function timeUnmap(format: PtFormatName, leaf: number, batched: boolean): bigint {
@@ -117,7 +125,7 @@ function makeLoops() {
   function physAll(d: PtDomain): number {
     const ops = d.ops;
     let sum = 0;
-    for (let va = BASE; va < BASE + GIB; va += SZ_4K) sum += ops.iovaToPhys!(d, va) as number;
+    for (let va = BASE; va < BASE + region; va += SZ_4K) sum += ops.iovaToPhys!(d, va) as number;
     return sum;
   }
 
@@ -167,20 +175,32 @@ function row(
 
 /**
  * Median ns/op; rows with few ops per run (512 × 2M) get extra warm-up runs so every row is
- * timed with optimised code (≥ 300k warm-up operations).
+ * timed with optimised code (≥ 300k warm-up operations, or `o.warmupOps`).
  */
 function nsPerOp(run: () => bigint, ops: number, o: MeasureOptions): number {
-  const warmup = Math.min(1000, Math.max(o.warmup, Math.ceil(300_000 / ops)));
-  return measureNsPerOp(run, ops, { warmup, runs: o.runs });
+  const warmup = Math.min(1000, Math.max(o.warmup, Math.ceil((o.warmupOps ?? 300_000) / ops)));
+  return measureNsPerOp(run, ops, { warmup, runs: o.runs, warmupOps: 0 });
+}
+
+export interface GenericPtBenchOptions {
+  /** Default 7 runs after warm-up. */
+  measure?: MeasureOptions;
+  /** Bytes each loop covers from 0x40000000 (a multiple of 2 MiB; default 1 GiB). */
+  region?: number;
+  /** Default: `GPT_FORMATS`, else the registry's generic_pt formats. */
+  formats?: readonly PtFormatName[];
 }
 
 /** All generic_pt rows; prints nothing. */
-export function runGenericPtBench(): GenericPtBenchRow[] {
+export function runGenericPtBench(options: GenericPtBenchOptions = {}): GenericPtBenchRow[] {
   settleGatherShape();
-  const o = DEFAULT_MEASURE;
+  const o = options.measure ?? DEFAULT_MEASURE;
+  const region = options.region ?? SZ_1G;
+  const PAGES = region / SZ_4K;
+  const BLOCKS = region / SZ_2M;
   const rows: GenericPtBenchRow[] = [];
-  for (const f of FORMATS) {
-    const { mapAll, timeMap, timeUnmap, timePhys, pteReadsPerLookup, domainOf } = makeLoops();
+  for (const f of options.formats ?? formatsToRun()) {
+    const { mapAll, timeMap, timeUnmap, timePhys, pteReadsPerLookup, domainOf } = makeLoops(region);
     rows.push(
       row(
         f,

@@ -1,11 +1,13 @@
 /**
  * `pnpm bench`: model timings beside the kernel C figures, printed as tables.
  * Sections: io-pgtable (arm64-s1 bench-1g loops, v7s/DART when available, PTE reads per
- * lookup), generic_pt (./generic-pt.ts when present), address representation.
+ * lookup), generic_pt (./generic-pt.ts when present), direct drivers (the registry's drivers
+ * that own their table format, beside arm64-s1), address representation.
  */
 import { existsSync } from "node:fs";
 import Table from "cli-table3";
 import { runAddrBench } from "./addr.js";
+import { runDriversBench } from "./drivers.js";
 import { runLpaeBench, runLpaePteReads, runLpaeScanBench, runOtherFormatsBench } from "./io-pgtable.js";
 import type { BenchRow } from "./measure.js";
 
@@ -102,6 +104,33 @@ async function main(): Promise<void> {
       const mod = (await import(new URL(src, here).href)) as { runGenericPtBench?: () => unknown };
       if (mod.runGenericPtBench) printGeneric(await mod.runGenericPtBench());
     } else console.log("\ngeneric_pt: bench not available yet");
+  }
+
+  if (want("drivers")) {
+    const rows = runDriversBench();
+    const ref = rows[0]?.driver.startsWith("arm64-s1") ? rows[0] : undefined;
+    const cell = (ns: number, refNs: number | undefined, isRef: boolean) =>
+      isRef || refNs === undefined || Number.isNaN(refNs)
+        ? fmtNs(ns)
+        : `${fmtNs(ns)} (${(ns / refNs).toFixed(1)}x)`;
+    const t = new Table({
+      head: ["driver", "4K pages (N)", "map 4K ns/op", "unmap 4K ns/op", "iovaToPhysLength 4K ns/op"],
+      style: { head: [], border: [] },
+    });
+    for (const r of rows) {
+      const isRef = r === ref;
+      t.push([
+        r.driver,
+        r.pages.toString(),
+        cell(r.map4k, ref?.map4k, isRef),
+        cell(r.unmap4k, ref?.unmap4k, isRef),
+        cell(r.lookup4k, ref?.lookup4k, isRef),
+      ]);
+    }
+    console.log(
+      "\ndirect drivers: their own tables through their domain ops, 1 page per call, N = min(256 MiB, IOVA window) / 4K; (×) = vs arm64-s1",
+    );
+    console.log(t.toString());
   }
 
   if (want("addr")) printRows("address representation (@iommu/core)", runAddrBench(), false);

@@ -4,7 +4,18 @@
  * beside the figures the kernel C code measured for the same loops. v7s and DART rows follow
  * when those formats are available.
  */
-import { IommuCounters, IotlbGather, PhysLength, PhysMem, SizeOut, TableAllocator } from "@iommu/core";
+import {
+  IommuCounters,
+  IotlbGather,
+  PhysLength,
+  PhysMem,
+  SizeOut,
+  SZ_1G,
+  SZ_2M,
+  SZ_4K,
+  SZ_16K,
+  TableAllocator,
+} from "@iommu/core";
 import {
   allocIoPgtableOps,
   freeIoPgtableOps,
@@ -13,12 +24,9 @@ import {
   IoPgtableFmt,
   type IoPgtableOps,
 } from "@iommu/io-pgtable";
+import { fmtNames } from "@iommu/script";
 import { type BenchRow, DEFAULT_MEASURE, type MeasureOptions, nsPerOp } from "./measure.js";
 
-const SZ_4K = 0x1000;
-const SZ_16K = 0x4000;
-const SZ_2M = 0x200000;
-const SZ_1G = 0x40000000;
 const BASE = 0x40000000;
 const PROT_RW = 3;
 
@@ -109,10 +117,10 @@ function fresh(spec: FormatSpec): () => Fixture {
   };
 }
 
-function mapped1g(spec: FormatSpec, pgsize: number): () => Fixture {
+function mappedRegion(spec: FormatSpec, pgsize: number, bytes: number): () => Fixture {
   return () => {
     const f = fresh(spec)();
-    mapEach(f, pgsize);
+    mapEach(f, pgsize, bytes);
     return f;
   };
 }
@@ -142,22 +150,22 @@ function unmapEach(f: Fixture, pgsize: number, bytes = SZ_1G): void {
   }
 }
 
-function mapBatched(f: Fixture): void {
+function mapBatched(f: Fixture, bytes = SZ_1G): void {
   let done = 0;
-  while (done < SZ_1G) {
+  while (done < bytes) {
     mapped.value = 0;
     const iova = BASE + done;
-    const ret = f.ops.mapPages(iova, iova, SZ_4K, (SZ_1G - done) / SZ_4K, PROT_RW, 0, mapped);
+    const ret = f.ops.mapPages(iova, iova, SZ_4K, (bytes - done) / SZ_4K, PROT_RW, 0, mapped);
     if (ret !== 0 || mapped.value === 0) throw new Error("batched map failed");
     done += mapped.value;
   }
 }
 
-function unmapBatched(f: Fixture, pgsize = SZ_4K): void {
+function unmapBatched(f: Fixture, pgsize = SZ_4K, bytes = SZ_1G): void {
   let done = 0;
-  while (done < SZ_1G) {
+  while (done < bytes) {
     gather.init();
-    const r = f.ops.unmapPages(BASE + done, pgsize, (SZ_1G - done) / pgsize, gather);
+    const r = f.ops.unmapPages(BASE + done, pgsize, (bytes - done) / pgsize, gather);
     if (r <= 0) throw new Error("batched unmap failed");
     done += r;
   }
@@ -168,23 +176,23 @@ export interface PteReadsRow {
   /** PTE reads per iovaToPhysLength / legacy iovaToPhys lookup. */
   length: number;
   legacy: number;
-  /** Lookups that cover the 1 GiB region when stepping by the returned length. */
+  /** Lookups that cover the region (1 GiB) when stepping by the returned length. */
   scanWalks: number;
 }
 
 /** PTE reads per lookup, from the format's counters (deterministic, not timed). */
-function pteReadsPerLookup(pgsize: number): PteReadsRow {
-  const f = mapped1g(A64S1, pgsize)();
+function pteReadsPerLookup(pgsize: number, region: number): PteReadsRow {
+  const f = mappedRegion(A64S1, pgsize, region)();
   const c = f.counters;
   let before = c.pteReads;
-  lookupLength(f, SZ_4K);
-  const length = (c.pteReads - before) / (SZ_1G / SZ_4K);
+  lookupLength(f, SZ_4K, region);
+  const length = (c.pteReads - before) / (region / SZ_4K);
   before = c.pteReads;
-  lookupLegacy(f, SZ_4K);
-  const legacy = (c.pteReads - before) / (SZ_1G / SZ_4K);
+  lookupLegacy(f, SZ_4K, region);
+  const legacy = (c.pteReads - before) / (region / SZ_4K);
   // Lookups needed to cover the region when stepping by the returned length (the series' point).
   let scanWalks = 0;
-  for (let iova = BASE; iova < BASE + SZ_1G; iova += pl.length) {
+  for (let iova = BASE; iova < BASE + region; iova += pl.length) {
     f.ops.iovaToPhysLength(iova, pl);
     scanWalks++;
   }
@@ -192,31 +200,35 @@ function pteReadsPerLookup(pgsize: number): PteReadsRow {
   return { leaf: pgsize === SZ_4K ? "4K" : "2M", length, legacy, scanWalks };
 }
 
-/** PTE reads per lookup over 4K and 2M leaves; null when LPAE is unavailable. */
-export function runLpaePteReads(): PteReadsRow[] | null {
+/**
+ * PTE reads per lookup over 4K and 2M leaves; null when LPAE is unavailable. `region` (a
+ * multiple of 2 MiB, default 1 GiB) is what the loops cover: a smoke run passes a few MiB.
+ */
+export function runLpaePteReads(region = SZ_1G): PteReadsRow[] | null {
   if (!create(A64S1)) return null;
-  return [pteReadsPerLookup(SZ_4K), pteReadsPerLookup(SZ_2M)];
+  return [pteReadsPerLookup(SZ_4K, region), pteReadsPerLookup(SZ_2M, region)];
 }
 
 /** The arm64-s1 rows; null when the LPAE format is not available. */
-export function runLpaeBench(o: MeasureOptions = DEFAULT_MEASURE): BenchRow[] | null {
+export function runLpaeBench(o: MeasureOptions = DEFAULT_MEASURE, region = SZ_1G): BenchRow[] | null {
   if (!create(A64S1)) return null;
-  const pages4k = SZ_1G / SZ_4K;
-  const blocks2m = SZ_1G / SZ_2M;
+  const pages4k = region / SZ_4K;
+  const blocks2m = region / SZ_2M;
+  const mapped1g = (spec: FormatSpec, pgsize: number) => mappedRegion(spec, pgsize, region);
   const rows: BenchRow[] = [
     {
-      name: "map 4K x 262144 (map_pages, 1 page per call)",
+      name: `map 4K x ${pages4k} (map_pages, 1 page per call)`,
       ns: nsPerOp(
-        timed(fresh(A64S1), (f) => mapEach(f, SZ_4K)),
+        timed(fresh(A64S1), (f) => mapEach(f, SZ_4K, region)),
         pages4k,
         o,
       ),
       kernelNs: KERNEL_NS.map4k,
     },
     {
-      name: "map 2M x 512 (map_pages, 1 block per call)",
+      name: `map 2M x ${blocks2m} (map_pages, 1 block per call)`,
       ns: nsPerOp(
-        timed(fresh(A64S1), (f) => mapEach(f, SZ_2M)),
+        timed(fresh(A64S1), (f) => mapEach(f, SZ_2M, region)),
         blocks2m,
         o,
       ),
@@ -224,13 +236,17 @@ export function runLpaeBench(o: MeasureOptions = DEFAULT_MEASURE): BenchRow[] | 
     },
     {
       name: "batched map 4K (map_pages pgcount), per page",
-      ns: nsPerOp(timed(fresh(A64S1), mapBatched), pages4k, o),
+      ns: nsPerOp(
+        timed(fresh(A64S1), (f) => mapBatched(f, region)),
+        pages4k,
+        o,
+      ),
       kernelNs: KERNEL_NS.mapBatchedPerPage,
     },
     {
       name: "iovaToPhysLength over 4K leaves",
       ns: nsPerOp(
-        timed(mapped1g(A64S1, SZ_4K), (f) => lookupLength(f, SZ_4K)),
+        timed(mapped1g(A64S1, SZ_4K), (f) => lookupLength(f, SZ_4K, region)),
         pages4k,
         o,
       ),
@@ -239,7 +255,7 @@ export function runLpaeBench(o: MeasureOptions = DEFAULT_MEASURE): BenchRow[] | 
     {
       name: "iovaToPhysLength over 2M leaves (4K stride)",
       ns: nsPerOp(
-        timed(mapped1g(A64S1, SZ_2M), (f) => lookupLength(f, SZ_4K)),
+        timed(mapped1g(A64S1, SZ_2M), (f) => lookupLength(f, SZ_4K, region)),
         pages4k,
         o,
       ),
@@ -248,16 +264,16 @@ export function runLpaeBench(o: MeasureOptions = DEFAULT_MEASURE): BenchRow[] | 
     {
       name: "legacy iovaToPhys over 4K leaves",
       ns: nsPerOp(
-        timed(mapped1g(A64S1, SZ_4K), (f) => lookupLegacy(f, SZ_4K)),
+        timed(mapped1g(A64S1, SZ_4K), (f) => lookupLegacy(f, SZ_4K, region)),
         pages4k,
         o,
       ),
       kernelNs: KERNEL_NS.lookup4k,
     },
     {
-      name: "unmap 4K x 262144 (unmap_pages, 1 page per call)",
+      name: `unmap 4K x ${pages4k} (unmap_pages, 1 page per call)`,
       ns: nsPerOp(
-        timed(mapped1g(A64S1, SZ_4K), (f) => unmapEach(f, SZ_4K)),
+        timed(mapped1g(A64S1, SZ_4K), (f) => unmapEach(f, SZ_4K, region)),
         pages4k,
         o,
       ),
@@ -266,7 +282,7 @@ export function runLpaeBench(o: MeasureOptions = DEFAULT_MEASURE): BenchRow[] | 
     {
       name: "batched unmap 4K (unmap_pages pgcount), per page",
       ns: nsPerOp(
-        timed(mapped1g(A64S1, SZ_4K), (f) => unmapBatched(f)),
+        timed(mapped1g(A64S1, SZ_4K), (f) => unmapBatched(f, SZ_4K, region)),
         pages4k,
         o,
       ),
@@ -276,24 +292,36 @@ export function runLpaeBench(o: MeasureOptions = DEFAULT_MEASURE): BenchRow[] | 
   return rows;
 }
 
-/** v7s and DART rows: page map / lookup / unmap over the same region; empty when unavailable. */
-export function runOtherFormatsBench(o: MeasureOptions = DEFAULT_MEASURE): BenchRow[] {
+/**
+ * The cfg and page size each other io-pgtable format is timed with, by script `fmt` name
+ * (the harness's defaults for that format).
+ */
+export const OTHER_FORMAT_SPECS: Readonly<Record<string, readonly [FormatSpec, number]>> = {
+  v7s: [{ fmt: IoPgtableFmt.ARM_V7S, pgsizeBitmap: 0x1111000, ias: 32, oas: 32 }, SZ_4K],
+  dart1: [{ fmt: IoPgtableFmt.APPLE_DART, pgsizeBitmap: SZ_16K, ias: 32, oas: 36 }, SZ_16K],
+  dart2: [{ fmt: IoPgtableFmt.APPLE_DART2, pgsizeBitmap: SZ_16K, ias: 32, oas: 42 }, SZ_16K],
+};
+
+/**
+ * v7s and DART rows: page map / lookup / unmap over the same region, for every format of the
+ * registry (@iommu/script) with a spec above, in registry order; empty when unavailable.
+ */
+export function runOtherFormatsBench(o: MeasureOptions = DEFAULT_MEASURE, region = SZ_1G): BenchRow[] {
   const rows: BenchRow[] = [];
-  const specs: Array<[string, FormatSpec, number]> = [
-    ["v7s", { fmt: IoPgtableFmt.ARM_V7S, pgsizeBitmap: 0x1111000, ias: 32, oas: 32 }, SZ_4K],
-    ["dart1", { fmt: IoPgtableFmt.APPLE_DART, pgsizeBitmap: SZ_16K, ias: 32, oas: 36 }, SZ_16K],
-    ["dart2", { fmt: IoPgtableFmt.APPLE_DART2, pgsizeBitmap: SZ_16K, ias: 32, oas: 42 }, SZ_16K],
-  ];
-  for (const [name, spec, pgsize] of specs) {
+  const mapped1g = (spec: FormatSpec, pgsize: number) => mappedRegion(spec, pgsize, region);
+  for (const name of fmtNames()) {
+    const known = OTHER_FORMAT_SPECS[name];
+    if (!known) continue;
+    const [spec, pgsize] = known;
     if (!create(spec)) continue;
-    const n = SZ_1G / pgsize;
+    const n = region / pgsize;
     const size = pgsize === SZ_4K ? "4K" : "16K";
     try {
       rows.push(
         {
           name: `${name}: map ${size} x ${n}`,
           ns: nsPerOp(
-            timed(fresh(spec), (f) => mapEach(f, pgsize)),
+            timed(fresh(spec), (f) => mapEach(f, pgsize, region)),
             n,
             o,
           ),
@@ -301,7 +329,7 @@ export function runOtherFormatsBench(o: MeasureOptions = DEFAULT_MEASURE): Bench
         {
           name: `${name}: iovaToPhysLength over ${size} leaves`,
           ns: nsPerOp(
-            timed(mapped1g(spec, pgsize), (f) => lookupLength(f, pgsize)),
+            timed(mapped1g(spec, pgsize), (f) => lookupLength(f, pgsize, region)),
             n,
             o,
           ),
@@ -309,7 +337,7 @@ export function runOtherFormatsBench(o: MeasureOptions = DEFAULT_MEASURE): Bench
         {
           name: `${name}: unmap ${size} x ${n}`,
           ns: nsPerOp(
-            timed(mapped1g(spec, pgsize), (f) => unmapEach(f, pgsize)),
+            timed(mapped1g(spec, pgsize), (f) => unmapEach(f, pgsize, region)),
             n,
             o,
           ),
@@ -334,8 +362,9 @@ export interface ScanRow {
  * The series' headline: translating a whole 1 GiB region (what VFIO unmap does) with the
  * legacy op at 4K steps versus stepping by the length iova_to_phys_length returns.
  */
-export function runLpaeScanBench(o: MeasureOptions = DEFAULT_MEASURE): ScanRow[] | null {
+export function runLpaeScanBench(o: MeasureOptions = DEFAULT_MEASURE, region = SZ_1G): ScanRow[] | null {
   if (!create(A64S1)) return null;
+  const mapped1g = (spec: FormatSpec, pgsize: number) => mappedRegion(spec, pgsize, region);
   const rows: ScanRow[] = [];
   for (const [leaf, pgsize] of [
     ["4K", SZ_4K],
@@ -344,13 +373,13 @@ export function runLpaeScanBench(o: MeasureOptions = DEFAULT_MEASURE): ScanRow[]
     let walks = 0;
     const byLength = (f: Fixture) => {
       walks = 0;
-      for (let iova = BASE; iova < BASE + SZ_1G; iova += pl.length) {
+      for (let iova = BASE; iova < BASE + region; iova += pl.length) {
         f.ops.iovaToPhysLength(iova, pl);
         walks++;
       }
     };
     const legacyUs = nsPerOp(
-      timed(mapped1g(A64S1, pgsize), (f) => lookupLegacy(f, SZ_4K)),
+      timed(mapped1g(A64S1, pgsize), (f) => lookupLegacy(f, SZ_4K, region)),
       1000,
       o,
     );

@@ -6,6 +6,8 @@
 export interface MeasureOptions {
   warmup: number;
   runs: number;
+  /** Operations to run untimed before sampling (default 50,000; a smoke run passes 0). */
+  warmupOps?: number;
 }
 
 export const DEFAULT_MEASURE: MeasureOptions = { warmup: 2, runs: 7 };
@@ -26,7 +28,7 @@ export function median(xs: readonly number[]): number {
 export function nsPerOp(run: TimedRun, ops: number, o: MeasureOptions = DEFAULT_MEASURE): number {
   // Warm up by work done, not by runs: a 512-op loop needs many runs before V8's optimising
   // tier has compiled its path (the kernel figure is of compiled C, so compare compiled code).
-  const warmups = Math.max(o.warmup, Math.ceil(WARMUP_OPS / ops));
+  const warmups = Math.max(o.warmup, Math.ceil((o.warmupOps ?? WARMUP_OPS) / ops));
   for (let i = 0; i < warmups; i++) run();
   const samples: number[] = [];
   for (let i = 0; i < o.runs; i++) samples.push(Number(run()) / ops);

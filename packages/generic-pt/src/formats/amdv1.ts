@@ -1,12 +1,12 @@
 /**
- * AMD IOMMU v1 host page table (drivers/iommu/generic_pt/fmt/amdv1.h, iommu_amdv1.c).
+ * drivers/iommu/generic_pt/fmt/amdv1.h, fmt/iommu_amdv1.c: the AMD IOMMU v1 host page table.
  *
  * Levels 0..5 (mode = level + 1); level 5 covers VA bits 63:57 with 128 items and cannot
  * hold leaves. Every power of two from 4K to 2^51 except 512G is a leaf size: sizes between
  * the item sizes are NEXT_LEVEL=7 entries replicated over 2^n items with the size encoded
  * as a run of ones in the low OA bits.
  */
-import { ERRNO, IOMMU_READ, IOMMU_WRITE } from "@iommu/core";
+import { ERRNO, IOMMU_READ, IOMMU_WRITE, type PteField } from "@iommu/core";
 import {
   bit,
   PT_FEAT_AMDV1_ENCRYPT_TABLES,
@@ -16,20 +16,16 @@ import {
   PT_FEAT_FLUSH_RANGE_NO_GAPS,
   PT_FEAT_FULL_VA,
 } from "../features.js";
+import { addrField, bitField, oaHi12, oaLo12, type PtFormat, pfnFrom12, rangeField } from "../pt-common.js";
 import {
-  ffz32,
-  genmask,
-  oaHi12,
-  oaLo12,
-  P2,
   PT_ENTRY_EMPTY,
   PT_ENTRY_OA,
   PT_ENTRY_TABLE,
+  type PtAttrs,
   type PtCommonInit,
-  type PtFormat,
   type PtHwInfoField,
-  pfnFrom12,
-} from "../format.js";
+} from "../pt-defs.js";
+import { ffz32, genmask, P2 } from "../pt-log2.js";
 
 const PR = 1 << 0;
 const D = 1 << 6;
@@ -39,6 +35,8 @@ const NL_SIZE = 7;
 const FC_HI = 1 << 28;
 const IR_HI = 1 << 29;
 const IW_HI = 1 << 30;
+/** The bits `pt_attr_from_entry` keeps: FC, IR, IW (high word). */
+const ATTR_HI = FC_HI | IR_HI | IW_HI;
 
 const SZ_512G_LG2 = 39;
 const POSSIBLE: readonly number[] = Array.from({ length: 6 }, (_, level) => {
@@ -59,7 +57,8 @@ function oaFieldTrailingOnes(lo: number, hi: number): number {
   return 20 + ffz32((hi & 0xfffff) | 0xfff00000);
 }
 
-export const AMDV1: PtFormat = {
+/** `fmt/amdv1.h` as a {@link PtFormat}. */
+export const AMDV1: PtFormat<"amdv1"> = {
   name: "amdv1",
   maxVaLg2: 64,
   maxOaLg2: 52,
@@ -92,6 +91,20 @@ export const AMDV1: PtFormat = {
     tableHi: IR_HI | IW_HI,
   },
   hasDirty: true,
+  defaults: {
+    features:
+      bit(PT_FEAT_DYNAMIC_TOP) |
+      bit(PT_FEAT_AMDV1_ENCRYPT_TABLES) |
+      bit(PT_FEAT_AMDV1_FORCE_COHERENCE) |
+      bit(PT_FEAT_FLUSH_RANGE),
+    vaBits: 64,
+    oaBits: 52,
+    level: 2,
+  },
+  kunitFmtFeatures: 0,
+  // The second kernel cfg (hw va 32) only initialises under CONFIG_DEBUG_GENERIC_PT, which
+  // skips the forced-feature check; the model is the production build, so it is left out.
+  kunitCfgs: [{ name: "amdv1 start 2", features: 0, level: 2 }],
 
   numItemsLg2(level) {
     // The level-5 top only decodes VA bits 63:57.
@@ -166,6 +179,25 @@ export const AMDV1: PtFormat = {
     attrs.lo = 0;
     attrs.hi = hi >>> 0;
     return 0;
+  },
+  attrFromEntry(_lo, hi, _level, _features, attrs: PtAttrs) {
+    attrs.lo = 0;
+    attrs.hi = (hi & ATTR_HI) >>> 0;
+  },
+  protFromAttrs(attrs) {
+    return (attrs.hi & IR_HI ? IOMMU_READ : 0) | (attrs.hi & IW_HI ? IOMMU_WRITE : 0);
+  },
+  decodeFields(lo, hi, level, features): PteField[] {
+    // AMD IOMMU specification, PDE / PTE of the host page table.
+    const table = AMDV1.entryType(lo, hi, level, features) === PT_ENTRY_TABLE;
+    const out: PteField[] = [bitField("IW", lo, hi, 62), bitField("IR", lo, hi, 61)];
+    if (!table) out.push(bitField("FC", lo, hi, 60), bitField("U", lo, hi, 59));
+    const nl = (lo >>> NL_SHIFT) & 7;
+    const pfn = table || nl !== NL_SIZE ? pfnFrom12(lo, hi) : AMDV1.entryOaPfn(lo, hi, level, features);
+    out.push(addrField("OA", 51, 12, pfn), rangeField("NextLevel", lo, hi, 11, 9));
+    if (!table) out.push(bitField("D", lo, hi, 6));
+    out.push(bitField("A", lo, hi, 5), bitField("PR", lo, hi, 0));
+    return out;
   },
   fmtInit(level, hwVasz, hwOasz, common: PtCommonInit) {
     const start = level ?? 2;

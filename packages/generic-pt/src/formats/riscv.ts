@@ -1,20 +1,15 @@
 /**
- * RISC-V Sv39/Sv48/Sv57 table with Svnapot (drivers/iommu/generic_pt/fmt/riscv.h,
- * iommu_riscv64.c).
+ * drivers/iommu/generic_pt/fmt/riscv.h, fmt/iommu_riscv64.c: the RISC-V Sv39/Sv48/Sv57 table
+ * with Svnapot.
  *
  * Leaves are allowed at every level. With SVNAPOT_64K a 64K leaf is 16 identical level-0
  * items with N (bit 63) set and PPN bit 3 (entry bit 13) marking the 64K size.
  */
-import { ERRNO, IOMMU_NOEXEC, IOMMU_READ, IOMMU_WRITE } from "@iommu/core";
+import { ERRNO, IOMMU_NOEXEC, IOMMU_READ, IOMMU_WRITE, type PteField } from "@iommu/core";
 import { bit, PT_FEAT_FLUSH_RANGE, PT_FEAT_RISCV_SVNAPOT_64K, PT_FEAT_SIGN_EXTEND } from "../features.js";
-import {
-  P2,
-  PT_ENTRY_EMPTY,
-  PT_ENTRY_OA,
-  PT_ENTRY_TABLE,
-  type PtFormat,
-  type PtHwInfoField,
-} from "../format.js";
+import { addrField, bitField, type PtFormat, rangeField } from "../pt-common.js";
+import { PT_ENTRY_EMPTY, PT_ENTRY_OA, PT_ENTRY_TABLE, type PtHwInfoField } from "../pt-defs.js";
+import { P2 } from "../pt-log2.js";
 
 const V = 1 << 0;
 const R = 1 << 1;
@@ -22,7 +17,10 @@ const W = 1 << 2;
 const X = 1 << 3;
 const U = 1 << 4;
 const A = 1 << 6;
+const G = 1 << 5;
 const D = 1 << 7;
+/** PBMT (bits 62:61) in the high word. */
+const PBMT_HI = 3 << 29;
 const N_HI = 1 << 31;
 const PPN64_64K_SZ = 1 << 13;
 const TWO22 = 4194304;
@@ -39,7 +37,8 @@ function ppn(lo: number, hi: number): number {
   return (hi & 0x3fffff) * TWO22 + (lo >>> 10);
 }
 
-export const RISCV: PtFormat = {
+/** `fmt/riscv.h` (64-bit) as a {@link PtFormat}. */
+export const RISCV: PtFormat<"riscv"> = {
   name: "riscv",
   maxVaLg2: 57,
   maxOaLg2: 56,
@@ -66,6 +65,17 @@ export const RISCV: PtFormat = {
     tableHi: 0,
   },
   hasDirty: false,
+  defaults: {
+    features: bit(PT_FEAT_SIGN_EXTEND) | bit(PT_FEAT_FLUSH_RANGE) | SVNAPOT,
+    vaBits: 48,
+    oaBits: 56,
+  },
+  kunitFmtFeatures: SVNAPOT,
+  kunitCfgs: [
+    { name: "riscv svnapot 39", features: SVNAPOT, vaBits: 39, oaBits: 56 },
+    { name: "riscv 48", features: 0, vaBits: 48, oaBits: 56 },
+    { name: "riscv svnapot 57", features: SVNAPOT, vaBits: 57, oaBits: 56 },
+  ],
 
   numItemsLg2() {
     return 9;
@@ -127,6 +137,36 @@ export const RISCV: PtFormat = {
     attrs.lo = lo;
     attrs.hi = 0;
     return 0;
+  },
+  attrFromEntry(lo, hi, _level, _features, attrs) {
+    attrs.lo = lo & (R | W | X | U | G | A | D);
+    attrs.hi = (hi & PBMT_HI) >>> 0;
+  },
+  protFromAttrs(attrs) {
+    return (
+      (attrs.lo & R ? IOMMU_READ : 0) | (attrs.lo & W ? IOMMU_WRITE : 0) | (attrs.lo & X ? 0 : IOMMU_NOEXEC)
+    );
+  },
+  decodeFields(lo, hi, level, features): PteField[] {
+    // RISC-V privileged specification, Sv39/48/57 PTE (with Svnapot and Svpbmt).
+    const pfn =
+      RISCV.entryType(lo, hi, level, features) === PT_ENTRY_OA
+        ? RISCV.entryOaPfn(lo, hi, level, features)
+        : ppn(lo, hi);
+    return [
+      bitField("N", lo, hi, 63),
+      rangeField("PBMT", lo, hi, 62, 61),
+      addrField("OA", 53, 10, pfn),
+      rangeField("RSW", lo, hi, 9, 8),
+      bitField("D", lo, hi, 7),
+      bitField("A", lo, hi, 6),
+      bitField("G", lo, hi, 5),
+      bitField("U", lo, hi, 4),
+      bitField("X", lo, hi, 3),
+      bitField("W", lo, hi, 2),
+      bitField("R", lo, hi, 1),
+      bitField("V", lo, hi, 0),
+    ];
   },
   fmtInit(_level, hwVasz, hwOasz, common) {
     if (hwVasz === 39) common.topLevel = 2;

@@ -1,10 +1,10 @@
 /**
- * Intel VT-d second-stage table (drivers/iommu/generic_pt/fmt/vtdss.h, iommu_vtdss.c).
+ * drivers/iommu/generic_pt/fmt/vtdss.h, fmt/iommu_vtdss.c: the Intel VT-d second-stage table.
  *
  * No present bit: any non-zero entry is present, so set_prot refuses a prot without R/W.
  * Leaves at levels 0..2 (4K, 2M, 1G; PS above level 0); tables are R|W|OA.
  */
-import { ERRNO, IOMMU_READ, IOMMU_WRITE } from "@iommu/core";
+import { ERRNO, IOMMU_READ, IOMMU_WRITE, type PteField } from "@iommu/core";
 import {
   bit,
   PT_FEAT_DMA_INCOHERENT,
@@ -12,17 +12,9 @@ import {
   PT_FEAT_VTDSS_FORCE_COHERENCE,
   PT_FEAT_VTDSS_FORCE_WRITEABLE,
 } from "../features.js";
-import {
-  oaHi12,
-  oaLo12,
-  P2,
-  PT_ENTRY_EMPTY,
-  PT_ENTRY_OA,
-  PT_ENTRY_TABLE,
-  type PtFormat,
-  type PtHwInfoField,
-  pfnFrom12,
-} from "../format.js";
+import { addrField, bitField, oaHi12, oaLo12, type PtFormat, pfnFrom12 } from "../pt-common.js";
+import { PT_ENTRY_EMPTY, PT_ENTRY_OA, PT_ENTRY_TABLE, type PtHwInfoField } from "../pt-defs.js";
+import { P2 } from "../pt-log2.js";
 
 const R = 1 << 0;
 const W = 1 << 1;
@@ -30,7 +22,8 @@ const PS = 1 << 7;
 const D = 1 << 9;
 const SNP = 1 << 11;
 
-export const VTDSS: PtFormat = {
+/** `fmt/vtdss.h` as a {@link PtFormat}. */
+export const VTDSS: PtFormat<"vtdss"> = {
   name: "vtdss",
   maxVaLg2: 57,
   maxOaLg2: 52,
@@ -62,6 +55,13 @@ export const VTDSS: PtFormat = {
     tableHi: 0,
   },
   hasDirty: true,
+  defaults: { features: bit(PT_FEAT_FLUSH_RANGE), vaBits: 48, oaBits: 52 },
+  kunitFmtFeatures: bit(PT_FEAT_VTDSS_FORCE_WRITEABLE),
+  kunitCfgs: [
+    { name: "vtdss 39", features: 0, vaBits: 39, level: 2 },
+    { name: "vtdss 48", features: 0, vaBits: 48, level: 3 },
+    { name: "vtdss 57", features: 0, vaBits: 57, level: 4 },
+  ],
 
   numItemsLg2() {
     return 9;
@@ -110,6 +110,23 @@ export const VTDSS: PtFormat = {
     attrs.lo = lo;
     attrs.hi = 0;
     return 0;
+  },
+  attrFromEntry(lo, _hi, _level, _features, attrs) {
+    attrs.lo = lo & (R | W | SNP);
+    attrs.hi = 0;
+  },
+  protFromAttrs(attrs) {
+    return (attrs.lo & R ? IOMMU_READ : 0) | (attrs.lo & W ? IOMMU_WRITE : 0);
+  },
+  decodeFields(lo, hi, level, features): PteField[] {
+    // VT-d specification, second-stage paging entries.
+    const table = VTDSS.entryType(lo, hi, level, features) === PT_ENTRY_TABLE;
+    const out: PteField[] = [addrField("OA", 51, 12, pfnFrom12(lo, hi))];
+    if (!table) out.push(bitField("SNP", lo, hi, 11), bitField("D", lo, hi, 9));
+    out.push(bitField("A", lo, hi, 8));
+    if (level !== 0) out.push(bitField("PS", lo, hi, 7));
+    out.push(bitField("W", lo, hi, 1), bitField("R", lo, hi, 0));
+    return out;
   },
   fmtInit(level, hwVasz, _hwOasz, common) {
     const top = level ?? (hwVasz <= 39 ? 2 : hwVasz <= 48 ? 3 : 4);

@@ -1,11 +1,11 @@
 /**
- * x86-64 4/5-level table as used by VT-d first stage and AMD v2
- * (drivers/iommu/generic_pt/fmt/x86_64.h, iommu_x86_64.c).
+ * drivers/iommu/generic_pt/fmt/x86_64.h, fmt/iommu_x86_64.c: the x86-64 4/5-level table as
+ * used by VT-d first stage and AMD v2.
  *
  * Leaves 4K/2M/1G (PS above level 0). With SIGN_EXTEND the upper half of the VA space
  * maps through top indices ≥ 256; the AMD PASID-0 variants run without it.
  */
-import { ERRNO, IOMMU_MMIO, IOMMU_WRITE } from "@iommu/core";
+import { ERRNO, IOMMU_MMIO, IOMMU_READ, IOMMU_WRITE, type PteField } from "@iommu/core";
 import {
   bit,
   PT_FEAT_DMA_INCOHERENT,
@@ -14,17 +14,9 @@ import {
   PT_FEAT_SIGN_EXTEND,
   PT_FEAT_X86_64_AMD_ENCRYPT_TABLES,
 } from "../features.js";
-import {
-  oaHi12,
-  oaLo12,
-  P2,
-  PT_ENTRY_EMPTY,
-  PT_ENTRY_OA,
-  PT_ENTRY_TABLE,
-  type PtFormat,
-  type PtHwInfoField,
-  pfnFrom12,
-} from "../format.js";
+import { addrField, bitField, oaHi12, oaLo12, type PtFormat, pfnFrom12 } from "../pt-common.js";
+import { PT_ENTRY_EMPTY, PT_ENTRY_OA, PT_ENTRY_TABLE, type PtHwInfoField } from "../pt-defs.js";
+import { P2 } from "../pt-log2.js";
 
 const P = 1 << 0;
 const RW = 1 << 1;
@@ -32,8 +24,11 @@ const U = 1 << 2;
 const A = 1 << 5;
 const D = 1 << 6;
 const PS = 1 << 7;
+/** XD (bit 63) in the high word. */
+const XD_HI = 1 << 31;
 
-export const X86_64: PtFormat = {
+/** `fmt/x86_64.h` as a {@link PtFormat}. */
+export const X86_64: PtFormat<"x86_64"> = {
   name: "x86_64",
   maxVaLg2: 57,
   maxOaLg2: 52,
@@ -66,6 +61,14 @@ export const X86_64: PtFormat = {
     tableHi: 0,
   },
   hasDirty: false,
+  defaults: { features: bit(PT_FEAT_SIGN_EXTEND) | bit(PT_FEAT_FLUSH_RANGE), vaBits: 48, oaBits: 52 },
+  kunitFmtFeatures: bit(PT_FEAT_SIGN_EXTEND),
+  kunitCfgs: [
+    { name: "x86_64 sign 48", features: bit(PT_FEAT_SIGN_EXTEND), vaBits: 48, level: 3 },
+    { name: "x86_64 sign 57", features: bit(PT_FEAT_SIGN_EXTEND), vaBits: 57, level: 4 },
+    { name: "x86_64 47", features: 0, vaBits: 47, level: 3 },
+    { name: "x86_64 56", features: 0, vaBits: 56, level: 4 },
+  ],
 
   numItemsLg2() {
     return 9;
@@ -107,6 +110,31 @@ export const X86_64: PtFormat = {
     attrs.lo = lo;
     attrs.hi = 0;
     return 0;
+  },
+  attrFromEntry(lo, hi, _level, _features, attrs) {
+    attrs.lo = lo & (RW | U | A | D);
+    attrs.hi = (hi & XD_HI) >>> 0;
+  },
+  protFromAttrs(attrs) {
+    // Present means readable; set_prot encodes only IOMMU_WRITE (XD is never written).
+    return IOMMU_READ | (attrs.lo & RW ? IOMMU_WRITE : 0);
+  },
+  decodeFields(lo, hi, level, features): PteField[] {
+    // Intel SDM / AMD APM 4- and 5-level paging entries.
+    const table = X86_64.entryType(lo, hi, level, features) === PT_ENTRY_TABLE;
+    const out: PteField[] = [bitField("NX", lo, hi, 63), addrField("OA", 51, 12, pfnFrom12(lo, hi))];
+    if (!table) out.push(bitField("G", lo, hi, 8), bitField(level === 0 ? "PAT" : "PS", lo, hi, 7));
+    else out.push(bitField("PS", lo, hi, 7));
+    if (!table) out.push(bitField("D", lo, hi, 6));
+    out.push(
+      bitField("A", lo, hi, 5),
+      bitField("PCD", lo, hi, 4),
+      bitField("PWT", lo, hi, 3),
+      bitField("US", lo, hi, 2),
+      bitField("RW", lo, hi, 1),
+      bitField("P", lo, hi, 0),
+    );
+    return out;
   },
   fmtInit(level, hwVasz, hwOasz, common) {
     const top = level ?? (hwVasz <= 48 ? 3 : 4);

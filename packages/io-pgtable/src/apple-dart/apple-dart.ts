@@ -1,22 +1,28 @@
 /**
- * Apple DART io-pgtable (`APPLE_DART`, `APPLE_DART2`; drivers/iommu/io-pgtable-dart.c, the
- * multi-level version): up to four TTBR tables, then 2 or 3 table levels of one granule each,
- * exactly one page size, leaves only at level 1.
+ * drivers/iommu/io-pgtable-dart.c (the multi-level version): the APPLE_DART and APPLE_DART2
+ * formats — up to four TTBR tables, then 2 or 3 table levels of one granule each, exactly one
+ * page size, leaves only at level 1.
  */
 import {
   type Addr,
   ERRNO,
+  holeSpanOutside,
   IOMMU_READ,
   IOMMU_WRITE,
   type IommuCounters,
   IommuError,
   type IotlbGather,
+  type IovaRange,
   iotlbGatherQueued,
   type MemChunk,
+  type PageTableInspector,
   type PhysLength,
   type PhysMem,
   type SizeOut,
+  SZ_4K,
+  SZ_16K,
   type TableAllocator,
+  toBigInt,
 } from "@iommu/core";
 import {
   type IommuFlushOps,
@@ -26,6 +32,7 @@ import {
   type IoPgtableInitFns,
   type IoPgtableOps,
 } from "../io-pgtable.js";
+import { AppleDartInspector } from "./inspect.js";
 import {
   APPLE_DART_PTE_SUBPAGE_END_HI,
   APPLE_DART_PTE_VALID,
@@ -45,12 +52,10 @@ const PROT_RW = IOMMU_READ | IOMMU_WRITE;
 const PROT_BITS = 0x3f;
 /** Placeholder for the leaf-table registers before the first walk. */
 const NO_TABLE = new Uint32Array(0);
-const SZ_4K = 0x1000;
-const SZ_16K = 0x4000;
 /** `DART_MAX_TABLE_BITS`: old 4K-page DARTs have up to 4 TTBRs. */
-export const DART_MAX_TABLE_BITS = 2;
+const DART_MAX_TABLE_BITS = 2;
 /** `DART_MAX_LEVELS`, the TTBR level included. */
-export const DART_MAX_LEVELS = 4;
+const DART_MAX_LEVELS = 4;
 const EEXIST = -ERRNO.EEXIST;
 const EINVAL = -ERRNO.EINVAL;
 const ENOMEM = -ERRNO.ENOMEM;
@@ -69,7 +74,10 @@ function toInt(v: number): number {
   return v <= 0x7fff_ffff ? v : (v % 2 ** 32) | 0;
 }
 
-/** Geometry chosen by `dart_alloc_pgtable`, or null where it refuses. */
+/**
+ * `dart_alloc_pgtable`'s geometry (`bits_per_level`, `tbl_bits`, `levels`): the choice, or
+ * null where it refuses.
+ */
 export interface AppleDartGeometry {
   bitsPerLevel: number;
   /** log2 of the number of TTBR tables. */
@@ -125,6 +133,13 @@ export class AppleDartIoPgtable implements IoPgtable, IoPgtableOps {
   private readonly idxMask: number;
   /** 1 / frames per TTBR table. */
   private readonly ttbrScale: number;
+  /**
+   * Model-only, for an out-of-range iova_to_phys_length: `dart_get_index` masks the TTBR index
+   * to bpl bits, so the table's reach repeats every 2^(levels·bpl + 3 + bpl) bytes (aliasMask =
+   * that period − 1); inside one period it translates `[0, n_ttbrs · 2^(levels·bpl + 3) − 1]`.
+   */
+  private readonly aliasMask: bigint;
+  private readonly translatableRanges: readonly IovaRange[];
   private liveTables = 0;
   // Result registers of getLast(): the leaf table, or the level whose entry was empty.
   private lastWords: Uint32Array = NO_TABLE;
@@ -137,6 +152,7 @@ export class AppleDartIoPgtable implements IoPgtable, IoPgtableOps {
    * tables are freed only with the whole page table.
    */
   private lastKey = -1;
+  private inspector: AppleDartInspector | undefined;
 
   constructor(cfg: IoPgtableCfg, cookie: unknown, geo: AppleDartGeometry, pgd: number[], owned: number) {
     this.cfg = cfg;
@@ -158,6 +174,9 @@ export class AppleDartIoPgtable implements IoPgtable, IoPgtableOps {
     for (let l = 0; l <= geo.levels; l++) this.framesPerEntry.push(2 ** (l * geo.bitsPerLevel + 3 - 12));
     this.entryScale = Float64Array.from(this.framesPerEntry, (f) => 1 / f);
     this.ttbrScale = this.entryScale[geo.levels]!;
+    const ttbrShift = BigInt(geo.levels * geo.bitsPerLevel + 3);
+    this.aliasMask = (1n << (ttbrShift + BigInt(geo.bitsPerLevel))) - 1n;
+    this.translatableRanges = [[0n, (BigInt(this.nTtbrs) << ttbrShift) - 1n]];
     this.liveTables = owned;
     // Through the setter even for the default: it fills the per-format leafLo table.
     this.fmt = cfg.fmt ?? IoPgtableFmt.APPLE_DART;
@@ -327,12 +346,18 @@ export class AppleDartIoPgtable implements IoPgtable, IoPgtableOps {
 
   /**
    * iova_to_phys_length: mapped → the page size; an empty table entry at level l → its span
-   * 2^(l·bpl + 3); a TTBR index beyond n_ttbrs → outside the table, the page size.
+   * 2^(l·bpl + 3); a TTBR index beyond n_ttbrs → outside the table: the largest naturally
+   * aligned block around it that no TTBR reaches (`holeSpanOutside` within the alias period,
+   * which is aligned, so the block is the same for every alias).
    */
   iovaToPhysLength(iova: Addr, out: PhysLength): void {
     const pfn = typeof iova === "number" ? Math.floor(iova / PAGE) : Number(iova >> 12n);
     if (!this.getLast(pfn)) {
-      out.setUnmapped(this.emptyLevel ? this.framesPerEntry[this.emptyLevel]! * PAGE : this.pgsize);
+      out.setUnmapped(
+        this.emptyLevel
+          ? this.framesPerEntry[this.emptyLevel]! * PAGE
+          : holeSpanOutside(toBigInt(iova) & this.aliasMask, this.translatableRanges),
+      );
       return;
     }
     const w = this.lastBase + 2 * this.index(pfn, 1);
@@ -433,6 +458,12 @@ export class AppleDartIoPgtable implements IoPgtable, IoPgtableOps {
       this.allocator.release(tpa);
       this.liveTables--;
     }
+  }
+
+  /** Model-only: this table's inspector (geometry, walk, every entry decoded; counts nothing). */
+  inspect(): PageTableInspector {
+    this.inspector ??= new AppleDartInspector(this);
+    return this.inspector;
   }
 
   /** Table pages live (one block each). */

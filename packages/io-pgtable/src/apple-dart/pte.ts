@@ -1,5 +1,5 @@
 /**
- * Apple DART entry encoding (drivers/iommu/io-pgtable-dart.c). Entries are u64, handled here
+ * drivers/iommu/io-pgtable-dart.c: Apple DART entry encoding. Entries are u64, handled here
  * as two unsigned 32-bit words (`lo` = bits 31:0, `hi` = bits 63:32).
  */
 import { IOMMU_CACHE, IOMMU_READ, IOMMU_WRITE } from "@iommu/core";
@@ -10,24 +10,29 @@ const TWO32 = 2 ** 32;
 export const APPLE_DART_PTE_VALID = 1 << 0;
 /** `APPLE_DART_PTE_SUBPAGE_END` = 0xfff in bits 51:40 (every leaf allows the whole page); in `hi`. */
 export const APPLE_DART_PTE_SUBPAGE_END_HI = 0xfff << 8;
-/** `APPLE_DART_PTE_SUBPAGE_START` (bits 63:52) is always 0. */
-export const APPLE_DART_PTE_SUBPAGE_START_HI = 0xfff << 20;
 
-/** DART1 (t8103-era) protection bits. */
+/** `APPLE_DART1_PTE_PROT_NO_READ`: DART1 (t8103-era) protection bits. */
 export const APPLE_DART1_PTE_PROT_NO_READ = 1 << 8;
+/** `APPLE_DART1_PTE_PROT_NO_WRITE` */
 export const APPLE_DART1_PTE_PROT_NO_WRITE = 1 << 7;
+/** `APPLE_DART1_PTE_PROT_SP_DIS` */
 export const APPLE_DART1_PTE_PROT_SP_DIS = 1 << 1;
-/** DART2 (t6000/t8110-era) protection bits. */
+/** `APPLE_DART2_PTE_PROT_NO_READ`: DART2 (t6000/t8110-era) protection bits. */
 export const APPLE_DART2_PTE_PROT_NO_READ = 1 << 3;
+/** `APPLE_DART2_PTE_PROT_NO_WRITE` */
 export const APPLE_DART2_PTE_PROT_NO_WRITE = 1 << 2;
+/** `APPLE_DART2_PTE_PROT_NO_CACHE` */
 export const APPLE_DART2_PTE_PROT_NO_CACHE = 1 << 1;
 
 /** `APPLE_DART1_PADDR_MASK` = GENMASK(35, 12), split in words. */
 export const APPLE_DART1_PADDR_MASK_LO = 0xffff_f000;
+/** `APPLE_DART1_PADDR_MASK (bits 63:32)` */
 export const APPLE_DART1_PADDR_MASK_HI = 0xf;
 /** `APPLE_DART2_PADDR_MASK` = GENMASK(37, 10) over `pa >> APPLE_DART2_PADDR_SHIFT`. */
 export const APPLE_DART2_PADDR_MASK_LO = 0xffff_fc00;
+/** `APPLE_DART2_PADDR_MASK (bits 63:32)` */
 export const APPLE_DART2_PADDR_MASK_HI = 0x3f;
+/** `APPLE_DART2_PADDR_SHIFT` */
 export const APPLE_DART2_PADDR_SHIFT = 4;
 
 /** `dart_prot_to_pte` (low word; the protection bits all sit below bit 32). */
@@ -67,10 +72,14 @@ export function appleDartIopteToPaddr(lo: number, hi: number, dart2: boolean): n
   return ((lo & APPLE_DART2_PADDR_MASK_LO) >>> 0) * 16 + (hi & APPLE_DART2_PADDR_MASK_HI) * TWO32 * 16;
 }
 
-/** The entry with its address field cleared (the harness's table `attrs`), as words. */
+/**
+ * `iopte & ~PADDR_MASK`, low word: the entry with its address field cleared (the harness's
+ * table `attrs`).
+ */
 export function appleDartAttrsLo(lo: number, dart2: boolean): number {
   return (lo & ~(dart2 ? APPLE_DART2_PADDR_MASK_LO : APPLE_DART1_PADDR_MASK_LO)) >>> 0;
 }
+/** `iopte & ~PADDR_MASK` */
 export function appleDartAttrsHi(hi: number, dart2: boolean): number {
   return (hi & ~(dart2 ? APPLE_DART2_PADDR_MASK_HI : APPLE_DART1_PADDR_MASK_HI)) >>> 0;
 }

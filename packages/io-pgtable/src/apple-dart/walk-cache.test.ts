@@ -7,8 +7,8 @@ import { IotlbGather, PhysLength, SizeOut } from "@iommu/core";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { allocIoPgtableOps, ioPgtableOpsToPgtable } from "../alloc.js";
-import { testCfg } from "../arm-v7s/test-util.js";
 import { IoPgtableFmt } from "../io-pgtable.js";
+import { testCfg } from "../testing/table-harness.js";
 import type { AppleDartIoPgtable } from "./apple-dart.js";
 
 const PG = 0x4000;

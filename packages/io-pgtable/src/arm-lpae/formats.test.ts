@@ -10,7 +10,7 @@ import {
   IO_PGTABLE_QUIRK_NO_WARN,
   IoPgtableFmt,
 } from "../io-pgtable.js";
-import { alloc, leafPte, tryAlloc } from "./test-helpers.js";
+import { alloc, leafPte, tryAlloc } from "../testing/lpae-harness.js";
 
 const {
   ARM_64_LPAE_S1: S1,

@@ -1,4 +1,23 @@
-import { and64, ffs, fls, lowBits, testBit } from "@iommu/core";
+/**
+ * drivers/iommu/io-pgtable-arm.c: the five LPAE formats' alloc functions (granule and
+ * geometry choice, stage-2 concatenation, the TCR/MAIR/VTCR/TRANSTAB outputs) and their
+ * `io_pgtable_init_fns`.
+ */
+import {
+  and64,
+  ffs,
+  fls,
+  lowBits,
+  SZ_1G,
+  SZ_2M,
+  SZ_4K,
+  SZ_4T,
+  SZ_16K,
+  SZ_32M,
+  SZ_64K,
+  SZ_512M,
+  testBit,
+} from "@iommu/core";
 import {
   IO_PGTABLE_CAP_CUSTOM_ALLOCATOR,
   IO_PGTABLE_QUIRK_ARM_HD,
@@ -29,14 +48,6 @@ import {
   MALI_TTBR_ADRMODE_TABLE,
   MALI_TTBR_READ_INNER,
   MALI_TTBR_SHARE_OUTER,
-  SZ_1G,
-  SZ_2M,
-  SZ_4K,
-  SZ_4T,
-  SZ_16K,
-  SZ_32M,
-  SZ_64K,
-  SZ_512M,
   TCR_PS_BY_BITS,
   TCR_RGN_NC,
   TCR_RGN_WBWA,
@@ -50,6 +61,7 @@ import {
   TCR_TG1_64K,
   VTCR_SL0_MASK,
 } from "./constants.js";
+import { ArmLpaeInspector } from "./inspect.js";
 import { armLpaeMapPages } from "./map.js";
 import { ArmLpaeIoPgtable } from "./pgtable.js";
 import { armLpaeUnmapPages } from "./unmap.js";
@@ -68,7 +80,7 @@ const PAGE_SIZE = SZ_4K;
  * smaller size, else the smallest larger one), keep only that granule's block sizes, and
  * clamp ias/oas to 48 bits (52 with a 64K granule).
  */
-export function armLpaeRestrictPgsizes(cfg: IoPgtableCfg): void {
+function armLpaeRestrictPgsizes(cfg: IoPgtableCfg): void {
   const bitmap = cfg.pgsizeBitmap;
   const small = lowBits(bitmap, 11);
   let granule = 0;
@@ -134,6 +146,7 @@ function allocPgd(d: ArmLpaeIoPgtable, cfg: IoPgtableCfg): boolean {
   const c = d.mem.chunk(pa)!;
   d.pgdWords = c.words;
   d.pgdBase = ((pa - c.pa) / 4) | 0; // an int32 word index, as ArmLpaeIoPgtable.resolve returns
+  let inspector: ArmLpaeInspector | undefined;
   d.ops = {
     mapPages: (iova, paddr, pgsize, pgcount, prot, _gfp, mapped) =>
       armLpaeMapPages(d, iova, paddr, pgsize, pgcount, prot, mapped),
@@ -142,6 +155,10 @@ function allocPgd(d: ArmLpaeIoPgtable, cfg: IoPgtableCfg): boolean {
     iovaToPhys: (iova) => armLpaeIovaToPhys(d, iova),
     pgtableWalk: (iova, wd) => armLpaePgtableWalk(d, iova, wd),
     readAndClearDirty: (iova, size, flags, dirty) => armLpaeReadAndClearDirty(d, iova, size, flags, dirty),
+    inspect: () => {
+      inspector ??= new ArmLpaeInspector(d);
+      return inspector;
+    },
   };
   return true;
 }

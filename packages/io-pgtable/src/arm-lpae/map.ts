@@ -1,5 +1,10 @@
+/**
+ * drivers/iommu/io-pgtable-arm.c: `arm_lpae_map_pages()`, `__arm_lpae_map()`,
+ * `arm_lpae_init_pte()` and `arm_lpae_install_table()`.
+ */
 import type { Addr, SizeOut } from "@iommu/core";
 import { IOMMU_READ, IOMMU_WRITE, IommuError } from "@iommu/core";
+import { HI_SW_SYNC, PTE_TYPE_TABLE } from "./constants.js";
 import { ABSENT_TABLE, type ArmLpaeIoPgtable } from "./pgtable.js";
 import { PROT_BITS as PROT_BITS_ } from "./prot.js";
 import { unmapAt } from "./unmap.js";
@@ -17,8 +22,8 @@ const TWO52 = 2 ** 52;
 const TWO36 = 2 ** 36;
 // Local copies: hot paths avoid cross-module bindings (slow when transpiled to CommonJS).
 const MAX_LEVELS = 4;
-const SW_SYNC_HI = 1 << 23;
-const TABLE_TYPE = 3;
+const SW_SYNC_HI = HI_SW_SYNC;
+const TABLE_TYPE = PTE_TYPE_TABLE;
 const PROT_BITS = PROT_BITS_;
 const PROT_RW = IOMMU_READ | IOMMU_WRITE;
 

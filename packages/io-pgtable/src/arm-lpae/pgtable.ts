@@ -1,4 +1,9 @@
-import type { IommuCounters, PhysMem, TableAllocator } from "@iommu/core";
+/**
+ * drivers/iommu/io-pgtable-arm.c: `struct arm_lpae_io_pgtable`, its geometry macros
+ * (`ARM_LPAE_LVL_SHIFT`, `ARM_LPAE_BLOCK_SIZE`, `ARM_LPAE_LVL_IDX`, …), the entry tests
+ * and the table free.
+ */
+import { type IommuCounters, type IovaRange, type PhysMem, SZ_64K, type TableAllocator } from "@iommu/core";
 import {
   IO_PGTABLE_QUIRK_ARM_NS,
   IO_PGTABLE_QUIRK_ARM_TTBR1,
@@ -9,7 +14,7 @@ import {
   IoPgtableFmt,
   type IoPgtableOps,
 } from "../io-pgtable.js";
-import { ARM_LPAE_MAX_LEVELS, PTE_TYPE_BLOCK, PTE_TYPE_PAGE, SZ_64K } from "./constants.js";
+import { ARM_LPAE_MAX_LEVELS, HI_NSTABLE, PTE_TYPE_BLOCK, PTE_TYPE_PAGE } from "./constants.js";
 import { PROT_BITS, protToPteHi, protToPteLo } from "./prot.js";
 
 const TWO20 = 2 ** 20;
@@ -19,7 +24,7 @@ const TWO52 = 2 ** 52;
 const LAST_LEVEL = 3;
 
 /**
- * Stands in for table memory that is not there (a descriptor in an adopted image pointing
+ * Model-only: stands in for table memory that is not there (a descriptor in an adopted image pointing
  * at nothing): reads as empty, like PhysMem. Large enough for one 64K-granule table.
  */
 export const ABSENT_TABLE: Uint32Array = new Uint32Array(0x10000 / 4);
@@ -92,6 +97,12 @@ export class ArmLpaeIoPgtable implements IoPgtable {
   oasFrames = 0;
   /** No TTBR1 and ias, oas ≥ 12: both range checks are a frame-number comparison. */
   simpleRanges = false;
+  /**
+   * Model-only: the IOVAs the table translates (the IAS check): `[0, 2^ias − 1]`, or
+   * `[2^64 − 2^ias, 2^64 − 1]` with TTBR1. Set once by {@link finishGeometry}; only an
+   * out-of-range iova_to_phys_length reads it (`holeSpanOutside`).
+   */
+  translatableRanges: readonly IovaRange[] = [];
 
   // One-entry table cache per level: PA → words + word index of entry 0.
   private readonly cachePa = new Float64Array(ARM_LPAE_MAX_LEVELS + 2).fill(-1);
@@ -148,7 +159,7 @@ export class ArmLpaeIoPgtable implements IoPgtable {
     this.counters = cfg.counters;
     this.allocator = cfg.allocator;
     this.mem = cfg.allocator.mem;
-    this.tableHi = cfg.quirks & IO_PGTABLE_QUIRK_ARM_NS ? 1 << 31 : 0;
+    this.tableHi = cfg.quirks & IO_PGTABLE_QUIRK_ARM_NS ? HI_NSTABLE : 0;
     for (let p = 0; p <= PROT_BITS; p++) {
       this.protLo[p] = protToPteLo(fmt, cfg.quirks, p);
       this.protHi[p] = protToPteHi(fmt, cfg.quirks, p);
@@ -194,6 +205,8 @@ export class ArmLpaeIoPgtable implements IoPgtable {
     this.iasFrames = 2 ** (this.ias - 12);
     this.oasFrames = 2 ** (this.oas - 12);
     this.simpleRanges = !this.ttbr1 && this.ias >= 12 && this.oas >= 12;
+    const span = 1n << BigInt(this.ias);
+    this.translatableRanges = this.ttbr1 ? [[(1n << 64n) - span, (1n << 64n) - 1n]] : [[0n, span - 1n]];
   }
 
   /**
@@ -342,7 +355,7 @@ export class ArmLpaeIoPgtable implements IoPgtable {
   }
 }
 
-/** 64-bit OR of two frame numbers below 2^52. */
+/** Model-only: 64-bit OR of two frame numbers below 2^52. */
 export function orPfn(a: number, b: number): number {
   const ah = Math.floor(a / TWO32);
   const bh = Math.floor(b / TWO32);

@@ -1,15 +1,17 @@
 /**
  * Property tests: random map_pages/unmap_pages sequences on every format and granule,
- * against a reference model of the kernel's semantics for aligned inputs (leaves as
- * intervals, plus which entries hold tables — tables outlive their leaves). After each
+ * against a reference model of the kernel's semantics for aligned inputs (the leaves in the
+ * @iommu/testing ReferenceMap, plus which entries hold tables in its TableShadow — tables
+ * outlive their leaves). After each
  * operation every touched iova is looked up with iova_to_phys_length and checked against
  * the reference, and the number of live tables must equal the reference's.
  */
 import { PhysLength, SizeOut } from "@iommu/core";
+import { ReferenceMap, TableShadow } from "@iommu/testing";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { IO_PGTABLE_QUIRK_NO_WARN, IoPgtableFmt } from "../io-pgtable.js";
-import { alloc, type Harness } from "./test-helpers.js";
+import { alloc, type Harness } from "../testing/lpae-harness.js";
 
 interface Leaf {
   iova: number;
@@ -86,41 +88,48 @@ const CONFIGS: Config[] = [
   },
 ];
 
-/** The reference: leaves by iova, and the entries (level, region index) that hold tables. */
+/**
+ * The io_pgtable_ops-level rules of io-pgtable-arm.c over the @iommu/testing models: the
+ * leaves in a ReferenceMap, and which entries hold tables (tables outlive their leaves) in a
+ * TableShadow indexed from the start level.
+ */
 class Reference {
-  readonly leaves = new Map<number, Leaf>();
-  readonly tables: Array<Set<number>> = [new Set(), new Set(), new Set(), new Set()];
+  readonly leaves = new ReferenceMap();
+  readonly tables: TableShadow;
   /** Which kernel behaviours the sequence exercised (shared across runs). */
   static readonly events = new Set<string>();
 
   constructor(
     readonly start: number,
     readonly block: (l: number) => number,
-  ) {}
-
-  covering(iova: number): Leaf | undefined {
-    for (const leaf of this.leaves.values())
-      if (iova >= leaf.iova && iova < leaf.iova + leaf.size) return leaf;
-    return undefined;
+  ) {
+    this.tables = new TableShadow([0, 1, 2, 3].filter((l) => l >= start).map(block));
   }
 
-  key(l: number, iova: number): number {
-    return Math.floor(iova / this.block(l));
+  covering(iova: number): Leaf | undefined {
+    const l = this.leaves.lookup(iova);
+    return l && { iova: l.unitIova, pa: l.phys - (iova - l.unitIova), size: l.unitSize };
+  }
+
+  /** The leaf of exactly `size` starting at `iova`, if any. */
+  leafAt(iova: number, size: number): Leaf | undefined {
+    const l = this.covering(iova);
+    return l && l.iova === iova && l.size === size ? l : undefined;
+  }
+
+  hasTable(l: number, iova: number): boolean {
+    return this.tables.has(l - this.start, iova);
   }
 
   /** A table entry at level l for the slot at `iova` is dropped with everything below it. */
   freeSlot(l: number, iova: number): void {
     const bs = this.block(l);
-    const lo = Math.floor(iova / bs) * bs;
-    for (const k of [...this.leaves.keys()]) if (k >= lo && k < lo + bs) this.leaves.delete(k);
-    for (let m = l; m < 3; m++) {
-      const b = this.block(m);
-      for (const k of [...this.tables[m]!]) if (k * b >= lo && k * b < lo + bs) this.tables[m]!.delete(k);
-    }
+    this.leaves.cut(Math.floor(iova / bs) * bs, bs);
+    this.tables.drop(l - this.start, iova);
   }
 
   tableCount(): number {
-    return 1 + this.tables.reduce((n, s) => n + s.size, 0);
+    return 1 + this.tables.count;
   }
 
   /** Expected map_pages(iova, pa, size, n) result; applies it. Inputs are aligned. */
@@ -132,25 +141,23 @@ class Reference {
         Reference.events.add("eexist-under-block");
         return { ret: -17, mapped: 0 };
       }
-      this.tables[l]!.add(this.key(l, iova));
+      this.tables.install(l - this.start, iova);
     }
-    const idx = this.key(level, iova) % ptes;
+    const idx = Math.floor(iova / size) % ptes;
     const count = Math.min(n, ptes - idx);
     for (let i = 0; i < count; i++) {
       const at = iova + i * size;
-      const leaf = this.leaves.get(at);
-      if (leaf && leaf.size === size) {
+      if (this.leafAt(at, size)) {
         Reference.events.add("eexist-same-level");
         return { ret: -17, mapped: 0 };
       }
-      if (this.tables[level]?.has(this.key(level, at))) {
+      if (level < 3 && this.hasTable(level, at)) {
         Reference.events.add("block-over-table");
         this.freeSlot(level, at);
       }
     }
     if (count < n) Reference.events.add("map-stops-at-table-end");
-    for (let i = 0; i < count; i++)
-      this.leaves.set(iova + i * size, { iova: iova + i * size, pa: pa + i * size, size });
+    this.leaves.add({ iova, size: count * size, phys: pa, leaf: size });
     return { ret: 0, mapped: count * size };
   }
 
@@ -163,15 +170,15 @@ class Reference {
       return 0;
     }
     for (let l = this.start; l < level; l++)
-      if (!this.tables[l]!.has(this.key(l, iova))) {
+      if (!this.hasTable(l, iova)) {
         Reference.events.add("unmap-hole-above");
         return -2;
       }
     if (leaf && leaf.iova === iova && leaf.size === size) {
-      this.leaves.delete(iova);
+      this.leaves.cut(iova, size);
       return size;
     }
-    if (level < 3 && this.tables[level]!.has(this.key(level, iova))) {
+    if (level < 3 && this.hasTable(level, iova)) {
       Reference.events.add("unmap-table");
       this.freeSlot(level, iova);
       return size;
@@ -182,9 +189,7 @@ class Reference {
 
   /** Span of the empty entry the walk stops at. */
   holeSpan(iova: number): number {
-    let l = this.start;
-    while (l < 3 && this.tables[l]!.has(this.key(l, iova))) l++;
-    return this.block(l);
+    return this.tables.holeSpan(iova);
   }
 }
 
@@ -267,8 +272,12 @@ describe.each(CONFIGS)("random map/unmap vs reference: $name", (c) => {
             const ret = h.ops.mapPages(iova, pa, size, op.count, 3, 0, mapped);
             expect({ ret, mapped: mapped.value }).toEqual(ref.map(iova, pa, level, op.count, ptes));
           } else {
-            if (op.kind === "unmapLeaf" && ref.leaves.size > 0) {
-              const leaf = [...ref.leaves.values()][op.k % ref.leaves.size]!;
+            if (op.kind === "unmapLeaf" && ref.leaves.count > 0) {
+              const run = ref.leaves.entries[op.k % ref.leaves.count]!;
+              const leaf = {
+                iova: run.iova + ((op.k >>> 4) % (run.size / run.leaf)) * run.leaf,
+                size: run.leaf,
+              };
               iova = leaf.iova;
               const l = levels.find((x) => h.iop.blockSize[x] === leaf.size)!;
               expect(h.ops.unmapPages(iova, leaf.size, 1, null)).toBe(ref.unmap(iova, l));

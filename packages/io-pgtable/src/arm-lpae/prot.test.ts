@@ -14,7 +14,7 @@ import {
   IO_PGTABLE_QUIRK_ARM_S2FWB,
   IoPgtableFmt,
 } from "../io-pgtable.js";
-import { alloc, type CfgInput, leafPte } from "./test-helpers.js";
+import { alloc, type CfgInput, leafPte } from "../testing/lpae-harness.js";
 
 const R = IOMMU_READ;
 const W = IOMMU_WRITE;

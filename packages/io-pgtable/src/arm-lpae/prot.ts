@@ -1,3 +1,6 @@
+/**
+ * drivers/iommu/io-pgtable-arm.c: `arm_lpae_prot_to_pte()`.
+ */
 import { IOMMU_CACHE, IOMMU_MMIO, IOMMU_NOEXEC, IOMMU_PRIV, IOMMU_READ, IOMMU_WRITE } from "@iommu/core";
 import {
   IO_PGTABLE_QUIRK_ARM_HD,
@@ -26,7 +29,7 @@ import {
   MAIR_ATTR_IDX_DEV,
 } from "./constants.js";
 
-/** The six IOMMU_* prot bits the descriptor encoding looks at. */
+/** Model-only: the six IOMMU_* prot bits the descriptor encoding looks at. */
 export const PROT_BITS = 0x3f;
 
 /**
@@ -63,7 +66,7 @@ export function protToPteLo(fmt: IoPgtableFmt, quirks: number, prot: number): nu
   return lo;
 }
 
-/** High word of `arm_lpae_prot_to_pte()`: XN for NOEXEC, DBM for writable S1 leaves under ARM_HD. */
+/** `arm_lpae_prot_to_pte()`, high word: XN for NOEXEC, DBM for writable S1 leaves under ARM_HD. */
 export function protToPteHi(fmt: IoPgtableFmt, quirks: number, prot: number): number {
   let hi = 0;
   const s1 = fmt === IoPgtableFmt.ARM_64_LPAE_S1 || fmt === IoPgtableFmt.ARM_32_LPAE_S1;

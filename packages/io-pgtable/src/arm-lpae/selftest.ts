@@ -1,3 +1,7 @@
+/**
+ * drivers/iommu/io-pgtable-arm-selftests.c: the KUnit suite `io-pgtable-arm-test`
+ * (`arm_lpae_do_selftests`), ported.
+ */
 import {
   and64,
   GFP_KERNEL,
@@ -7,6 +11,8 @@ import {
   IOMMU_WRITE,
   type IommuCounters,
   SizeOut,
+  SZ_1G,
+  SZ_2G,
   type TableAllocator,
 } from "@iommu/core";
 import { allocIoPgtableOps, freeIoPgtableOps } from "../alloc.js";
@@ -17,13 +23,12 @@ import {
   IoPgtableFmt,
 } from "../io-pgtable.js";
 
-/** Page-size sets and address sizes of `arm_lpae_do_selftests()`; each run with ias ≤ oas. */
+/** `arm_lpae_do_selftests()`'s `pgsize[]`: the page-size sets it runs. */
 export const ARM_LPAE_SELFTEST_PGSIZES = [0x40201000, 0x2004000, 0x20010000] as const;
+/** `arm_lpae_do_selftests()`'s `address_size[]`: each run with ias ≤ oas. */
 export const ARM_LPAE_SELFTEST_ADDRESS_SIZES = [32, 36, 40, 42, 44, 48] as const;
 
-const SZ_1G = 0x4000_0000;
-const SZ_2G = 0x8000_0000;
-
+/** `arm_lpae_do_selftests()`'s inputs: the KUnit test context as the model has it. */
 export interface ArmLpaeSelftestOptions {
   allocator: TableAllocator;
   counters: IommuCounters;
@@ -31,13 +36,14 @@ export interface ArmLpaeSelftestOptions {
   log?: (line: string) => void;
 }
 
+/** `arm_lpae_do_selftests()`'s PASS / FAIL counts. */
 export interface ArmLpaeSelftestResult {
   pass: number;
   fail: number;
 }
 
 /**
- * A port of the kernel's io-pgtable-arm KUnit selftest (`arm_lpae_do_selftests`): for each
+ * `arm_lpae_do_selftests()`, the io-pgtable-arm KUnit selftest ported: for each
  * of the 63 page-size/ias/oas configurations, run the checks on ARM_64_LPAE_S1 and S2 with
  * NO_WARN and TLB callbacks that WARN on a size outside the bitmap. A configuration passes
  * when both formats pass. Failures are KUNIT_FAIL (logged, not WARNs).

@@ -1,3 +1,6 @@
+/**
+ * drivers/iommu/io-pgtable-arm.c: `arm_lpae_unmap_pages()` and `__arm_lpae_unmap()`.
+ */
 import type { Addr, IotlbGather } from "@iommu/core";
 import type { ArmLpaeIoPgtable } from "./pgtable.js";
 
@@ -98,8 +101,9 @@ export function unmapAt(
     if (size === d.blockSize[lvl]) {
       const ptes = d.ptesPerTable;
       const maxEntries = ptes - (idx & (ptes - 1));
-      const count = pgcount | 0;
-      const n = Math.min(count, maxEntries);
+      // min_t(int, pgcount, max_entries): the size_t count is narrowed to an int first, so a
+      // count of 2^31 and up (mod 2^32) is ≤ 0 and the kernel's loop runs zero times.
+      const n = Math.min(pgcount | 0, maxEntries);
       // One pass where the kernel makes two (free the tables, then clear the i entries):
       // the end state, the callbacks and the counted reads and writes are the same.
       let i = 0;
@@ -113,7 +117,8 @@ export function unmapAt(
           i++;
           wi += 2;
         }
-        if (i === n) break;
+        // `>=`, not `===`: with n ≤ 0 no entry may be touched (`i < num_entries` is false).
+        if (i >= n) break;
         lo = words[wi]!;
         hi = words[wi + 1]!;
         if (lo === 0 && hi === 0) {
@@ -131,7 +136,7 @@ export function unmapAt(
         d.freePgtable(lvl + 1, d.ptePa(lo, hi));
         i++;
       }
-      if (i === n) counters.pteReads += n;
+      if (i >= n) counters.pteReads += i;
       counters.pteWrites += i + tables;
       if (!d.coherent && i !== 0) d.syncPte(words, w, i);
       // A method call on the driver's ops (not a detached function's .call): V8 can then

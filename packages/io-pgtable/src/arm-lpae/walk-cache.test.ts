@@ -9,7 +9,7 @@ import { IotlbGather, PhysLength, SizeOut } from "@iommu/core";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { IO_PGTABLE_QUIRK_NO_WARN, IoPgtableFmt } from "../io-pgtable.js";
-import { alloc } from "./test-helpers.js";
+import { alloc } from "../testing/lpae-harness.js";
 
 const K4 = 0x1000;
 const M2 = 0x20_0000;

@@ -1,5 +1,10 @@
+/**
+ * drivers/iommu/io-pgtable-arm.c: the walker (`__arm_lpae_iopte_walk`) behind
+ * `arm_lpae_iova_to_phys()`, `arm_lpae_pgtable_walk()` and `arm_lpae_read_and_clear_dirty()`,
+ * and the series' iova_to_phys_length.
+ */
 import type { Addr, IommuDirtyBitmap, PhysLength } from "@iommu/core";
-import { fromPfn, IOMMU_DIRTY_NO_CLEAR } from "@iommu/core";
+import { fromPfn, holeSpanOutside, IOMMU_DIRTY_NO_CLEAR } from "@iommu/core";
 import type { ArmLpaeWalkData } from "../io-pgtable.js";
 import { IoPgtableFmt } from "../io-pgtable.js";
 import { ARM_LPAE_MAX_LEVELS, HI_DBM, LO_AP_RDONLY } from "./constants.js";
@@ -17,7 +22,7 @@ const U64_MAX_BIG = (1n << 64n) - 1n;
  * is neither leaf nor table (-EINVAL). The last entry visited is left in
  * `d.walkLo/walkHi/walkLevel`; `record`, when given, receives every entry by level.
  */
-export function walkOne(d: ArmLpaeIoPgtable, pfn: number, record: bigint[] | null): number {
+function walkOne(d: ArmLpaeIoPgtable, pfn: number, record: bigint[] | null): number {
   const counters = d.counters;
   const start = d.startLevel;
   let lvl = start;
@@ -87,10 +92,12 @@ export function armLpaeIovaToPhys(d: ArmLpaeIoPgtable, iova: Addr): Addr {
 }
 
 /**
- * iova_to_phys_length (core contract): mapped → phys and the size of the leaf's level;
- * unmapped → the span of the empty entry where the walk stopped. Unlike the legacy op, an
- * iova outside the input range is reported unmapped (length = the smallest page) instead
- * of aliasing through the masked top-level index.
+ * `iova_to_phys_length` (the series' op, core contract): mapped → phys and the size of the
+ * leaf's level; unmapped → the span of the empty entry where the walk stopped. Unlike the
+ * legacy op, an iova outside the input range (the IAS check, TTBR1-aware) is reported unmapped
+ * instead of aliasing through the masked top-level index, with length = the largest naturally
+ * aligned block around it that misses the translatable range (`holeSpanOutside`: up to the
+ * aperture edge).
  */
 export function armLpaeIovaToPhysLength(d: ArmLpaeIoPgtable, iova: Addr, out: PhysLength): void {
   let pfn: number;
@@ -102,7 +109,11 @@ export function armLpaeIovaToPhysLength(d: ArmLpaeIoPgtable, iova: Addr, out: Ph
     pfn = Number((iova >> 12n) & 0xfffffffffffffn);
     off = Number(iova & 0xfffn);
   }
-  if (!d.iovaInRange(pfn, off) || d.startLevel >= MAX_LEVELS) {
+  if (!d.iovaInRange(pfn, off)) {
+    out.setUnmapped(holeSpanOutside(iova, d.translatableRanges));
+    return;
+  }
+  if (d.startLevel >= MAX_LEVELS) {
     out.setUnmapped(d.granule);
     return;
   }
@@ -142,12 +153,26 @@ export function armLpaeReadAndClearDirty(
     d.counters.warn("arm_lpae_read_and_clear_dirty: size 0");
     return EINVAL;
   }
-  if (iova + size - 1 >= 2 ** d.ias) {
+  let end = iova + size;
+  let wrapped = false;
+  if (end > Number.MAX_SAFE_INTEGER) {
+    // unsigned long arithmetic: `iova + size` wraps past 2^64, exactly as in C.
+    const e = BigInt(iova) + BigInt(size);
+    wrapped = e > U64_MAX_BIG;
+    const last = (e - 1n) & U64_MAX_BIG;
+    if (last >> BigInt(d.ias) !== 0n) {
+      d.counters.warn("arm_lpae_read_and_clear_dirty: range beyond ias");
+      return EINVAL;
+    }
+    end = Number(e & U64_MAX_BIG);
+  } else if (end - 1 >= 2 ** d.ias) {
     d.counters.warn("arm_lpae_read_and_clear_dirty: range beyond ias");
     return EINVAL;
   }
   if (d.fmt !== IoPgtableFmt.ARM_64_LPAE_S1) return EINVAL;
-  const walk = { addr: iova, end: iova + size, clear: !(flags & IOMMU_DIRTY_NO_CLEAR), dirty };
+  // A wrapped range ends below its start: the walk's `addr < end` fails at once.
+  if (wrapped) return 0;
+  const walk = { addr: iova, end, clear: !(flags & IOMMU_DIRTY_NO_CLEAR), dirty };
   return walkRange(d, walk, d.pgdWords, d.pgdBase, d.startLevel);
 }
 

@@ -4,8 +4,8 @@ import { describe, expect, it } from "vitest";
 import { allocIoPgtableOps, ioPgtableOpsToPgtable } from "../alloc.js";
 import { IoPgtableFmt } from "../io-pgtable.js";
 import { createIoPgtableDomain } from "../io-pgtable-domain.js";
+import { testCfg } from "../testing/table-harness.js";
 import type { ArmV7sIoPgtable } from "./arm-v7s.js";
-import { testCfg } from "./test-util.js";
 
 // 0xff000 .. 0x401000 with a 4K-only aligned pa: small pages in five L1 slots, so five L2
 // tables (from two 4 KiB slab blocks).

@@ -1,17 +1,20 @@
 /**
- * ARMv7 short-descriptor io-pgtable (`ARM_V7S`, drivers/iommu/io-pgtable-arm-v7s.c): map_pages,
- * unmap_pages, iova_to_phys and the new iova_to_phys_length over simulated memory, with the
- * kernel's WARNs, errnos and table lifetime rules.
+ * drivers/iommu/io-pgtable-arm-v7s.c: the ARM_V7S format — map_pages, unmap_pages,
+ * iova_to_phys and the new iova_to_phys_length over simulated memory, with the kernel's
+ * WARNs, errnos and table lifetime rules.
  */
 import {
   type Addr,
   ERRNO,
+  holeSpanOutside,
   IOMMU_READ,
   IOMMU_WRITE,
   type IommuCounters,
   IommuError,
   type IotlbGather,
+  type IovaRange,
   iotlbGatherQueued,
+  type PageTableInspector,
   type PhysLength,
   type PhysMem,
   type SizeOut,
@@ -56,6 +59,7 @@ import {
   armV7sTtbrIrgn,
   armV7sTtbrOrgn,
 } from "./defs.js";
+import { ArmV7sInspector } from "./inspect.js";
 import { ArmV7sL2Slab } from "./l2-slab.js";
 import {
   armV7sIopteToPaddr,
@@ -65,6 +69,7 @@ import {
   armV7sPteToCont,
   armV7sToMtkIopte,
 } from "./pte.js";
+import type { ArmV7sSelftestState } from "./selftest.js";
 
 const TWO32 = 2 ** 32;
 const PAGE = 4096;
@@ -88,12 +93,6 @@ const QUIRKS_ALLOWED =
   IO_PGTABLE_QUIRK_ARM_MTK_EXT |
   IO_PGTABLE_QUIRK_ARM_MTK_TTBR_EXT;
 const WARN_PARTIAL = "Unmap of a partial large IOPTE is not allowed";
-
-/**
- * The file's `selftest_running` flag: while the selftest runs, mapping over a live entry
- * returns -EEXIST without the WARN (the selftest provokes it on purpose).
- */
-export const armV7sSelftestState = { running: false };
 
 /**
  * Split an Addr into a 4 KiB frame number and offset (bigints only off the hot path). The
@@ -137,8 +136,16 @@ export class ArmV7sIoPgtable implements IoPgtable, IoPgtableOps {
   private readonly tlb: IommuFlushOps | null | undefined;
   private readonly iovaLimit: number;
   private readonly paLimit: number;
-  private readonly minPage: number;
+  /** Model-only: the IOVAs the table translates, `[0, 2^ias − 1]` (for `holeSpanOutside`). */
+  private readonly translatableRanges: readonly IovaRange[];
+  /**
+   * The file's `selftest_running` flag, as the selftest run that owns this table holds it
+   * (null for every other table): while it is set, mapping over a live entry returns
+   * -EEXIST without the WARN (the selftest provokes it on purpose).
+   */
+  selftestState: ArmV7sSelftestState | null = null;
   private scratch = new Uint32Array(16);
+  private inspector: ArmV7sInspector | undefined;
   private wLvl = 1;
   /**
    * The L2 table last resolved: its PA, the words of its memory chunk and the index of its
@@ -182,8 +189,7 @@ export class ArmV7sIoPgtable implements IoPgtable, IoPgtableOps {
     this.l2Slab = new ArmV7sL2Slab(cfg.allocator);
     this.iovaLimit = 2 ** cfg.ias;
     this.paLimit = 2 ** cfg.oas;
-    const low = cfg.pgsizeBitmap & ARM_V7S_PGSIZES;
-    this.minPage = low ? (low & -low) >>> 0 : PAGE;
+    this.translatableRanges = [[0n, (1n << BigInt(cfg.ias)) - 1n]];
     for (let lvl = 1; lvl <= 2; lvl++) {
       for (let p = 0; p <= PROT_BITS; p++) {
         const pte = armV7sProtToPte(p, lvl, cfg.quirks);
@@ -254,12 +260,14 @@ export class ArmV7sIoPgtable implements IoPgtable, IoPgtableOps {
   /**
    * iova_to_phys_length: one walk gives the phys and the translation unit (16M / 64K for the
    * replicated supersection / large page entries), or the empty slot's span (1M at L1, 4K at
-   * L2). An iova beyond 2^ias is outside the table: unmapped, smallest page size.
+   * L2). An iova beyond 2^ias is outside the table: unmapped, with length the largest naturally
+   * aligned block around it above 2^ias − 1 (`holeSpanOutside`), so a scan crosses 2^ias..2^64
+   * in a few steps.
    */
   iovaToPhysLength(iova: Addr, out: PhysLength): void {
     const pfn = pfnOfAddr(iova);
     if (pfn >= this.iovaLimit / PAGE) {
-      out.setUnmapped(this.minPage);
+      out.setUnmapped(holeSpanOutside(iova, this.translatableRanges));
       return;
     }
     const pte = this.walk(pfn);
@@ -312,7 +320,7 @@ export class ArmV7sIoPgtable implements IoPgtable, IoPgtableOps {
     } else if ((pte & 3) === TYPE_TABLE) {
       tpa = this.tablePa(pte);
     } else {
-      if (!armV7sSelftestState.running)
+      if (!this.selftestState?.running)
         this.counters.warn("__arm_v7s_map: WARN_ON(!selftest_running): -EEXIST");
       return EEXIST;
     }
@@ -343,7 +351,7 @@ export class ArmV7sIoPgtable implements IoPgtable, IoPgtableOps {
           return EINVAL;
         }
       } else if (e !== 0) {
-        if (!armV7sSelftestState.running)
+        if (!this.selftestState?.running)
           this.counters.warn("arm_v7s_init_pte: WARN_ON(!selftest_running): -EEXIST");
         return EEXIST;
       }
@@ -400,6 +408,10 @@ export class ArmV7sIoPgtable implements IoPgtable, IoPgtableOps {
         }
         return size;
       }
+      // `int num_entries = size >> shift` went negative (size ≥ 2^51 at L1, mod 2^32 of the
+      // count): `if (num_entries)` is taken, its clear and free loops run zero times, and the
+      // kernel reports the whole size unmapped with nothing cleared.
+      if (n < 0) return size;
       if (lvl === 1 && (e & 3) !== TYPE_TABLE) {
         counters.warn(WARN_PARTIAL);
         return 0;
@@ -549,6 +561,12 @@ export class ArmV7sIoPgtable implements IoPgtable, IoPgtableOps {
   /** Raw L1 entry i (tools: dump, tests). */
   l1Entry(i: number): number {
     return this.l1[this.l1Base + i]!;
+  }
+
+  /** Model-only: this table's inspector (geometry, walk, every entry decoded; counts nothing). */
+  inspect(): PageTableInspector {
+    this.inspector ??= new ArmV7sInspector(this);
+    return this.inspector;
   }
 }
 

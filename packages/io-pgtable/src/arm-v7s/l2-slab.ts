@@ -1,3 +1,7 @@
+/**
+ * drivers/iommu/io-pgtable-arm-v7s.c: the `io-pgtable_armv7s_l2` kmem_cache of 1 KiB L2
+ * tables (`__arm_v7s_alloc_table(2)` / `__arm_v7s_free_table(2)`).
+ */
 import type { TableAllocator } from "@iommu/core";
 import { ARM_V7S_L2_TABLE_BYTES } from "./defs.js";
 
@@ -5,10 +9,11 @@ const BLOCK_BYTES = 4096;
 const OBJECTS_PER_BLOCK = BLOCK_BYTES / ARM_V7S_L2_TABLE_BYTES;
 
 /**
- * The `io-pgtable_armv7s_l2` kmem_cache: 1 KiB L2 tables (size = align = 1 KiB) carved out of
- * 4 KiB blocks of the table allocator. A new block hands out its pieces lowest address first;
- * freed tables are reused LIFO; every table comes back zeroed (`kmem_cache_zalloc`). Blocks
- * stay with the cache until it is destroyed, as a slab keeps partially used pages.
+ * `data->l2_tables`, the `io-pgtable_armv7s_l2` kmem_cache: 1 KiB L2 tables (size = align =
+ * 1 KiB) carved out of 4 KiB blocks of the table allocator. A new block hands out its pieces
+ * lowest address first; freed tables are reused LIFO; every table comes back zeroed
+ * (`kmem_cache_zalloc`). Blocks stay with the cache until it is destroyed, as a slab keeps
+ * partially used pages.
  *
  * Table accounting is per 1 KiB object: each allocation / free bumps the allocator's
  * `counters.tablesAllocated` / `tablesFreed` once, while the 4 KiB block requests behind them

@@ -1,7 +1,7 @@
 /**
- * ARMv7 short-descriptor entry encoding (io-pgtable-arm-v7s.c): prot → PTE, the large-page /
- * supersection ("contiguous") transform, and PA ↔ PTE with the MediaTek extension. Entries
- * are unsigned 32-bit numbers; `lvl` is 1 or 2 as in the kernel.
+ * drivers/iommu/io-pgtable-arm-v7s.c: ARMv7 short-descriptor entry encoding — prot → PTE,
+ * the large-page / supersection ("contiguous") transform, and PA ↔ PTE with the MediaTek
+ * extension. Entries are unsigned 32-bit numbers; `lvl` is 1 or 2 as in the kernel.
  */
 import { IOMMU_CACHE, IOMMU_MMIO, IOMMU_NOEXEC, IOMMU_PRIV, IOMMU_WRITE } from "@iommu/core";
 import { IO_PGTABLE_QUIRK_ARM_NS, IO_PGTABLE_QUIRK_NO_PERMS } from "../io-pgtable.js";
@@ -123,7 +123,7 @@ export function armV7sPaddrToIopte(pa: number, lvl: number, mtk: boolean): numbe
   return mtk ? armV7sToMtkIopte(Math.floor(pa / TWO32), pte) : pte;
 }
 
-/** The address mask `iopte_to_paddr` uses for an entry (table / contiguous / plain leaf). */
+/** `iopte_to_paddr`'s address mask for an entry for an entry (table / contiguous / plain leaf). */
 export function armV7sPteAddrMask(pte: number, lvl: number): number {
   if (armV7sPteIsTable(pte, lvl)) return TABLE_MASK;
   if (armV7sPteIsCont(pte, lvl)) return lvl === 1 ? L1_CONT_MASK : L2_CONT_MASK;

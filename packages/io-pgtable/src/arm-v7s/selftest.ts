@@ -1,7 +1,7 @@
 /**
- * Port of the file's own boot-time selftest, `arm_v7s_do_selftests()`
- * (CONFIG_IOMMU_IO_PGTABLE_ARMV7S_SELFTEST): one table per page size at 16 MiB strides,
- * overlapping maps that must fail, then unmap + remap of each.
+ * drivers/iommu/io-pgtable-arm-v7s.c: the file's own boot-time selftest,
+ * `arm_v7s_do_selftests()` (CONFIG_IOMMU_IO_PGTABLE_ARMV7S_SELFTEST), ported: one table per
+ * page size at 16 MiB strides, overlapping maps that must fail, then unmap + remap of each.
  */
 import {
   ERRNO,
@@ -11,6 +11,12 @@ import {
   IOMMU_WRITE,
   type IommuCounters,
   SizeOut,
+  SZ_1G,
+  SZ_1M,
+  SZ_2G,
+  SZ_4K,
+  SZ_16M,
+  SZ_64K,
   type TableAllocator,
 } from "@iommu/core";
 import {
@@ -19,16 +25,22 @@ import {
   type IoPgtableCfg,
   IoPgtableFmt,
 } from "../io-pgtable.js";
-import { type ArmV7sIoPgtable, armV7sInitFns, armV7sSelftestState } from "./arm-v7s.js";
+import { type ArmV7sIoPgtable, armV7sInitFns } from "./arm-v7s.js";
 
+/** `arm_v7s_do_selftests()`'s result. */
 export interface ArmV7sSelftestResult {
   /** The selftest's return value: 0, -EFAULT (a check failed) or -EINVAL (no table). */
   ret: number;
 }
 
-const SZ_16M = 0x100_0000;
-const SZ_1G = 0x4000_0000;
-const SZ_2G = 0x8000_0000;
+/**
+ * `selftest_running` (a file-scope bool in the kernel), held per run: set while the run's
+ * table exists, so its deliberate overlapping maps do not WARN. Like the kernel's, an early
+ * -EINVAL return leaves it set.
+ */
+export interface ArmV7sSelftestState {
+  running: boolean;
+}
 
 /** Bit indices of a bitmap below 2^32, ascending (`for_each_set_bit`). */
 function setBits(bitmap: number): number[] {
@@ -38,10 +50,14 @@ function setBits(bitmap: number): number[] {
 }
 
 /**
- * Run the selftest with tables from `allocator`, reporting WARNs (failed checks, the dummy
+ * `arm_v7s_do_selftests()`: run the selftest with tables from `allocator`, reporting WARNs (failed checks, the dummy
  * TLB ops' sanity checks) to `counters`. Like the kernel, a failing check leaks the table.
  */
-export function armV7sDoSelftests(allocator: TableAllocator, counters: IommuCounters): ArmV7sSelftestResult {
+export function armV7sDoSelftests(
+  allocator: TableAllocator,
+  counters: IommuCounters,
+  state: ArmV7sSelftestState = { running: false },
+): ArmV7sSelftestResult {
   let cookie: IoPgtableCfg | null = null;
   const dummyFlush = (_iova: number, size: number, _granule: number, c: unknown): void => {
     if (c !== cookie) counters.warn("dummy_tlb_flush: WARN_ON(cookie != cfg_cookie)");
@@ -62,22 +78,23 @@ export function armV7sDoSelftests(allocator: TableAllocator, counters: IommuCoun
     ias: 32,
     coherentWalk: true,
     quirks: IO_PGTABLE_QUIRK_ARM_NS,
-    pgsizeBitmap: 0x1000 | 0x1_0000 | 0x10_0000 | 0x100_0000,
+    pgsizeBitmap: SZ_4K | SZ_64K | SZ_1M | SZ_16M,
     allocator,
     counters,
   };
   const fail = (): ArmV7sSelftestResult => {
     counters.warn("selftest: test failed");
-    armV7sSelftestState.running = false;
+    state.running = false;
     return { ret: -ERRNO.EFAULT };
   };
 
-  armV7sSelftestState.running = true;
+  state.running = true;
   cookie = cfg;
   // alloc_io_pgtable_ops(ARM_V7S, &cfg, &cfg), without importing the dispatcher (which imports us).
   cfg.fmt = IoPgtableFmt.ARM_V7S;
   const iop = armV7sInitFns.alloc(cfg, cfg) as ArmV7sIoPgtable | null;
   if (!iop) return { ret: -ERRNO.EINVAL }; // pr_err; selftest_running stays set, as in the kernel
+  iop.selftestState = state;
   iop.fmt = IoPgtableFmt.ARM_V7S;
   iop.cookie = cfg;
   iop.cfg = { ...cfg };
@@ -111,6 +128,6 @@ export function armV7sDoSelftests(allocator: TableAllocator, counters: IommuCoun
   // free_io_pgtable_ops(): flush everything, then free the tables.
   tlb.tlbFlushAll(iop.cookie);
   armV7sInitFns.free(iop);
-  armV7sSelftestState.running = false;
+  state.running = false;
   return { ret: 0 };
 }

@@ -8,8 +8,8 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { allocIoPgtableOps, ioPgtableOpsToPgtable } from "../alloc.js";
 import { IoPgtableFmt } from "../io-pgtable.js";
+import { testCfg } from "../testing/table-harness.js";
 import type { ArmV7sIoPgtable } from "./arm-v7s.js";
-import { testCfg } from "./test-util.js";
 
 const SIZES = [0x1000, 0x1_0000, 0x10_0000];
 

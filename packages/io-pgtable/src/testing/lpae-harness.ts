@@ -1,11 +1,11 @@
 /**
- * Shared set-up for the ARM LPAE tests: a cfg over a fresh allocator, a recording TLB and
- * helpers to read back descriptors. Not part of the public API.
+ * Test kit (not published) for drivers/iommu/io-pgtable-arm.c: a cfg over a fresh
+ * allocator, a recording TLB and helpers to read back descriptors.
  */
 import { IommuCounters, type IotlbGather, PhysMem, TableAllocator } from "@iommu/core";
 import { allocIoPgtableOps, ioPgtableOpsToPgtable } from "../alloc.js";
+import type { ArmLpaeIoPgtable } from "../arm-lpae/pgtable.js";
 import type { IommuFlushOps, IoPgtableCfg, IoPgtableFmt, IoPgtableOps } from "../io-pgtable.js";
-import type { ArmLpaeIoPgtable } from "./pgtable.js";
 
 /** A TLB that records every callback. */
 export class RecordingTlb implements IommuFlushOps {

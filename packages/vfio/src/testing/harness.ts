@@ -1,15 +1,22 @@
 /**
- * Test scaffolding: a container over LPAE-like domains, failure injection, and the
- * consistency check every test runs after bad input (pins, locked_vm, page tables and the
- * tracked dma list must agree).
+ * Test scaffolding: a container whose groups sit behind LPAE-like test drivers, failure
+ * injection, and the consistency check every test runs after bad input (pins, locked_vm,
+ * page tables and the tracked dma list must agree).
  */
-import { type IommuDomain, type IommuDomainOps, PAGE_SIZE } from "@iommu/core";
+import { type IommuDomainOps, type IommuDriver, PAGE_SIZE } from "@iommu/core";
 import { expect } from "vitest";
 import type { UnmapMode } from "../context.js";
 import { UserMm, type UserMmOptions } from "../mm.js";
+import type { VfioAttachOptions } from "../state.js";
 import { VFIO_DMA_MAP_FLAG_READ, VFIO_DMA_MAP_FLAG_WRITE } from "../uapi.js";
-import { type VfioDomainRequest, VfioIommu, type VfioIommuOptions } from "../vfio-iommu.js";
-import { createLpaeLikeDomain, type LpaeLikeDomain, leavesOf, lpaeLikeOps } from "./lpae-like-domain.js";
+import { VfioIommu, type VfioIommuOptions } from "../vfio-iommu.js";
+import {
+  createLpaeLikeDriver,
+  type LpaeLikeDomain,
+  type LpaeLikeOptions,
+  leavesOf,
+  lpaeLikeOps,
+} from "./lpae-like-domain.js";
 
 export const RW = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE;
 export const V = 0x7f00_0000_0000;
@@ -21,49 +28,80 @@ export interface FailPlan {
   errno: number;
 }
 
+/** A test driver's hardware: input address bits and page sizes (default 48, 4K|2M|1G). */
+export type TestDriverHw = Pick<LpaeLikeOptions, "ias" | "pgsizeBitmap">;
+
 export interface Setup {
   mm: UserMm;
   c: VfioIommu;
-  /** Every domain the provider handed out, in order. */
+  /** Every domain the test drivers handed out, in order. */
   allocated: LpaeLikeDomain[];
   fail: FailPlan | null;
+  /**
+   * The test driver instance of IOMMU unit `unit` with hardware `hw`: every instance of one
+   * unit shares one ops table, so type1 puts their groups into one domain.
+   */
+  driver(unit: number | string, hw?: TestDriverHw): IommuDriver<LpaeLikeDomain>;
+}
+
+/**
+ * The container under test. A group attached without a driver (and not emulated) sits behind
+ * the test driver of unit = its group id: a new IOMMU per group unless the test says otherwise.
+ */
+class TestContainer extends VfioIommu {
+  constructor(
+    opts: VfioIommuOptions,
+    private readonly defaultDriver: (group: number) => IommuDriver,
+  ) {
+    super(opts);
+  }
+
+  override attachGroup(groupId: number, opts: VfioAttachOptions = {}): number {
+    if (opts.emulated || opts.driver) return super.attachGroup(groupId, opts);
+    return super.attachGroup(groupId, { ...opts, driver: this.defaultDriver(groupId) });
+  }
 }
 
 export function setup(
   opts: Partial<VfioIommuOptions> & { mmOptions?: UserMmOptions; unmapMode?: UnmapMode } = {},
 ): Setup {
   const mm = opts.mm ?? new UserMm(opts.mmOptions);
-  const s: Setup = { mm, c: undefined as unknown as VfioIommu, allocated: [], fail: null };
   const failingOps = new Map<number | string, IommuDomainOps<LpaeLikeDomain>>();
   let mapCalls = 0;
-  const provider = {
-    allocDomain(req: VfioDomainRequest): IommuDomain | number {
-      if (typeof req.options.errno === "number") return req.options.errno;
-      const d = createLpaeLikeDomain(req.driver, {
-        ias: req.options.ias as number | undefined,
-        pgsizeBitmap: req.options.pgsizes as number | undefined,
-        counters: mm.counters,
-      });
-      // A per-driver ops copy that can fail on demand keeps the driver identity stable.
-      let ops = failingOps.get(req.driver);
-      if (!ops) {
-        const base = lpaeLikeOps(req.driver);
-        ops = {
-          ...base,
-          mapPages(dom, iova, paddr, pgsize, pgcount, prot, gfp, mapped) {
-            const f = s.fail;
-            if (f && f.driver === req.driver && ++mapCalls === f.nth) return f.errno;
-            return base.mapPages(dom, iova, paddr, pgsize, pgcount, prot, gfp, mapped);
-          },
-        };
-        failingOps.set(req.driver, ops);
-      }
-      d.ops = ops;
-      s.allocated.push(d);
-      return d;
+  const s: Setup = {
+    mm,
+    c: undefined as unknown as VfioIommu,
+    allocated: [],
+    fail: null,
+    driver(unit, hw = {}) {
+      const base = createLpaeLikeDriver(unit, { ...hw, counters: mm.counters });
+      return {
+        ...base,
+        domainAllocPagingFlags(flags, options) {
+          const d = base.domainAllocPagingFlags(flags, options);
+          if (typeof d === "number") return d;
+          // A per-unit ops copy that can fail on demand keeps the driver identity stable.
+          let ops = failingOps.get(unit);
+          if (!ops) {
+            const o = lpaeLikeOps(unit);
+            ops = {
+              ...o,
+              mapPages(dom, iova, paddr, pgsize, pgcount, prot, gfp, mapped) {
+                const f = s.fail;
+                if (f && f.driver === unit && ++mapCalls === f.nth) return f.errno;
+                return o.mapPages(dom, iova, paddr, pgsize, pgcount, prot, gfp, mapped);
+              },
+            };
+            failingOps.set(unit, ops);
+          }
+          d.ops = ops;
+          s.allocated.push(d);
+          return d;
+        },
+      };
     },
   };
-  s.c = new VfioIommu({ mm, provider, ...opts });
+  s.c = new TestContainer({ mm, ...opts }, (group) => s.driver(group));
   return s;
 }
 

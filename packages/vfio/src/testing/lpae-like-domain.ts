@@ -12,6 +12,7 @@ import {
   IommuCounters,
   type IommuDomain,
   type IommuDomainOps,
+  type IommuDriver,
   type IotlbGather,
   iotlbGatherAddRange,
   negErrno,
@@ -199,6 +200,28 @@ export function createLpaeLikeDomain(driver: number | string, opts: LpaeLikeOpti
     ]),
     iasPages: 2 ** (ias - 12),
     freed: false,
+  };
+}
+
+/**
+ * The IOMMU driver instance of unit `driver` with this hardware (input address bits, page
+ * sizes): its paging domains are LPAE-like domains sharing the unit's ops table, so VFIO puts
+ * groups of one unit into one domain. Flags other than 0 are -EOPNOTSUPP.
+ */
+export function createLpaeLikeDriver(
+  driver: number | string,
+  hw: LpaeLikeOptions = {},
+): IommuDriver<LpaeLikeDomain> {
+  return {
+    name: `lpae-like-${driver}`,
+    pgsizeBitmap: hw.pgsizeBitmap ?? 0x40201000,
+    capable: () => false,
+    domainAllocPagingFlags(flags, options) {
+      if (flags !== 0) return negErrno("EOPNOTSUPP");
+      const d = createLpaeLikeDomain(driver, { ...hw, counters: options?.counters ?? hw.counters });
+      if (options?.type !== undefined) d.type = options.type;
+      return d;
+    },
   };
 }
 

@@ -4,11 +4,10 @@
  * goes to stderr when it is a terminal; stdout only ever carries the result.
  */
 
+import { ALL_FORMATS, demoJobs, demoTargetKinds, type Granule, type TargetFormat } from "@iommu/script";
 import { SingleBar } from "cli-progress";
 import { type Command, InvalidArgumentError } from "commander";
-import { demoJobs, runDemo } from "../demo/demo.js";
-import type { Granule } from "../demo/scenarios.js";
-import { ALL_FORMATS, type TargetFormat } from "../demo/targets.js";
+import { runDemo } from "../demo/demo.js";
 
 const GRANULE_NAMES: Record<string, Granule> = { "4k": 0x1000, "16k": 0x4000, "64k": 0x10000 };
 
@@ -29,6 +28,14 @@ function formats(v: string): TargetFormat[] {
   });
 }
 
+/** `s1,s2 (arm-smmu-v3), amdv1,... (generic_pt)`: the registry's demo targets by driver. */
+function formatsHelp(): string {
+  const byDriver = new Map<string, string[]>();
+  for (const k of demoTargetKinds()) byDriver.set(k.driver, [...(byDriver.get(k.driver) ?? []), k.key]);
+  const list = [...byDriver].map(([driver, keys]) => `${keys.join(",")} (${driver})`).join(", ");
+  return `formats: ${list}; default all`;
+}
+
 function positiveInt(v: string): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError("expected a positive integer");
@@ -41,6 +48,7 @@ interface DemoCliOptions {
   granule?: Granule[];
   format?: TargetFormat[];
   scenario?: string[];
+  all?: boolean;
   repeat: number;
   progress: boolean;
 }
@@ -54,10 +62,10 @@ export function register(program: Command): void {
     .option("--json", "print the rows as JSON instead of the table")
     .option("--report <file.html>", "also write a self-contained HTML report with a chart")
     .option("--granule <list>", "granules to run: 4K,16K,64K (default all)", granules)
+    .option("--format <list>", formatsHelp(), formats)
     .option(
-      "--format <list>",
-      "formats: s1,s2 (arm-smmu-v3), amdv1,x86_64,vtdss,riscv (generic_pt); default all",
-      formats,
+      "--all",
+      "every driver × granule × scenario (default: representative rows, under 30 s; --format also selects all of the named targets' rows)",
     )
     .option(
       "--scenario <name...>",
@@ -77,12 +85,15 @@ export function register(program: Command): void {
         granules: o.granule,
         formats: o.format,
         scenarios: o.scenario,
+        all: o.all,
         repeat: o.repeat,
         color: false,
       };
       if (demoJobs(opts).length === 0) {
         const names = [
-          ...new Set(demoJobs({ granules: o.granule, formats: o.format }).map((j) => j.scenario.name)),
+          ...new Set(
+            demoJobs({ granules: o.granule, formats: o.format, all: true }).map((j) => j.scenario.name),
+          ),
         ];
         cmd.error(`error: no scenario matches ${o.scenario?.join(", ")}; known: ${names.join(", ")}`);
       }

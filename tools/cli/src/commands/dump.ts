@@ -1,13 +1,13 @@
 /**
  * `iommu dump`: print a page table found in a raw memory image (e.g. captured from a device
  * or exported with PhysMem.exportRange), as the script `dump` command prints a live one,
- * followed by the mapped ranges with physically contiguous leaves merged.
+ * followed by the mapped ranges with physically contiguous leaves merged. The listing is
+ * @iommu/script's dumpImage (the table's inspector through inspect-text.ts): a table entry
+ * pointing outside the image is listed as ` missing`, never an error.
  */
 import { readFileSync } from "node:fs";
+import { createFamilies, dumpImage, parseHex } from "@iommu/script";
 import { type Command, InvalidArgumentError } from "commander";
-import { dumpImage } from "../dump/image-dump.js";
-import { createFamilies } from "../script/families/index.js";
-import { parseHex } from "../script/parse.js";
 
 interface DumpCliOptions {
   format: string;

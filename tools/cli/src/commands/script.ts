@@ -4,10 +4,8 @@
  * which is processed line by line as it arrives.
  */
 import { readFileSync } from "node:fs";
+import { createFamilies, LineSplitter, ScriptSession } from "@iommu/script";
 import type { Command } from "commander";
-import { ScriptSession } from "../script/engine.js";
-import { createFamilies } from "../script/families/index.js";
-import { LineSplitter } from "../script/lines.js";
 
 interface ScriptCliOptions {
   quiet?: boolean;
@@ -26,7 +24,11 @@ class Run {
     private readonly name: string,
     stderr: (s: string) => void,
   ) {
-    this.session = new ScriptSession({ families: createFamilies(), stderr });
+    this.session = new ScriptSession({
+      families: createFamilies(),
+      stderr,
+      clock: () => process.hrtime.bigint(),
+    });
     this.splitter = new LineSplitter((line) => {
       for (const l of this.session.line(line)) this.pending.push(`${l}\n`);
     });

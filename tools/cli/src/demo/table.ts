@@ -1,80 +1,14 @@
-/** The demo's one table (cli-table3). */
+/** The demo's one table, drawn with cli-table3 from @iommu/script's cells. */
+import { DEMO_TABLE_ALIGN, DEMO_TABLE_HEAD, type DemoRow, demoTableCells } from "@iommu/script";
 import Table from "cli-table3";
-import type { DemoRow, Pair } from "./row.js";
-import { sizeName } from "./scenarios.js";
-
-const int = new Intl.NumberFormat("en-US");
-
-function arrow(p: Pair): string {
-  return `${int.format(p.legacy)} → ${int.format(p.length)}`;
-}
-
-/** legacy / length, one decimal below 10. */
-export function ratio(p: Pair): string {
-  if (p.length === 0) return p.legacy === 0 ? "1×" : "∞";
-  const r = p.legacy / p.length;
-  return `${r >= 10 ? int.format(Math.round(r)) : r.toFixed(1)}×`;
-}
-
-function ms(ns: number): string {
-  const v = ns / 1e6;
-  return v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2);
-}
-
-/** ✓ when the walks are what the §7 formulas predict, else the prediction. */
-function modelCheck(r: DemoRow): string {
-  const e = r.expected;
-  if (!e) return "";
-  return e.legacy === r.walks.legacy && e.length === r.walks.length ? "✓" : `✗ ${arrow(e)}`;
-}
 
 export function renderTable(rows: readonly DemoRow[], options: { color?: boolean } = {}): string {
   const table = new Table({
-    head: [
-      "scenario",
-      "driver",
-      "granule",
-      "leaf",
-      "region",
-      "walks (legacy → length)",
-      "ratio",
-      "§7",
-      "PTE reads",
-      "unmap calls",
-      "IOTLB syncs",
-      "wall ms",
-    ],
-    colAligns: [
-      "left",
-      "left",
-      "right",
-      "right",
-      "right",
-      "right",
-      "right",
-      "center",
-      "right",
-      "right",
-      "right",
-      "right",
-    ],
+    head: [...DEMO_TABLE_HEAD],
+    colAligns: [...DEMO_TABLE_ALIGN],
     // compact: no rule between rows (70-odd of them), only under the header.
     style: { head: options.color ? ["cyan"] : [], border: options.color ? ["grey"] : [], compact: true },
   });
-  for (const r of rows)
-    table.push([
-      r.scenario,
-      `${r.driver} ${r.format.replace("ARM_64_LPAE_", "")}`,
-      sizeName(r.granule),
-      sizeName(r.leafSize),
-      sizeName(r.regionSize),
-      arrow(r.walks),
-      ratio(r.walks),
-      modelCheck(r),
-      arrow(r.pteReads),
-      arrow(r.unmapCalls),
-      arrow(r.iotlbSyncs),
-      `${ms(r.ns.legacy)} → ${ms(r.ns.length)}`,
-    ]);
+  for (const r of rows) table.push(demoTableCells(r));
   return table.toString();
 }

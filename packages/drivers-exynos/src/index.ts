@@ -1,0 +1,66 @@
+/**
+ * drivers/iommu/exynos-iommu.c: @iommu/drivers-exynos's public surface — the SysMMU instance
+ * (an IommuDriver), its domains and their ops, the table format's constants and entry
+ * builders, the inspector and the strict-mode quirk error.
+ */
+
+// The table format.
+export {
+  EXYNOS_PGSIZE_BITMAP,
+  LPAGE_SIZE,
+  LV1TABLE_SIZE,
+  LV2ENTCNT_SIZE,
+  LV2TABLE_SIZE,
+  lv1entFault,
+  lv1entPage,
+  lv1entSection,
+  lv2entFault,
+  lv2entLarge,
+  lv2entSmall,
+  lv2tableBase,
+  makeMmuVer,
+  mmuMajVer,
+  mmuMinVer,
+  NUM_LV1ENTRIES,
+  NUM_LV2ENTRIES,
+  SECT_SIZE,
+  SPAGE_SIZE,
+  SPAGES_PER_LPAGE,
+  SYSMMU_LV1_PROT,
+  SYSMMU_LV2_PROT,
+  SYSMMU_PG_ENT_SHIFT,
+  SYSMMU_V5_LV1_PROT,
+  SYSMMU_V5_LV2_PROT,
+  SYSMMU_V5_PG_ENT_SHIFT,
+  sectToPhys,
+} from "./defs.js";
+// Domains and their ops.
+export {
+  createExynosDomainOps,
+  ExynosDomain,
+  type ExynosSysmmuHw,
+  exynosIommuDomainFree,
+  exynosIommuIovaToPhys,
+  exynosIommuIovaToPhysLength,
+  exynosIommuMap,
+  exynosIommuUnmap,
+  mkLv1entPage,
+  mkLv1entSect,
+  mkLv2entLpage,
+  mkLv2entSpage,
+} from "./exynos-iommu.js";
+// Inspection.
+export {
+  createExynosInspector,
+  ExynosInspector,
+  type ExynosTableParams,
+} from "./inspect.js";
+export { Lv2TableCache } from "./lv2-cache.js";
+export { type ExynosQuirk, ExynosQuirkError } from "./quirks.js";
+// The driver instance.
+export {
+  type ExynosDomainAllocOptions,
+  ExynosSysmmu,
+  type ExynosSysmmuOptions,
+  parseSysmmuVersion,
+} from "./sysmmu.js";

@@ -1,0 +1,50 @@
+/**
+ * drivers/iommu/rockchip-iommu.c: @iommu/drivers-rockchip's public surface — the IOMMU
+ * instance (an IommuDriver), its domains and their ops, the v1/v2 entry encodings, the
+ * inspector and the strict-mode quirk error.
+ */
+
+// The table format and its two encodings.
+export {
+  DTE_SPAN,
+  NUM_DT_ENTRIES,
+  NUM_PT_ENTRIES,
+  RK_DTE_PT_ADDRESS_MASK,
+  RK_DTE_PT_VALID,
+  RK_IOMMU_OPS_V1,
+  RK_IOMMU_OPS_V2,
+  RK_IOMMU_PGSIZE_BITMAP,
+  RK_PTE_PAGE_ADDRESS_MASK,
+  RK_PTE_PAGE_FLAGS_MASK,
+  RK_PTE_PAGE_READABLE,
+  RK_PTE_PAGE_VALID,
+  RK_PTE_PAGE_WRITABLE,
+  type RkIommuOps,
+  rkDteIsPtValid,
+  rkDtePtAddress,
+  rkDtePtAddressV2,
+  rkIovaDteIndex,
+  rkIovaPteIndex,
+  rkMkDte,
+  rkMkDteV2,
+  rkMkPte,
+  rkMkPteInvalid,
+  rkMkPteV2,
+  rkPteIsPageValid,
+  SPAGE_SIZE,
+} from "./defs.js";
+// The driver instance.
+export { type RockchipDomainAllocOptions, RockchipIommu, type RockchipIommuOptions } from "./driver.js";
+// Inspection.
+export { createRockchipInspector, RockchipInspector, type RockchipTableParams } from "./inspect.js";
+export { type RockchipQuirk, RockchipQuirkError } from "./quirks.js";
+// Domains and their ops.
+export {
+  createRockchipDomainOps,
+  RockchipDomain,
+  rkIommuDomainFree,
+  rkIommuIovaToPhys,
+  rkIommuIovaToPhysLength,
+  rkIommuMap,
+  rkIommuUnmap,
+} from "./rockchip-iommu.js";

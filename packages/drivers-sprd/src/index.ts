@@ -1,0 +1,35 @@
+/**
+ * drivers/iommu/sprd-iommu.c: @iommu/drivers-sprd's public surface — the IOMMU instance (an
+ * IommuDriver), its domains and their ops, the flat table's constants, the inspector and the
+ * strict-mode quirk error.
+ */
+
+// The table format.
+export {
+  SPRD_APERTURE_END,
+  SPRD_EX_REGS,
+  SPRD_IOMMU_PAGE_SHIFT,
+  SPRD_IOMMU_PAGE_SIZE,
+  SPRD_PGT_ENTRIES,
+  SPRD_PGT_SIZE,
+  SPRD_VAU_REGS,
+  type SprdIommuVersion,
+  type SprdRegs,
+  sprdMkEntry,
+} from "./defs.js";
+// The driver instance.
+export { type SprdDomainAllocOptions, SprdIommu, type SprdIommuOptions } from "./driver.js";
+// Inspection.
+export { createSprdInspector, SprdInspector, type SprdTableParams } from "./inspect.js";
+export { type SprdQuirk, SprdQuirkError } from "./quirks.js";
+// Domains and their ops.
+export {
+  createSprdDomainOps,
+  SprdDomain,
+  sprdIommuDomainFree,
+  sprdIommuIovaToPhys,
+  sprdIommuIovaToPhysLength,
+  sprdIommuMap,
+  sprdIommuSyncMap,
+  sprdIommuUnmap,
+} from "./sprd-iommu.js";

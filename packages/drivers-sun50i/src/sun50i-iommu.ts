@@ -1,0 +1,292 @@
+/**
+ * drivers/iommu/sun50i-iommu.c (torvalds/linux 6cc0d5f4): `struct sun50i_iommu_domain` and
+ * its ops — `sun50i_iommu_map`/`_unmap` (one 4 KiB PTE per call), `iova_to_phys`, the
+ * series' `iova_to_phys_length`, and the TLB / PTW-cache maintenance of `iotlb_sync_map`,
+ * `iotlb_sync` and `flush_iotlb_all` — on tables in simulated physical memory.
+ *
+ * Hot paths (map, unmap, lookup) allocate nothing and use no BigInt per PTE: entries are
+ * 32-bit numbers read and written through the tables' `Uint32Array` words.
+ */
+import {
+  type Addr,
+  holeSpanOutside,
+  type IommuCounters,
+  type IommuDomain,
+  type IommuDomainGeometry,
+  type IommuDomainOps,
+  type IotlbGather,
+  type IovaRange,
+  type MemChunk,
+  type PageTableInspector,
+  type PhysLength,
+  type SizeOut,
+  SZ_1M,
+  type TableAllocator,
+} from "@iommu/core";
+import { atOrAbove, low32, modAddr } from "./bits.js";
+import {
+  DTE_SPAN,
+  NUM_DT_ENTRIES,
+  SPAGE_SIZE,
+  SUN50I_PGSIZE_BITMAP,
+  sun50iDteGetPtAddress,
+  sun50iDteIsPtValid,
+  sun50iIovaGetDteIndex,
+  sun50iIovaGetPteIndex,
+  sun50iMkDte,
+  sun50iMkPte,
+  sun50iPteGetPageAddress,
+  sun50iPteIsPageValid,
+} from "./defs.js";
+import { createSun50iInspector } from "./inspect.js";
+import { type PtPool, releaseDetached } from "./pt-pool.js";
+import { Sun50iQuirkError } from "./quirks.js";
+
+const EBUSY = -16;
+const ENOMEM = -12;
+const EINVAL = -22;
+const ENODEV = -19;
+const TWO32 = 2 ** 32;
+
+/**
+ * `struct sun50i_iommu_domain`: the 16 KiB directory (`dt`) and the 1 KiB page tables of the
+ * IOMMU's `pt_pool` it points at; page tables are freed only when the domain is detached.
+ */
+export class Sun50iDomain implements IommuDomain {
+  type: number;
+  ops: IommuDomainOps | null;
+  pgsizeBitmap = SUN50I_PGSIZE_BITMAP;
+  geometry: IommuDomainGeometry = { apertureStart: 0, apertureEnd: 0xffff_ffff, forceAperture: true };
+  readonly counters: IommuCounters;
+  readonly allocator: TableAllocator;
+  /** The IOMMU's `pt_pool` over {@link allocator}. */
+  readonly ptPool: PtPool;
+  /** `dt_dma`: PA of the directory; -1 once freed. */
+  dt: number;
+  /**
+   * Report kernel quirks instead of reproducing them (README "Known kernel quirks"): typed
+   * {@link Sun50iQuirkError}s for IOVAs above 4 GiB, -EINVAL for page sizes other than 4 KiB
+   * and for PAs the driver would truncate (as later kernels do), "unmapped" for lookups above
+   * 4 GiB.
+   */
+  strict: boolean;
+  /** The directory's words and the index of DTE 0 in them (hot-path view). */
+  dtWords: Uint32Array;
+  dtOff: number;
+
+  constructor(init: {
+    type: number;
+    ops: IommuDomainOps;
+    allocator: TableAllocator;
+    ptPool: PtPool;
+    counters: IommuCounters;
+    dt: number;
+    strict: boolean;
+  }) {
+    this.type = init.type;
+    this.ops = init.ops;
+    this.allocator = init.allocator;
+    this.ptPool = init.ptPool;
+    this.counters = init.counters;
+    this.dt = init.dt;
+    this.strict = init.strict;
+    const c = init.allocator.mem.chunk(init.dt)!;
+    this.dtWords = c.words;
+    this.dtOff = (init.dt - c.pa) >>> 2;
+  }
+}
+
+function ptChunk(d: Sun50iDomain, ptPa: number): MemChunk | undefined {
+  return d.allocator.mem.chunk(ptPa);
+}
+
+/**
+ * `sun50i_dte_get_page_table()`: the page table of the 1 MiB slot `idx`, allocating one and
+ * installing it with `cmpxchg(dte, 0, new)` when the DTE is not valid (if the slot held a
+ * non-zero DTE after all, the new table is dropped and the installed one used). PA or -ENOMEM.
+ */
+function sun50iDteGetPageTable(d: Sun50iDomain, idx: number): number {
+  const w = d.dtOff + idx;
+  const dte = d.dtWords[w]!;
+  d.counters.pteReads++;
+  if (sun50iDteIsPtValid(dte)) return sun50iDteGetPtAddress(dte);
+  const pt = d.ptPool.alloc();
+  if (pt < 0) return ENOMEM;
+  d.counters.tablesAllocated++;
+  if (dte !== 0) {
+    if (d.ptPool.release(pt)) d.counters.tablesFreed++;
+    return sun50iDteGetPtAddress(dte);
+  }
+  d.dtWords[w] = sun50iMkDte(pt);
+  d.counters.pteWrites++;
+  return pt;
+}
+
+/**
+ * `sun50i_iommu_map()` on the 32-bit IOVA: one PTE for the page at `paddr` (count and the page
+ * size are ignored); -EBUSY if the PTE is valid already. Returns 0 or -errno.
+ */
+export function sun50iIommuMap(d: Sun50iDomain, iova32: number, paddr: Addr, prot: number): number {
+  const ptPa = sun50iDteGetPageTable(d, sun50iIovaGetDteIndex(iova32));
+  if (ptPa < 0) return ptPa;
+  const c = ptChunk(d, ptPa);
+  const j = sun50iIovaGetPteIndex(iova32);
+  const pte = sun50iMkPte(low32(paddr), prot);
+  d.counters.pteReads++;
+  if (!c) {
+    // A DTE that points where no memory is (a damaged image): the kernel would write there.
+    if (sun50iPteIsPageValid(d.allocator.mem.read32(ptPa + 4 * j))) return EBUSY;
+    d.counters.pteWrites++;
+    d.allocator.mem.write32(ptPa + 4 * j, pte);
+    return 0;
+  }
+  const w = ((ptPa - c.pa) >>> 2) + j;
+  if (sun50iPteIsPageValid(c.words[w]!)) return EBUSY; // dev_err "already mapped", no WARN
+  c.words[w] = pte;
+  d.counters.pteWrites++;
+  return 0;
+}
+
+/** `sun50i_iommu_unmap()` on the 32-bit IOVA: 4 KiB if a valid PTE was cleared, else 0. */
+export function sun50iIommuUnmap(d: Sun50iDomain, iova32: number): number {
+  const dte = d.dtWords[d.dtOff + sun50iIovaGetDteIndex(iova32)]!;
+  d.counters.pteReads++;
+  if (!sun50iDteIsPtValid(dte)) return 0;
+  const ptPa = sun50iDteGetPtAddress(dte);
+  const c = ptChunk(d, ptPa);
+  d.counters.pteReads++;
+  if (!c) return 0;
+  const w = ((ptPa - c.pa) >>> 2) + sun50iIovaGetPteIndex(iova32);
+  if (!sun50iPteIsPageValid(c.words[w]!)) return 0;
+  c.words[w] = 0;
+  d.counters.pteWrites++;
+  return SPAGE_SIZE;
+}
+
+/** The PTE for a 32-bit IOVA, or -1 when the DTE is not valid (counts the reads). */
+function lookupPte(d: Sun50iDomain, iova32: number): number {
+  const dte = d.dtWords[d.dtOff + sun50iIovaGetDteIndex(iova32)]!;
+  d.counters.pteReads++;
+  if (!sun50iDteIsPtValid(dte)) return -1;
+  const ptPa = sun50iDteGetPtAddress(dte);
+  const c = ptChunk(d, ptPa);
+  d.counters.pteReads++;
+  return c ? (c.words[((ptPa - c.pa) >>> 2) + sun50iIovaGetPteIndex(iova32)] ?? 0) : 0;
+}
+
+/** `sun50i_iommu_iova_to_phys()`: page address + offset; 0 for an invalid DTE or PTE. */
+export function sun50iIommuIovaToPhys(d: Sun50iDomain, iova: Addr): Addr {
+  if (d.dt < 0 || (d.strict && atOrAbove(iova, TWO32))) return 0;
+  const i32 = low32(iova);
+  const pte = lookupPte(d, i32);
+  if (pte < 0 || !sun50iPteIsPageValid(pte)) return 0;
+  return sun50iPteGetPageAddress(pte) + (i32 & 0xfff);
+}
+
+/**
+ * `iova_to_phys_length` (the series' op): mapped → the 4 KiB PTE; unmapped → 1 MiB at an
+ * invalid DTE, 4 KiB at an invalid PTE. A strict domain does not alias IOVAs ≥ 4 GiB: unmapped,
+ * the largest naturally aligned block around the IOVA above 4 GiB.
+ */
+/** Model-only: what a strict domain's table reaches, IOVA bits 31:0 (for `holeSpanOutside`). */
+const STRICT_RANGES: readonly IovaRange[] = [[0n, 0xffff_ffffn]];
+
+export function sun50iIommuIovaToPhysLength(d: Sun50iDomain, iova: Addr, out: PhysLength): void {
+  if (d.dt < 0) {
+    out.setUnmapped(SPAGE_SIZE);
+    return;
+  }
+  if (d.strict && atOrAbove(iova, TWO32)) {
+    out.setUnmapped(holeSpanOutside(iova, STRICT_RANGES));
+    return;
+  }
+  const i32 = low32(iova);
+  const pte = lookupPte(d, i32);
+  if (pte < 0) out.setUnmapped(DTE_SPAN);
+  else if (!sun50iPteIsPageValid(pte)) out.setUnmapped(SPAGE_SIZE);
+  else out.setMapped(sun50iPteGetPageAddress(pte) / SPAGE_SIZE, i32 & 0xfff, SPAGE_SIZE);
+}
+
+// ---------------------------------------------------------------------------------------------
+// TLB maintenance
+
+/**
+ * `sun50i_iommu_iotlb_sync_map()` → `sun50i_iommu_zap_range()`: TLB invalidations of the first
+ * two and (size > 4 KiB) the two pages after the range, and PTW-cache invalidations of the
+ * first two and (size > 1 MiB) the two sections after it.
+ */
+export function sun50iIommuIotlbSyncMap(d: Sun50iDomain, _iova: number, size: number): number {
+  d.counters.flushPage += size > SPAGE_SIZE ? 4 : 2;
+  d.counters.flushWalk += size > SZ_1M ? 4 : 2;
+  return 0;
+}
+
+/** `sun50i_iommu_flush_iotlb_all()` (also `iotlb_sync`): flush every TLB and the PTW cache. */
+export function sun50iIommuFlushIotlbAll(d: Sun50iDomain): void {
+  d.counters.flushAll++;
+}
+
+// ---------------------------------------------------------------------------------------------
+// strict mode and the ops table
+
+/** Throw `iova-aliased` for an IOVA ≥ 4 GiB (the args record is built only when throwing). */
+function aliasCheck(op: string, iova: Addr, pgsize: number): void {
+  if (atOrAbove(iova, TWO32))
+    throw new Sun50iQuirkError("iova-aliased", op, { iova, pgsize }, "the driver keeps IOVA bits 31:0 only");
+}
+
+/**
+ * `sun50i_iommu_ops.default_domain_ops` as an {@link IommuDomainOps}: `map_pages` maps one
+ * 4 KiB PTE and reports `mapped = pgsize`, `unmap_pages` clears one, plus `iotlb_sync_map`,
+ * `iotlb_sync`, `flush_iotlb_all`, `iova_to_phys`, the series' `iova_to_phys_length` and
+ * `free` (detach + `sun50i_iommu_domain_free`). Each {@link Sun50iIommu} owns one table.
+ */
+export function createSun50iDomainOps(name: string): IommuDomainOps<Sun50iDomain> {
+  return {
+    name,
+    mapPages(d, iova, paddr, pgsize, _pgcount, prot, _gfp, mapped: SizeOut) {
+      if (d.dt < 0) return ENODEV;
+      if (d.strict) {
+        aliasCheck("sun50i_iommu_map", iova, pgsize);
+        if (pgsize !== SPAGE_SIZE) return EINVAL; // mapped-overreport
+        if (atOrAbove(paddr, TWO32) || modAddr(paddr, SPAGE_SIZE) !== 0) return EINVAL; // pa-truncated / -unaligned
+      }
+      const ret = sun50iIommuMap(d, low32(iova), paddr, prot);
+      if (ret === 0) mapped.value += pgsize;
+      return ret;
+    },
+    unmapPages(d, iova, pgsize, _pgcount, _gather: IotlbGather | null) {
+      if (d.dt < 0) return 0;
+      if (d.strict) aliasCheck("sun50i_iommu_unmap", iova, pgsize);
+      return sun50iIommuUnmap(d, low32(iova));
+    },
+    iotlbSyncMap: sun50iIommuIotlbSyncMap,
+    iotlbSync: (d) => sun50iIommuFlushIotlbAll(d),
+    flushIotlbAll: sun50iIommuFlushIotlbAll,
+    iovaToPhys: sun50iIommuIovaToPhys,
+    iovaToPhysLength: sun50iIommuIovaToPhysLength,
+    free: sun50iIommuDomainFree,
+    inspect(d): PageTableInspector | null {
+      if (d.dt < 0) return null;
+      return createSun50iInspector({ mem: d.allocator.mem, dt: d.dt });
+    },
+  };
+}
+
+/**
+ * `sun50i_iommu_detach_domain()` then `sun50i_iommu_domain_free()`: every valid DTE is cleared
+ * and its page table goes back to the pool, then the directory is freed.
+ */
+export function sun50iIommuDomainFree(d: Sun50iDomain): void {
+  if (d.dt < 0) return;
+  for (let i = 0; i < NUM_DT_ENTRIES; i++) {
+    const w = d.dtOff + i;
+    const dte = d.dtWords[w]!;
+    if (!sun50iDteIsPtValid(dte)) continue;
+    d.dtWords[w] = 0;
+    if (d.ptPool.release(sun50iDteGetPtAddress(dte))) d.counters.tablesFreed++;
+  }
+  releaseDetached(d.allocator, d.dt);
+  d.counters.tablesFreed++;
+  d.dt = -1;
+}

@@ -1,0 +1,124 @@
+/**
+ * drivers/iommu/generic_pt/iommu_pt.h `iova_to_phys` (`__iova_to_phys`), and the series'
+ * `iova_to_phys_length`: one descent from the walk cache or the top, no allocation, no BigInt.
+ */
+import { type Addr, ERRNO, fromPfn, holeSpanOutside, offOf, type PhysLength, pfnOf } from "@iommu/core";
+import type { PtIommu } from "./domain.js";
+import { cContig, cPfn, cType } from "./entry-codec.js";
+import { PT_ENTRY_EMPTY, PT_ENTRY_TABLE } from "./pt-defs.js";
+import { P2, P2INV } from "./pt-log2.js";
+import type { PtTable } from "./pt-table.js";
+
+// Local copies: hot paths avoid loading imported bindings.
+const ERANGE = -ERRNO.ERANGE;
+const ENOENT = -ERRNO.ENOENT;
+/** `(phys_addr_t)-ERANGE` */
+const ERANGE_PHYS = (1n << 64n) + BigInt(ERANGE);
+
+/**
+ * `__iova_to_phys`: one lookup walk: 0 with lPhysPfn/lLenLg2 set, -ENOENT with lLenLg2 =
+ * the empty item's size, or -ERANGE (outside the table).
+ */
+export function lookup(pt: PtTable, vaPfn: number, vaOff: number): number {
+  pt.curPfn = pt.lastPfn = vaPfn;
+  pt.curOff = pt.lastOff = vaOff;
+  if (vaPfn >= pt.lkLow && vaPfn < pt.lkHigh) return ERANGE;
+  const codec = pt.codec;
+  const top = pt.topLevel;
+  let level = pt.cachedLevel(vaPfn, top);
+  let words = level === top ? pt.topWords : pt.wcHit;
+  for (;;) {
+    const w = 2 * pt.idxAt(level);
+    const lo = words[w]!;
+    const hi = words[w + 1]!;
+    const t = cType(codec, lo, hi, level);
+    if (t === PT_ENTRY_TABLE) {
+      words = pt.wordsOfPfn(cPfn(codec, lo, hi));
+      level--;
+      continue;
+    }
+    // Reads of the whole descent from the top, cached levels included.
+    pt.counters.pteReads += top - level + 1;
+    if (level !== top) pt.rememberWalk(vaPfn, level, words);
+    pt.lLevel = level;
+    if (t === PT_ENTRY_EMPTY) {
+      pt.lLenLg2 = 12 + 9 * level;
+      return ENOENT;
+    }
+    // Contiguous entries out of line: the plain-leaf walk stays small enough for V8 to
+    // inline it, with iova_to_phys, into the caller's loop (no boxed double per call).
+    if (cContig(codec, lo, hi)) return lookupContig(pt, vaPfn, lo, hi, level);
+    pt.lLenLg2 = 12 + 9 * level;
+    // OA of the item plus the iova's frame offset inside it.
+    pt.lPhysPfn =
+      cPfn(codec, lo, hi) +
+      (level === 0 ? 0 : vaPfn - Math.floor(vaPfn * pt.invScale[level]!) * pt.scale[level]!);
+    return 0;
+  }
+}
+
+/** `__iova_to_phys` at a contiguous leaf entry (out of line, see {@link lookup}). */
+export function lookupContig(pt: PtTable, vaPfn: number, lo: number, hi: number, level: number): number {
+  const lg2 = 12 + 9 * level + pt.contigLg2(lo, hi, level);
+  pt.lLenLg2 = lg2;
+  pt.lPhysPfn =
+    pt.oaPfnOf(lo, hi, level) +
+    (lg2 >= 64 ? vaPfn : vaPfn - Math.floor(vaPfn * P2INV[lg2 - 12]!) * P2[lg2 - 12]!);
+  return 0;
+}
+
+/** `iova_to_phys`: 0 if unmapped, `(phys_addr_t)-ERANGE` (a bigint) outside the table. */
+export function ptIovaToPhys(pt: PtTable, iova: Addr): Addr {
+  const pfn = pfnOf(iova);
+  const off = offOf(iova);
+  const r = lookup(pt, pfn, off);
+  if (r === 0) return fromPfn(pt.lPhysPfn, off);
+  if (r === ERANGE) return ERANGE_PHYS;
+  return 0;
+}
+
+/**
+ * `iova_to_phys_length`: phys + translation-unit size, or the size of the hole. Outside the top
+ * range (-ERANGE: above an amdv1 table's current top, beyond max_vasz, non-canonical) the hole
+ * is the largest naturally aligned block around the iova that misses `pt.translatableRanges`.
+ */
+export function ptIovaToPhysLength(pt: PtTable, iova: Addr, out: PhysLength): void {
+  const pfn = pfnOf(iova);
+  const off = offOf(iova);
+  const r = lookup(pt, pfn, off);
+  if (r === 0) out.setMapped(pt.lPhysPfn, off, P2[pt.lLenLg2]!);
+  else if (r === ENOENT) out.setUnmapped(P2[pt.lLenLg2]!);
+  else out.setUnmapped(holeSpanOutside(iova, pt.translatableRanges));
+}
+
+/**
+ * `IOMMU_PT_DOMAIN_OPS(fmt).iova_to_phys` / `.iova_to_phys_length`: the domain ops
+ * (`NS(iova_to_phys)`), made once per format like the kernel's per-format instantiation. They
+ * repeat {@link ptIovaToPhys} / {@link ptIovaToPhysLength} instead of calling them: one call
+ * level less on the lookup path (2–4 ns, 5–10% per lookup, when running from source).
+ */
+export function lookupOps(): {
+  iovaToPhys(d: PtIommu, iova: Addr): Addr;
+  iovaToPhysLength(d: PtIommu, iova: Addr, out: PhysLength): void;
+} {
+  return {
+    iovaToPhys(d: PtIommu, iova: Addr): Addr {
+      const pt = d.pt;
+      const pfn = pfnOf(iova);
+      const off = offOf(iova);
+      const r = lookup(pt, pfn, off);
+      if (r === 0) return fromPfn(pt.lPhysPfn, off);
+      if (r === ERANGE) return ERANGE_PHYS;
+      return 0;
+    },
+    iovaToPhysLength(d: PtIommu, iova: Addr, out: PhysLength): void {
+      const pt = d.pt;
+      const pfn = pfnOf(iova);
+      const off = offOf(iova);
+      const r = lookup(pt, pfn, off);
+      if (r === 0) out.setMapped(pt.lPhysPfn, off, P2[pt.lLenLg2]!);
+      else if (r === ENOENT) out.setUnmapped(P2[pt.lLenLg2]!);
+      else out.setUnmapped(holeSpanOutside(iova, pt.translatableRanges));
+    },
+  };
+}

@@ -1,7 +1,0 @@
-export {
-  errLine,
-  type ScriptDomainFactory,
-  type ScriptDomainSpec,
-  VfioScript,
-  type VfioScriptOptions,
-} from "./interpreter.js";

@@ -1,0 +1,79 @@
+/**
+ * Smoke test: every bench section runs once over a tiny region and returns rows whose
+ * figures are finite and positive. Timings themselves are not tested (they vary by machine).
+ */
+import { directDriverKinds, genericPtFormats } from "@iommu/script";
+import { describe, expect, it } from "vitest";
+import { runAddrBench } from "./addr.js";
+import { runDriversBench } from "./drivers.js";
+import { runGenericPtBench } from "./generic-pt.js";
+import { runLpaeBench, runLpaePteReads, runLpaeScanBench, runOtherFormatsBench } from "./io-pgtable.js";
+import type { MeasureOptions } from "./measure.js";
+
+const ONCE: MeasureOptions = { warmup: 0, runs: 1, warmupOps: 0 };
+const REGION = 0x40_0000; // 4 MiB: 1024 4K pages, 2 blocks of 2M, 256 DART 16K pages
+
+const finitePositive = (n: number) => Number.isFinite(n) && n > 0;
+
+describe("bench sections on a 4 MiB region, one run each", () => {
+  it("io-pgtable arm64-s1: the bench-1g loops, PTE reads per lookup, the whole-region scan", () => {
+    const rows = runLpaeBench(ONCE, REGION)!;
+    expect(rows.map((r) => r.name)).toContain("map 4K x 1024 (map_pages, 1 page per call)");
+    expect(rows).toHaveLength(8);
+    for (const r of rows) {
+      expect(finitePositive(r.ns), r.name).toBe(true);
+      expect(finitePositive(r.kernelNs!), r.name).toBe(true);
+    }
+    const reads = runLpaePteReads(REGION)!;
+    expect(reads.map((r) => r.leaf)).toEqual(["4K", "2M"]);
+    for (const r of reads) expect([r.length, r.legacy, r.scanWalks].every(finitePositive), r.leaf).toBe(true);
+    // A 4 MiB region of 2M leaves is covered by 2 length-stepped walks, of 4K leaves by 1024.
+    expect(reads.map((r) => r.scanWalks)).toEqual([1024, 2]);
+    const scan = runLpaeScanBench(ONCE, REGION)!;
+    expect(scan.map((r) => r.lengthWalks)).toEqual([1024, 2]);
+    for (const r of scan) expect([r.legacy4kUs, r.lengthUs].every(finitePositive), r.leaf).toBe(true);
+  });
+
+  it("io-pgtable v7s / DART: three rows per registry format, none failed", () => {
+    const rows = runOtherFormatsBench(ONCE, REGION);
+    expect(rows.map((r) => r.name.split(":")[0])).toEqual([
+      ...Array(3).fill("v7s"),
+      ...Array(3).fill("dart1"),
+      ...Array(3).fill("dart2"),
+    ]);
+    for (const r of rows) expect(finitePositive(r.ns), `${r.name} ${r.note ?? ""}`).toBe(true);
+  });
+
+  it("generic_pt: eight rows for every registry format", () => {
+    const rows = runGenericPtBench({ measure: ONCE, region: REGION });
+    expect(rows).toHaveLength(8 * genericPtFormats().length);
+    expect([...new Set(rows.map((r) => r.format))]).toEqual(genericPtFormats());
+    for (const r of rows) {
+      expect(finitePositive(r.ns), r.name).toBe(true);
+      expect(finitePositive(r.kernelNs), r.name).toBe(true);
+      if (r.pteReadsPerLookup !== undefined) expect(finitePositive(r.pteReadsPerLookup), r.name).toBe(true);
+    }
+  });
+
+  it("direct drivers: arm64-s1 first, then one row per registry driver, N limited by the aperture", () => {
+    const rows = runDriversBench({ measure: ONCE, region: REGION });
+    expect(rows.map((r) => r.driver)).toEqual([
+      "arm64-s1 LPAE (io-pgtable)",
+      ...directDriverKinds().map((k) => `${k.driver} ${k.format}`),
+    ]);
+    expect(rows).toHaveLength(9);
+    for (const r of rows) {
+      expect(r.pages, r.driver).toBe(REGION / 4096);
+      expect([r.map4k, r.unmap4k, r.lookup4k].every(finitePositive), r.driver).toBe(true);
+    }
+    // sprd's aperture is 256 MiB: a larger region is cut to its 65,536 entries.
+    const sprd = runDriversBench({ measure: ONCE, region: 512 * 2 ** 20, only: ["sprd"] });
+    expect(sprd.at(-1)).toMatchObject({ driver: "sprd-iommu vau", pages: 65_536 });
+  }, 120_000);
+
+  it("address representation", () => {
+    const rows = runAddrBench(ONCE, 4096);
+    expect(rows.length).toBeGreaterThan(5);
+    for (const r of rows) expect(finitePositive(r.ns), r.name).toBe(true);
+  });
+});
