@@ -14,6 +14,9 @@ import {
   type IommuError,
   iommuMap,
   iommuUnmap,
+  SZ_1G,
+  SZ_2M,
+  SZ_4K,
   TableAllocator,
 } from "@iommu/core";
 import { checkLengthContract, type PageTableSemantics, ReferenceMap } from "@iommu/testing";
@@ -23,9 +26,6 @@ import { createPtDomain } from "./domain.js";
 import type { PtFormatName } from "./formats/index.js";
 
 const RW = IOMMU_READ | IOMMU_WRITE;
-const SZ_4K = 0x1000;
-const SZ_2M = 0x200000;
-const SZ_1G = 0x40000000;
 const SPACE = 2 ** 34;
 
 type Op =

@@ -94,7 +94,7 @@ const FMT_ARGS: Readonly<Record<string, readonly string[]>> = {
 };
 const fmtArgs = (format: string): readonly string[] => FMT_ARGS[format] ?? [];
 
-const quietEnv = (): ScriptEnv => ({ counters: new IommuCounters(), stderr: () => {} });
+const quietEnv = (): ScriptEnv => ({ counters: new IommuCounters(), stderr: () => {}, session: new Map() });
 
 /**
  * A live table of `format` (default fmt arguments) over `mem`, its top table adopted at ROOT

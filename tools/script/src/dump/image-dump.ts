@@ -35,7 +35,11 @@ export function dumpImage(o: ImageDumpOptions): ImageDumpResult {
   const stderr = o.stderr ?? (() => {});
   const counters = new IommuCounters();
   counters.onWarn = (m) => stderr(`WARNING: ${m}\n`);
-  const r = family.adopt(parsed, { counters, stderr: (l) => stderr(`${l}\n`) }, { mem, root: o.root });
+  const r = family.adopt(
+    parsed,
+    { counters, stderr: (l) => stderr(`${l}\n`), session: new Map() },
+    { mem, root: o.root },
+  );
   if (r.kind !== "ok") return { ok: false, error: r.kind === "refused" ? r.line : "bad configuration" };
   // The image is only read: the adopted table is dropped with the memory, never torn down
   // (tearing down would walk — and free — whatever the image's entries point at).

@@ -52,7 +52,11 @@ export class ScriptSession {
     const stderr = options.stderr ?? (() => {});
     const counters = new IommuCounters();
     counters.onWarn = (msg) => stderr(`WARNING: ${msg}\n`);
-    this.env = { counters, stderr: (line) => stderr(line.endsWith("\n") ? line : `${line}\n`) };
+    this.env = {
+      counters,
+      stderr: (line) => stderr(line.endsWith("\n") ? line : `${line}\n`),
+      session: new Map(),
+    };
     this.families = options.families ?? [];
     this.clock = options.clock ?? performanceClock;
     this.handlers = new Map<string, Handler>([

@@ -248,7 +248,7 @@ describe("generic_pt contiguous entries in `dump` / `dump all`", () => {
           mem.importRange(0x7fff_e000, bytes);
           const r = family.adopt!(
             family.parseFmt(format, [])!,
-            { counters: new IommuCounters(), stderr: () => {} },
+            { counters: new IommuCounters(), stderr: () => {}, session: new Map() },
             { mem, root: 0x7fff_e000 },
           );
           if (r.kind !== "ok") throw new Error(format);

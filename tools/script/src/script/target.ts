@@ -16,6 +16,11 @@ export interface ScriptEnv {
   readonly counters: IommuCounters;
   /** Informational output (kernel WARN text, pr_err): goes to stderr, never compared. */
   stderr(line: string): void;
+  /**
+   * Settings of the harness process that outlive tables and may come before any `fmt`
+   * (generic_pt's `trace on|off`), by name.
+   */
+  readonly session: Map<string, string>;
 }
 
 /** A live page table created by a successful `fmt`. */

@@ -59,6 +59,27 @@ describe("generic_pt dialect", () => {
     ]);
   });
 
+  it("trace is a setting of the harness process: before any fmt, and kept across tables", () => {
+    const out = run(
+      [
+        "trace on",
+        "fmt amdv1",
+        "map 40000000 40000000 1000 rw",
+        "unmap 40000000 1000",
+        "fmt vtdss",
+        "map 1000 1000 1000 rw",
+        "unmap 1000 1000",
+        "trace off",
+        "trace sideways",
+      ].join("\n"),
+    );
+    const lines = out.split("\n");
+    expect(lines[0]).toBe("ok trace=on");
+    expect(lines[3]).toBe("unmapped=0x1000 gather=0x40000000-0x40000fff");
+    expect(lines[6]).toBe("unmapped=0x1000 gather=0x1000-0x1fff");
+    expect(lines.slice(7, 9)).toEqual(["ok trace=off", "err bad-args"]);
+  });
+
   it("no flush_range: the gather stays empty and iotlb_sync still counts", () => {
     const out = run(
       [
@@ -109,7 +130,7 @@ describe("generic_pt dialect", () => {
 
   it("adopts a table image (iommu dump): same walk, dump and phys", () => {
     const fam = createGenericPtFamily();
-    const env = { counters: new IommuCounters(), stderr() {} };
+    const env = { counters: new IommuCounters(), stderr() {}, session: new Map<string, string>() };
     const r1 = fam.create(fam.parseFmt("riscv", []), env);
     if (r1.kind !== "ok") throw new Error(r1.kind);
     iommuMap(r1.table.domain, 0x40000000, 0x80000000, 0x10000, IOMMU_READ | IOMMU_WRITE);

@@ -127,7 +127,6 @@ class GenericPtScriptTable implements ScriptTable {
   readonly pt: PtTable;
   private readonly alloc: TableAllocator;
   private readonly env: ScriptEnv;
-  private trace = false;
   /** A kernel unmap_pages ran since the last iotlb_sync (core skips the op for an empty gather). */
   private pendingSync = false;
   private lastGatherStart = 2 ** 64;
@@ -225,7 +224,8 @@ class GenericPtScriptTable implements ScriptTable {
       this.lastGatherStart = 2 ** 64;
       this.lastGatherEnd = 0;
     }
-    const s = this.trace ? gatherText(this.lastGatherStart, this.lastGatherEnd) : "";
+    const s =
+      this.env.session.get("trace") === "on" ? gatherText(this.lastGatherStart, this.lastGatherEnd) : "";
     this.lastGatherStart = 2 ** 64;
     this.lastGatherEnd = 0;
     return s;
@@ -239,11 +239,6 @@ class GenericPtScriptTable implements ScriptTable {
           ` pgsize_bitmap=${hex(pt.pgsizeBitmap)} va_start=${hex(this.domain.geometry.apertureStart)}` +
           ` va_end=${hex(this.domain.geometry.apertureEnd)} ${hwText(pt.hwInfo())}`,
       ];
-    }
-    if (name === "trace") {
-      if (args.length !== 1 || (args[0] !== "on" && args[0] !== "off")) return ["err bad-args"];
-      this.trace = args[0] === "on";
-      return [`ok trace=${args[0]}`];
     }
     if (name === "failalloc") {
       const n = args.length === 1 ? smallNum(args[0]) : undefined;
@@ -307,6 +302,14 @@ export function createGenericPtFamily(formats: readonly PtFormatName[] = PT_FORM
     },
     adopt(parsed, env, image) {
       return createTable(parsed as GenericPtFmtArgs, env, image);
+    },
+    // `trace on|off` is a setting of the harness process: it may come before any `fmt` and
+    // stays across tables (vectors/generic-pt/README.md).
+    command(name, args, env) {
+      if (name !== "trace") return undefined;
+      if (args.length !== 1 || (args[0] !== "on" && args[0] !== "off")) return { lines: ["err bad-args"] };
+      env.session.set("trace", args[0]);
+      return { lines: [`ok trace=${args[0]}`] };
     },
   };
 }

@@ -229,7 +229,7 @@ describe("adopt (iommu dump --image)", () => {
     const table = t as unknown as { d: { mem: PhysMem } };
     for (const r of table.d.mem.ranges()) image.importRange(r.pa, table.d.mem.exportRange(r.pa, r.bytes));
     const family = createLpaeFamily();
-    const env: ScriptEnv = { counters: new IommuCounters(), stderr: () => {} };
+    const env: ScriptEnv = { counters: new IommuCounters(), stderr: () => {}, session: new Map() };
     const r = family.adopt!(parseLpaeFmt("arm64-s2", ["ias", "40", "oas", "40"]), env, {
       mem: image,
       root: 0x80000000,
