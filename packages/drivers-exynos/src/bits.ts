@@ -21,7 +21,17 @@ export function atOrAbove(a: Addr, limit: number): boolean {
 
 /** `(u32)(a >> shift)` for a shift of 0..31. */
 export function shiftedLow32(a: Addr, shift: number): number {
-  if (typeof a === "number") return modPow2(Math.floor(a / 2 ** shift), TWO32);
+  if (typeof a === "number") {
+    // Exact integer paths for a u32 and for a safe integer split in 32-bit halves; the float
+    // path (`2 ** shift` is a pow call for a variable shift) only for anything else.
+    if (a >>> 0 === a) return a >>> shift;
+    if (a >= 0 && a <= Number.MAX_SAFE_INTEGER) {
+      const hi = Math.floor(a / TWO32);
+      const lo = a - hi * TWO32;
+      return shift === 0 ? lo >>> 0 : ((hi << (32 - shift)) | (lo >>> shift)) >>> 0;
+    }
+    return modPow2(Math.floor(a / 2 ** shift), TWO32);
+  }
   return Number(BigInt.asUintN(32, a >> BigInt(shift)));
 }
 

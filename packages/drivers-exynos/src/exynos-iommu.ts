@@ -25,6 +25,7 @@ import {
 } from "@iommu/core";
 import { atOrAbove, low32, modAddr, shiftedLow32 } from "./bits.js";
 import {
+  LPAGE_ORDER,
   LPAGE_SIZE,
   lv1entFault,
   lv1entPage,
@@ -36,7 +37,9 @@ import {
   makeMmuVer,
   NUM_LV1ENTRIES,
   NUM_LV2ENTRIES,
+  SECT_ORDER,
   SECT_SIZE,
+  SPAGE_ORDER,
   SPAGE_SIZE,
   SPAGES_PER_LPAGE,
   sectToPhys,
@@ -50,6 +53,7 @@ const ENOMEM = -12;
 const EINVAL = -22;
 const ENODEV = -19;
 const TWO32 = 2 ** 32;
+const NO_WORDS = new Uint32Array(0);
 
 /** `struct sysmmu_drvdata`, the part a domain needs: version and encodings (implemented by {@link ExynosSysmmu}). */
 export interface ExynosSysmmuHw {
@@ -100,6 +104,15 @@ export class ExynosDomain implements IommuDomain {
   l1Off: number;
   /** `lv2entcnt[]` as a view of its 8 KiB block (signed 16-bit, wrapping like the kernel's `short`). */
   lv2entcnt: Int16Array;
+  /**
+   * Model-only (the kernel resolves `phys_to_virt` for free): the last level-2 table a walk
+   * resolved — its PA (-1: none), its chunk's words and the word index of slot 0 — so a run
+   * of walks in one section skips the chunk lookup. Only tables whose 256 slots all lie in
+   * one chunk are cached; dropped whenever a level-2 table is released ({@link dropLv2View}).
+   */
+  l2Pa = -1;
+  l2Words: Uint32Array = NO_WORDS;
+  l2Base = 0;
 
   constructor(init: {
     type: number;
@@ -193,6 +206,30 @@ function lv2Chunk(d: ExynosDomain, tablePa: number): MemChunk | undefined {
   return d.allocator.mem.chunk(tablePa);
 }
 
+/**
+ * The level-2 table at `tablePa` through the domain's one-table view cache: the word index of
+ * slot 0 in `d.l2Words`, or -1 when no single chunk holds all 256 slots (callers then take
+ * the chunk path, which handles tables that run past their memory).
+ */
+function lv2View(d: ExynosDomain, tablePa: number): number {
+  if (tablePa === d.l2Pa) return d.l2Base;
+  const c = d.allocator.mem.chunk(tablePa);
+  if (c === undefined) return -1;
+  const base = (tablePa - c.pa) >>> 2;
+  if (base + NUM_LV2ENTRIES > c.words.length) return -1;
+  d.l2Pa = tablePa;
+  d.l2Words = c.words;
+  d.l2Base = base;
+  return base;
+}
+
+/** Drop the level-2 view cache (a level-2 table was released or the domain freed). */
+export function dropLv2View(d: ExynosDomain): void {
+  d.l2Pa = -1;
+  d.l2Words = NO_WORDS;
+  d.l2Base = 0;
+}
+
 /** Read a level-2 slot that may lie past its table (a kernel overrun): 0 where no memory is. */
 function wildRead(d: ExynosDomain, pa: number): number {
   d.counters.pteReads++;
@@ -245,6 +282,7 @@ function lv1setSection(d: ExynosDomain, idx: number, iova: number, paddr: Addr, 
       d.counters.warn(`exynos: mapping 1 MiB at 0x${iova.toString(16)} over a used level-2 table`);
       return EADDRINUSE;
     }
+    dropLv2View(d);
     if (d.lv2Cache.release(lv2tableBase(sent, hw.pgEntShift))) d.counters.tablesFreed++;
     d.lv2entcnt[idx] = 0;
   }
@@ -269,10 +307,18 @@ function lv2setPage(
   prot: number,
 ): number {
   const hw = d.hw;
-  const c = lv2Chunk(d, tablePa);
-  if (!c) return lv2setPageWild(d, idx, tablePa, j, paddr, size, prot);
-  const words = c.words;
-  const w = ((tablePa - c.pa) >>> 2) + j;
+  let words: Uint32Array;
+  let w: number;
+  const base = lv2View(d, tablePa);
+  if (base >= 0) {
+    words = d.l2Words;
+    w = base + j;
+  } else {
+    const c = lv2Chunk(d, tablePa);
+    if (!c) return lv2setPageWild(d, idx, tablePa, j, paddr, size, prot);
+    words = c.words;
+    w = ((tablePa - c.pa) >>> 2) + j;
+  }
   if (size === SPAGE_SIZE) {
     d.counters.pteReads++;
     if (!lv2entFault(words[w]!)) {
@@ -378,14 +424,25 @@ export function exynosIommuUnmap(d: ExynosDomain, iova: number, size: number): n
   } else {
     const tablePa = lv2tableBase(sent, hw.pgEntShift);
     const j = (iova >>> 12) & 0xff;
-    const c = lv2Chunk(d, tablePa);
-    const w = c ? ((tablePa - c.pa) >>> 2) + j : -1;
-    const pent = c ? c.words[w]! : 0;
+    const base = lv2View(d, tablePa);
+    let words: Uint32Array | undefined;
+    let w = -1;
+    if (base >= 0) {
+      words = d.l2Words;
+      w = base + j;
+    } else {
+      const c = lv2Chunk(d, tablePa);
+      if (c) {
+        words = c.words;
+        w = ((tablePa - c.pa) >>> 2) + j;
+      }
+    }
+    const pent = words ? words[w]! : 0;
     d.counters.pteReads++;
     if (lv2entFault(pent)) {
       size = SPAGE_SIZE;
     } else if (lv2entSmall(pent)) {
-      c!.words[w] = 0;
+      words![w] = 0;
       d.counters.pteWrites++;
       size = SPAGE_SIZE;
       d.lv2entcnt[idx]! += 1;
@@ -394,8 +451,8 @@ export function exynosIommuUnmap(d: ExynosDomain, iova: number, size: number): n
         d.counters.warn(`exynos: unmapping 0x${size.toString(16)} bytes of a 64 KiB page`);
         return 0;
       }
-      if (w + SPAGES_PER_LPAGE <= c!.words.length) {
-        c!.words.fill(0, w, w + SPAGES_PER_LPAGE);
+      if (w + SPAGES_PER_LPAGE <= words!.length) {
+        words!.fill(0, w, w + SPAGES_PER_LPAGE);
         d.counters.pteWrites += SPAGES_PER_LPAGE;
       } else {
         for (let i = 0; i < SPAGES_PER_LPAGE; i++) wildWrite(d, tablePa + 4 * (j + i), 0);
@@ -411,8 +468,10 @@ export function exynosIommuUnmap(d: ExynosDomain, iova: number, size: number): n
 /** The level-2 entry for `iova` under the link `sent` (0 where no memory is). */
 function readLv2(d: ExynosDomain, sent: number, iova: number): number {
   const tablePa = lv2tableBase(sent, d.hw.pgEntShift);
-  const c = lv2Chunk(d, tablePa);
+  const base = lv2View(d, tablePa);
   d.counters.pteReads++;
+  if (base >= 0) return d.l2Words[base + ((iova >>> 12) & 0xff)]!;
+  const c = lv2Chunk(d, tablePa);
   if (!c) return 0;
   return c.words[((tablePa - c.pa) >>> 2) + ((iova >>> 12) & 0xff)] ?? 0;
 }
@@ -468,18 +527,28 @@ export function exynosIommuIovaToPhysLength(d: ExynosDomain, iova: Addr, out: Ph
     return;
   }
   const i32 = low32(iova);
+  const counters = d.counters;
   const hw = d.hw;
+  const shift = hw.pgEntShift;
   const sent = d.l1[d.l1Off + (i32 >>> 20)]!;
-  d.counters.pteReads++;
-  let size: number;
+  counters.pteReads++;
+  let order: number;
   let ent: number;
-  if (lv1entSection(sent)) {
-    size = SECT_SIZE;
+  if ((sent & 3) === 2) {
+    order = SECT_ORDER;
     ent = sent;
-  } else if (lv1entPage(sent, hw.zeroLv2Link)) {
-    ent = readLv2(d, sent, i32);
-    if (lv2entLarge(ent)) size = LPAGE_SIZE;
-    else if (lv2entSmall(ent)) size = SPAGE_SIZE;
+  } else if ((sent & 3) === 1 && sent !== hw.zeroLv2Link) {
+    const tablePa = lv2tableBase(sent, shift);
+    const j = (i32 >>> 12) & 0xff;
+    if (tablePa === d.l2Pa) {
+      ent = d.l2Words[d.l2Base + j]!;
+      counters.pteReads++;
+    } else {
+      ent = readLv2(d, sent, i32);
+    }
+    const t = ent & 3;
+    if (t === 1) order = LPAGE_ORDER;
+    else if (t >= 2) order = SPAGE_ORDER;
     else {
       out.setUnmapped(SPAGE_SIZE);
       return;
@@ -488,8 +557,10 @@ export function exynosIommuIovaToPhysLength(d: ExynosDomain, iova: Addr, out: Ph
     out.setUnmapped(SECT_SIZE);
     return;
   }
-  const phys = physIn(sectToPhys(ent, hw.pgEntShift), size, i32);
-  out.setMapped(Math.floor(phys / SPAGE_SIZE), phys % SPAGE_SIZE, size);
+  // sect_to_phys(ent) & ~(size - 1) as a frame number: (ent << shift) >> order << (order - 12).
+  const basePfn = (ent >>> (order - shift)) * (1 << (order - SPAGE_ORDER));
+  const inLeaf = (i32 & ((1 << order) - 1)) >>> SPAGE_ORDER;
+  out.setMapped(basePfn + inLeaf, i32 & 0xfff, 1 << order);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -609,6 +680,7 @@ export function createExynosDomainOps(name: string): IommuDomainOps<ExynosDomain
  */
 export function exynosIommuDomainFree(d: ExynosDomain): void {
   if (d.pgtable < 0) return;
+  dropLv2View(d);
   const hw = d.hw;
   for (let i = 0; i < NUM_LV1ENTRIES; i++) {
     const sent = d.l1[d.l1Off + i]!;

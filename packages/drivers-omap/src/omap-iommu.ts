@@ -225,7 +225,20 @@ export class OmapMmu {
    * covering `da`; the fake TLB is empty, so nothing is flushed.
    */
   flushIotlbPage(_da: number): void {
-    for (let i = 0; i < this.nrTlbEntries; i++) {
+    const n = this.nrTlbEntries;
+    if (n > 0 && n <= 32) {
+      // The loop below in closed form: each victim write keeps the bits outside the victim
+      // field of the previous LOCK value, so the last write leaves victim n − 1.
+      const lock = this.regs.get(MMU_LOCK) ?? 0;
+      this.mmioReads += 3 * n;
+      this.mmioWrites += n;
+      this.regs.set(
+        MMU_LOCK,
+        ((lock & ~(0x1f << MMU_LOCK_VICT_SHIFT)) | ((n - 1) << MMU_LOCK_VICT_SHIFT)) >>> 0,
+      );
+      return;
+    }
+    for (let i = 0; i < n; i++) {
       const lock = this.readReg(MMU_LOCK);
       this.writeReg((lock & ~(0x1f << MMU_LOCK_VICT_SHIFT)) | (i << MMU_LOCK_VICT_SHIFT), MMU_LOCK);
       this.readReg(MMU_READ_CAM);
@@ -565,8 +578,14 @@ function clearEntry(d: OmapDomain, mmu: OmapMmu, da32: number): number {
   let nent = 1;
   if (iopgdIsTable(e)) {
     const pt = iopgdPagePaddr(e);
+    // The 1 KiB-aligned table lies inside one 4 KiB page: one chunk holds all 256 entries
+    // (or none does, and every entry reads 0 and drops writes).
+    const c = l2Chunk(d, pt);
+    const words = c?.words;
+    const base = c ? (pt - c.pa) >>> 2 : 0;
     let j = (da32 >>> 12) & 0xff;
-    const pte = readL2(d, pt, j);
+    const pte = words ? words[base + j]! : 0;
+    d.counters.pteReads++;
     if (pte === 0) d.quirks["unmap-hole-succeeds"]++;
     let n = 1;
     if (pte & IOPTE_LARGE) {
@@ -574,8 +593,24 @@ function clearEntry(d: OmapDomain, mmu: OmapMmu, da32: number): number {
       j &= ~0xf;
     }
     bytes = SZ_4K * n;
-    writeL2(d, pt, j, n, 0);
-    for (let k = 0; k < PTRS_PER_IOPTE; k++) if (readL2(d, pt, k) !== 0) return bytes;
+    if (words) words.fill(0, base + j, base + j + n);
+    d.counters.pteWrites += n;
+    // iopte_free() only when every entry reads 0: one PTE read counted per entry up to the
+    // first live one (four words tested at a time, then the live one located).
+    if (words) {
+      let k = 0;
+      while (
+        k < PTRS_PER_IOPTE &&
+        (words[base + k]! | words[base + k + 1]! | words[base + k + 2]! | words[base + k + 3]!) === 0
+      )
+        k += 4;
+      if (k < PTRS_PER_IOPTE) {
+        while (words[base + k] === 0) k++;
+        d.counters.pteReads += k + 1;
+        return bytes;
+      }
+    }
+    d.counters.pteReads += PTRS_PER_IOPTE;
     freeL2(d, pt);
   } else {
     bytes = SZ_1M;

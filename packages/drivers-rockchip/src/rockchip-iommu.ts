@@ -44,6 +44,7 @@ const ENOMEM = -12;
 const EINVAL = -22;
 const ENODEV = -19;
 const TWO32 = 2 ** 32;
+const NO_WORDS = new Uint32Array(0);
 
 /**
  * `struct rk_iommu_domain`: the 4 KiB directory (`dt`, `dt_dma`) and the page tables it points
@@ -71,6 +72,14 @@ export class RockchipDomain implements IommuDomain {
   /** The directory's words and the index of DTE 0 in them (hot-path view). */
   dtWords: Uint32Array;
   dtOff: number;
+  /**
+   * Model-only (the kernel resolves `phys_to_virt` for free): the last page table a walk
+   * resolved — its PA (-1: none), its chunk's words and the word index of PTE 0 — so a run of
+   * walks in one 4 MiB slot skips the chunk lookup. Dropped when the domain's tables are freed.
+   */
+  ptPa = -1;
+  ptWords: Uint32Array = NO_WORDS;
+  ptBase = 0;
 
   constructor(init: {
     type: number;
@@ -98,6 +107,28 @@ export class RockchipDomain implements IommuDomain {
 /** The page table a DTE points at, as its chunk (undefined: no memory there). */
 function ptChunk(d: RockchipDomain, ptPa: number): MemChunk | undefined {
   return d.allocator.mem.chunk(ptPa);
+}
+
+/**
+ * The page table at `ptPa` (4 KiB aligned: one chunk holds all of it) through the domain's
+ * one-table view cache: the word index of PTE 0 in `d.ptWords`, or -1 where no memory is.
+ */
+function ptView(d: RockchipDomain, ptPa: number): number {
+  if (ptPa === d.ptPa) return d.ptBase;
+  const c = ptChunk(d, ptPa);
+  if (c === undefined) return -1;
+  const base = (ptPa - c.pa) >>> 2;
+  d.ptPa = ptPa;
+  d.ptWords = c.words;
+  d.ptBase = base;
+  return base;
+}
+
+/** Drop the page-table view cache (the domain's tables were freed). */
+export function dropPtView(d: RockchipDomain): void {
+  d.ptPa = -1;
+  d.ptWords = NO_WORDS;
+  d.ptBase = 0;
 }
 
 /**
@@ -136,10 +167,10 @@ function wildWrite(d: RockchipDomain, pa: number, v: number): void {
  * at the first one that is not valid; returns how many were cleared.
  */
 function rkIommuUnmapIova(d: RockchipDomain, ptPa: number, slot: number, total: number): number {
-  const c = ptChunk(d, ptPa);
-  if (c && slot + total <= NUM_PT_ENTRIES) {
-    const words = c.words;
-    const w = ((ptPa - c.pa) >>> 2) + slot;
+  const base = ptView(d, ptPa);
+  if (base >= 0 && slot + total <= NUM_PT_ENTRIES) {
+    const words = d.ptWords;
+    const w = base + slot;
     let n = 0;
     for (; n < total; n++) {
       const pte = words[w + n]!;
@@ -174,10 +205,10 @@ function rkIommuMapIova(
 ): number {
   const total = Math.floor(size / SPAGE_SIZE);
   const mk = d.rkOps;
-  const c = ptChunk(d, ptPa);
-  if (c && slot + total <= NUM_PT_ENTRIES) {
-    const words = c.words;
-    const w = ((ptPa - c.pa) >>> 2) + slot;
+  const base = ptView(d, ptPa);
+  if (base >= 0 && slot + total <= NUM_PT_ENTRIES) {
+    const words = d.ptWords;
+    const w = base + slot;
     for (let n = 0; n < total; n++) {
       d.counters.pteReads++;
       if (rkPteIsPageValid(words[w + n]!)) {
@@ -247,10 +278,9 @@ function lookupPte(d: RockchipDomain, iova32: number): number {
   const dte = d.dtWords[d.dtOff + rkIovaDteIndex(iova32)]!;
   d.counters.pteReads++;
   if (!rkDteIsPtValid(dte)) return -1;
-  const ptPa = d.rkOps.ptAddress(dte);
-  const c = ptChunk(d, ptPa);
+  const base = ptView(d, d.rkOps.ptAddress(dte));
   d.counters.pteReads++;
-  return c ? (c.words[((ptPa - c.pa) >>> 2) + rkIovaPteIndex(iova32)] ?? 0) : 0;
+  return base >= 0 ? d.ptWords[base + rkIovaPteIndex(iova32)]! : 0;
 }
 
 /** `rk_iommu_iova_to_phys()`: the page's PA + offset; 0 for an invalid DTE or PTE. */
@@ -280,10 +310,20 @@ export function rkIommuIovaToPhysLength(d: RockchipDomain, iova: Addr, out: Phys
     return;
   }
   const i32 = low32(iova);
-  const pte = lookupPte(d, i32);
-  if (pte < 0) out.setUnmapped(DTE_SPAN);
-  else if (!rkPteIsPageValid(pte)) out.setUnmapped(SPAGE_SIZE);
-  else out.setMapped(d.rkOps.ptAddress(pte) / SPAGE_SIZE, i32 & 0xfff, SPAGE_SIZE);
+  const counters = d.counters;
+  const dte = d.dtWords[d.dtOff + rkIovaDteIndex(i32)]!;
+  counters.pteReads++;
+  if (!rkDteIsPtValid(dte)) {
+    out.setUnmapped(DTE_SPAN);
+    return;
+  }
+  const rkOps = d.rkOps;
+  const ptPa = rkOps.ptAddress(dte);
+  const base = ptPa === d.ptPa ? d.ptBase : ptView(d, ptPa);
+  counters.pteReads++;
+  const pte = base >= 0 ? d.ptWords[base + rkIovaPteIndex(i32)]! : 0;
+  if (!rkPteIsPageValid(pte)) out.setUnmapped(SPAGE_SIZE);
+  else out.setMapped(rkOps.ptAddress(pte) / SPAGE_SIZE, i32 & 0xfff, SPAGE_SIZE);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -359,6 +399,7 @@ export function createRockchipDomainOps(name: string): IommuDomainOps<RockchipDo
 /** `rk_iommu_domain_free()`: every page table a valid DTE points at, then the directory. */
 export function rkIommuDomainFree(d: RockchipDomain): void {
   if (d.dt < 0) return;
+  dropPtView(d);
   for (let i = 0; i < NUM_DT_ENTRIES; i++) {
     const dte = d.dtWords[d.dtOff + i]!;
     if (!rkDteIsPtValid(dte)) continue;

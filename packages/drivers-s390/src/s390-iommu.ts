@@ -389,6 +389,7 @@ function allocRegionTable(d: S390Domain): number {
 }
 
 function freeRegionTable(d: S390Domain, pa: number): void {
+  forgetTables();
   releaseTableMem(d.allocator, pa);
   d.regionTablesLive--;
   d.counters.tablesFreed++;
@@ -407,11 +408,51 @@ function allocPageTable(d: S390Domain): number {
 
 /** `dma_free_page_table()` */
 function freePageTable(d: S390Domain, pa: number): void {
+  forgetTables();
   d.ptCache.release(pa);
   d.counters.tablesFreed++;
 }
 
 // ------------------------------------------------------------------------------------ walking
+
+/**
+ * Table memory resolved once per table: the last table seen at each level (slot = table type
+ * / 4 for region/segment tables, 4 for page tables) with its chunk and word base, for one
+ * PhysMem at a time. Every table free (and a domain's teardown) forgets them all, so a table
+ * address reused by a later allocation is resolved afresh.
+ */
+let cacheMem: PhysMem | undefined;
+const cachePa = [-1, -1, -1, -1, -1];
+const cacheChunk: (MemChunk | undefined)[] = [undefined, undefined, undefined, undefined, undefined];
+const cacheBase = [0, 0, 0, 0, 0];
+const PT_SLOT = 4;
+
+function forgetTables(): void {
+  cacheMem = undefined;
+  for (let i = 0; i < 5; i++) {
+    cachePa[i] = -1;
+    cacheChunk[i] = undefined;
+  }
+}
+
+/** The chunk of the table at `pa` (level `slot`), leaving its word base in `tBase`. */
+let tBase = 0;
+function tableChunk(mem: PhysMem, pa: number, slot: number): MemChunk {
+  if (cacheMem === mem && cachePa[slot] === pa) {
+    tBase = cacheBase[slot]!;
+    return cacheChunk[slot]!;
+  }
+  if (cacheMem !== mem) {
+    forgetTables();
+    cacheMem = mem;
+  }
+  const c = mem.chunk(pa)!;
+  tBase = (pa - c.pa) / 4;
+  cachePa[slot] = pa;
+  cacheChunk[slot] = c;
+  cacheBase[slot] = tBase;
+  return c;
+}
 
 /** A non-allocating walk met an invalid region/segment entry. */
 const MISSING = -1;
@@ -443,8 +484,8 @@ export function s390RegionEntrySpan(type: number): number {
  * invalid and `alloc` is set.
  */
 function regionChild(d: S390Domain, table: number, idx: number, type: number, alloc: boolean): number {
-  const c = d.allocator.mem.chunk(table)!;
-  const w = (table - c.pa) / 4 + 2 * idx;
+  const c = tableChunk(d.allocator.mem, table, type >> 2);
+  const w = tBase + 2 * idx;
   const lo = c.words[w]!;
   const hi = c.words[w + 1]!;
   d.counters.pteReads++;
@@ -473,8 +514,8 @@ function regionChild(d: S390Domain, table: number, idx: number, type: number, al
 
 /** `dma_get_page_table_origin()`: the page table below segment entry `sx`, allocating it with `alloc`. */
 function segmentChild(d: S390Domain, st: number, sx: number, alloc: boolean): number {
-  const c = d.allocator.mem.chunk(st)!;
-  const w = (st - c.pa) / 4 + 2 * sx;
+  const c = tableChunk(d.allocator.mem, st, ZPCI_TABLE_TYPE_SX >> 2);
+  const w = tBase + 2 * sx;
   const lo = c.words[w]!;
   const hi = c.words[w + 1]!;
   d.counters.pteReads++;
@@ -522,9 +563,8 @@ function walkPte(d: S390Domain, pfn: number, alloc: boolean): number {
     wSpan = SZ_1M;
     return pt;
   }
-  const c = d.allocator.mem.chunk(pt)!;
-  wChunk = c;
-  wWord = (pt - c.pa) / 4 + 2 * (pfn & 0xff);
+  wChunk = tableChunk(d.allocator.mem, pt, PT_SLOT);
+  wWord = tBase + 2 * (pfn & 0xff);
   return 0;
 }
 
@@ -589,6 +629,8 @@ function pastAperture(d: S390Domain, ipfn: number, ioff: number, size: number): 
 /** `__ffs(pgsize)` (0 for 0, where the kernel's is undefined). */
 function ffs(x: number): number {
   if (x === 0) return 0;
+  // Fast path for a positive int32: the lowest set bit's index.
+  if (x > 0 && (x | 0) === x) return 31 - Math.clz32(x & -x);
   let n = 0;
   while (Math.floor(x / 2 ** n) % 2 === 0) n++;
   return n;
@@ -789,6 +831,7 @@ function s390DomainFree(d: S390Domain): void {
   };
   freeLevel(d.dmaTable, d.originType);
   d.ptCache.destroy();
+  forgetTables();
 }
 
 /** `s390_iommu_ops.default_domain_ops` of one function. */

@@ -52,6 +52,8 @@ const TWO32 = 2 ** 32;
  * `struct sun50i_iommu_domain`: the 16 KiB directory (`dt`) and the 1 KiB page tables of the
  * IOMMU's `pt_pool` it points at; page tables are freed only when the domain is detached.
  */
+const NO_WORDS = new Uint32Array(0);
+
 export class Sun50iDomain implements IommuDomain {
   type: number;
   ops: IommuDomainOps | null;
@@ -73,6 +75,14 @@ export class Sun50iDomain implements IommuDomain {
   /** The directory's words and the index of DTE 0 in them (hot-path view). */
   dtWords: Uint32Array;
   dtOff: number;
+  /**
+   * Model-only (the kernel resolves `phys_to_virt` for free): the last page table a walk
+   * resolved — its PA (-1: none), its chunk's words and the word index of PTE 0 — so a run of
+   * walks in one 1 MiB slot skips the chunk lookup. Dropped whenever a page table is released.
+   */
+  ptPa = -1;
+  ptWords: Uint32Array = NO_WORDS;
+  ptBase = 0;
 
   constructor(init: {
     type: number;
@@ -101,6 +111,29 @@ function ptChunk(d: Sun50iDomain, ptPa: number): MemChunk | undefined {
 }
 
 /**
+ * The page table at `ptPa` (1 KiB aligned: one 4 KiB page holds all of it) through the
+ * domain's one-table view cache: the word index of PTE 0 in `d.ptWords`, or -1 where no
+ * memory is.
+ */
+function ptView(d: Sun50iDomain, ptPa: number): number {
+  if (ptPa === d.ptPa) return d.ptBase;
+  const c = ptChunk(d, ptPa);
+  if (c === undefined) return -1;
+  const base = (ptPa - c.pa) >>> 2;
+  d.ptPa = ptPa;
+  d.ptWords = c.words;
+  d.ptBase = base;
+  return base;
+}
+
+/** Drop the page-table view cache (a page table was released or the domain freed). */
+export function dropPtView(d: Sun50iDomain): void {
+  d.ptPa = -1;
+  d.ptWords = NO_WORDS;
+  d.ptBase = 0;
+}
+
+/**
  * `sun50i_dte_get_page_table()`: the page table of the 1 MiB slot `idx`, allocating one and
  * installing it with `cmpxchg(dte, 0, new)` when the DTE is not valid (if the slot held a
  * non-zero DTE after all, the new table is dropped and the installed one used). PA or -ENOMEM.
@@ -114,6 +147,7 @@ function sun50iDteGetPageTable(d: Sun50iDomain, idx: number): number {
   if (pt < 0) return ENOMEM;
   d.counters.tablesAllocated++;
   if (dte !== 0) {
+    dropPtView(d);
     if (d.ptPool.release(pt)) d.counters.tablesFreed++;
     return sun50iDteGetPtAddress(dte);
   }
@@ -129,20 +163,21 @@ function sun50iDteGetPageTable(d: Sun50iDomain, idx: number): number {
 export function sun50iIommuMap(d: Sun50iDomain, iova32: number, paddr: Addr, prot: number): number {
   const ptPa = sun50iDteGetPageTable(d, sun50iIovaGetDteIndex(iova32));
   if (ptPa < 0) return ptPa;
-  const c = ptChunk(d, ptPa);
+  const base = ptView(d, ptPa);
   const j = sun50iIovaGetPteIndex(iova32);
   const pte = sun50iMkPte(low32(paddr), prot);
   d.counters.pteReads++;
-  if (!c) {
+  if (base < 0) {
     // A DTE that points where no memory is (a damaged image): the kernel would write there.
     if (sun50iPteIsPageValid(d.allocator.mem.read32(ptPa + 4 * j))) return EBUSY;
     d.counters.pteWrites++;
     d.allocator.mem.write32(ptPa + 4 * j, pte);
     return 0;
   }
-  const w = ((ptPa - c.pa) >>> 2) + j;
-  if (sun50iPteIsPageValid(c.words[w]!)) return EBUSY; // dev_err "already mapped", no WARN
-  c.words[w] = pte;
+  const words = d.ptWords;
+  const w = base + j;
+  if (sun50iPteIsPageValid(words[w]!)) return EBUSY; // dev_err "already mapped", no WARN
+  words[w] = pte;
   d.counters.pteWrites++;
   return 0;
 }
@@ -152,13 +187,13 @@ export function sun50iIommuUnmap(d: Sun50iDomain, iova32: number): number {
   const dte = d.dtWords[d.dtOff + sun50iIovaGetDteIndex(iova32)]!;
   d.counters.pteReads++;
   if (!sun50iDteIsPtValid(dte)) return 0;
-  const ptPa = sun50iDteGetPtAddress(dte);
-  const c = ptChunk(d, ptPa);
+  const base = ptView(d, sun50iDteGetPtAddress(dte));
   d.counters.pteReads++;
-  if (!c) return 0;
-  const w = ((ptPa - c.pa) >>> 2) + sun50iIovaGetPteIndex(iova32);
-  if (!sun50iPteIsPageValid(c.words[w]!)) return 0;
-  c.words[w] = 0;
+  if (base < 0) return 0;
+  const words = d.ptWords;
+  const w = base + sun50iIovaGetPteIndex(iova32);
+  if (!sun50iPteIsPageValid(words[w]!)) return 0;
+  words[w] = 0;
   d.counters.pteWrites++;
   return SPAGE_SIZE;
 }
@@ -168,10 +203,9 @@ function lookupPte(d: Sun50iDomain, iova32: number): number {
   const dte = d.dtWords[d.dtOff + sun50iIovaGetDteIndex(iova32)]!;
   d.counters.pteReads++;
   if (!sun50iDteIsPtValid(dte)) return -1;
-  const ptPa = sun50iDteGetPtAddress(dte);
-  const c = ptChunk(d, ptPa);
+  const base = ptView(d, sun50iDteGetPtAddress(dte));
   d.counters.pteReads++;
-  return c ? (c.words[((ptPa - c.pa) >>> 2) + sun50iIovaGetPteIndex(iova32)] ?? 0) : 0;
+  return base >= 0 ? d.ptWords[base + sun50iIovaGetPteIndex(iova32)]! : 0;
 }
 
 /** `sun50i_iommu_iova_to_phys()`: page address + offset; 0 for an invalid DTE or PTE. */
@@ -201,10 +235,20 @@ export function sun50iIommuIovaToPhysLength(d: Sun50iDomain, iova: Addr, out: Ph
     return;
   }
   const i32 = low32(iova);
-  const pte = lookupPte(d, i32);
-  if (pte < 0) out.setUnmapped(DTE_SPAN);
-  else if (!sun50iPteIsPageValid(pte)) out.setUnmapped(SPAGE_SIZE);
-  else out.setMapped(sun50iPteGetPageAddress(pte) / SPAGE_SIZE, i32 & 0xfff, SPAGE_SIZE);
+  const counters = d.counters;
+  const dte = d.dtWords[d.dtOff + sun50iIovaGetDteIndex(i32)]!;
+  counters.pteReads++;
+  if (!sun50iDteIsPtValid(dte)) {
+    out.setUnmapped(DTE_SPAN);
+    return;
+  }
+  const ptPa = sun50iDteGetPtAddress(dte);
+  const base = ptPa === d.ptPa ? d.ptBase : ptView(d, ptPa);
+  counters.pteReads++;
+  const pte = base >= 0 ? d.ptWords[base + sun50iIovaGetPteIndex(i32)]! : 0;
+  if (!sun50iPteIsPageValid(pte)) out.setUnmapped(SPAGE_SIZE);
+  // sun50i_pte_get_page_address(pte) / 4 KiB
+  else out.setMapped(pte >>> 12, i32 & 0xfff, SPAGE_SIZE);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -279,6 +323,7 @@ export function createSun50iDomainOps(name: string): IommuDomainOps<Sun50iDomain
  */
 export function sun50iIommuDomainFree(d: Sun50iDomain): void {
   if (d.dt < 0) return;
+  dropPtView(d);
   for (let i = 0; i < NUM_DT_ENTRIES; i++) {
     const w = d.dtOff + i;
     const dte = d.dtWords[w]!;
