@@ -142,9 +142,9 @@ function fixture(cfg: (typeof KUNIT_CFGS)[number]): KunitFixture {
 }
 
 /**
- * Which cases apply to a configuration: the kernel suite calls kunit_skip() for the others.
- * Deciding at collection time registers only cases that run (no runtime skips); the README
- * lists the cases that do not apply per format.
+ * Which cases apply to a configuration: the kernel suite calls kunit_skip() for the others,
+ * and so do we — decided at collection time, registered as skipped with the reason (so the
+ * summary's skipped count is the kernel's).
  */
 function applicable(cfg: (typeof KUNIT_CFGS)[number]) {
   const f = kunitFixture(cfg);
@@ -158,26 +158,29 @@ function applicable(cfg: (typeof KUNIT_CFGS)[number]) {
   };
 }
 
-/** `it` for a case that applies, nothing for one the kernel would kunit_skip(). */
-function itWhen(applies: boolean): (name: string, fn: () => void) => void {
-  return applies ? (name, fn) => it(name, fn) : () => {};
+/** `it` for a case that applies; a skipped test naming the reason for one the kernel kunit_skip()s. */
+function itWhen(applies: boolean, reason: string): (name: string, fn: () => void) => void {
+  return applies ? (name, fn) => it(name, fn) : (name, fn) => it.skip(`${name} — kunit_skip: ${reason}`, fn);
 }
 
 for (const cfg of KUNIT_CFGS) {
   const applies = applicable(cfg);
   describe(`${cfg.name}: iommu_test`, () => {
-    itWhen(applies.increaseLevel)("test_increase_level", () => {
-      const f = fixture(cfg);
-      const pt = f.domain.pt;
-      expect(pt.maxVasz).toBeGreaterThan(pt.topRangeBits);
-      while (pt.maxVasz !== pt.topRangeBits) {
-        const r = topRange(f);
-        if (r.va === 0n) doMap(f, r.last + 1n, 0n, BigInt(f.smallest));
-        else doMap(f, r.va - BigInt(f.smallest), 0n, BigInt(f.smallest));
-        expect(pt.topLevel).toBe(r.topLevel + 1);
-        expect(pt.maxVasz).toBeGreaterThanOrEqual(pt.topRangeBits);
-      }
-    });
+    itWhen(applies.increaseLevel, "the table has no dynamic top level (PT_FEAT_DYNAMIC_TOP)")(
+      "test_increase_level",
+      () => {
+        const f = fixture(cfg);
+        const pt = f.domain.pt;
+        expect(pt.maxVasz).toBeGreaterThan(pt.topRangeBits);
+        while (pt.maxVasz !== pt.topRangeBits) {
+          const r = topRange(f);
+          if (r.va === 0n) doMap(f, r.last + 1n, 0n, BigInt(f.smallest));
+          else doMap(f, r.va - BigInt(f.smallest), 0n, BigInt(f.smallest));
+          expect(pt.topLevel).toBe(r.topLevel + 1);
+          expect(pt.maxVasz).toBeGreaterThanOrEqual(pt.topRangeBits);
+        }
+      },
+    );
 
     it("test_map_simple", () => {
       const f = fixture(cfg);
@@ -235,7 +238,7 @@ for (const cfg of KUNIT_CFGS) {
       }
     });
 
-    itWhen(applies.unmapSplit)("test_unmap_split", () => {
+    itWhen(applies.unmapSplit, "fewer than two page sizes to split")("test_unmap_split", () => {
       const f = fixture(cfg);
       const sizes = bitsOf(f.safeBitmap);
       const va = topRange(f).va;
@@ -310,13 +313,16 @@ for (const cfg of KUNIT_CFGS) {
       expect(totalValids(f)).toBe(0);
     });
 
-    itWhen(applies.pgsizeBoundary)("test_pgsize_boundary", () => {
+    itWhen(
+      applies.pgsizeBoundary,
+      "the table does not translate [0, 0xfefa0000) with 4 KiB as its smallest page",
+    )("test_pgsize_boundary", () => {
       const f = fixture(cfg);
       doMap(f, 0xfef80000n, 0x208b95d000n, 0xfef9ffffn - 0xfef80000n + 1n);
       checkIova(f, 0xfef80000n, 0x208b95d000n, 0x20000n);
     });
 
-    itWhen(applies.mixed)("test_mixed", () => {
+    itWhen(applies.mixed, "the table cannot hold the case's mixed 4K/2M/1G range")("test_mixed", () => {
       const f = fixture(cfg);
       const start = 0x3fe400n << 12n;
       const end = 0x4c0600n << 12n;
