@@ -255,7 +255,9 @@ describe("partial and damaged images", () => {
             n++;
           });
           expect(s.leafItems + s.invalidNonZero + s.missingTables + s.tables - 1).toBe(n);
-          expect(dartVisitEntries(i)).toEqual(legacyDartDumpEntries(iop));
+          // No comparison with legacyDartDumpEntries here: that reference walker reads tables
+          // as the old dump did, past a chunk's end and into loops, so it only models
+          // well-formed tables (compared on random real tables above).
         },
       ),
       { numRuns: 30 },
