@@ -47,6 +47,11 @@ describe("addresses", () => {
     expect(() => checkAddr(-1)).toThrow(IommuError);
     expect(() => checkAddr(1n << 64n)).toThrow(IommuError);
     expect(checkAddr((1n << 64n) - 1n)).toBe((1n << 64n) - 1n);
+    // A string (from a config file, a CLI argument) is refused by name, not by a BigInt mix-up.
+    expect(() => checkAddr("0x1000" as unknown as number)).toThrow(
+      /^addr: EINVAL \(an address is a number or a bigint, got string\)$/,
+    );
+    expect(() => checkAddr(undefined as unknown as number)).toThrow(/got undefined\)$/);
     expect(() => toNumber((1n << 60n) + 1n)).toThrow(IommuError);
     expect(toNumber(1n << 60n)).toBe(2 ** 60);
   });

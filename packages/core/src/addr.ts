@@ -43,7 +43,9 @@ export function checkAddr(a: Addr): Addr {
   if (typeof a === "number") {
     if (!Number.isSafeInteger(a) || a < 0)
       badAddr(a, "numbers must be non-negative safe integers; pass a bigint");
-  } else if (a < 0n || a > MAX_U64) badAddr(a, "outside 0..2^64-1");
+  } else if (typeof a !== "bigint")
+    badAddr(a, `an address is a number or a bigint, got ${a === null ? "null" : typeof a}`);
+  else if (a < 0n || a > MAX_U64) badAddr(a, "outside 0..2^64-1");
   return a;
 }
 

@@ -54,6 +54,15 @@ export function negErrno(name: ErrnoName): number {
  * For map failures `mapped` is what the page table reported before the failure and
  * `unrolled` what the rollback unmap removed again.
  */
+/** ` iova=0x1000 size=0x2000`: the numeric arguments of a failed call, in hex, for the message. */
+function describeArgs(args: Record<string, unknown>): string {
+  let out = "";
+  for (const [k, v] of Object.entries(args))
+    if ((typeof v === "number" && Number.isInteger(v) && v >= 0) || typeof v === "bigint")
+      out += ` ${k}=0x${v.toString(16)}`;
+  return out;
+}
+
 export class IommuError extends Error {
   override readonly name = "IommuError";
   readonly code: ErrnoName;
@@ -66,7 +75,7 @@ export class IommuError extends Error {
   bug = false;
 
   constructor(code: ErrnoName, op: string, args: Record<string, unknown> = {}, detail?: string) {
-    super(`${op}: ${code}${detail ? ` (${detail})` : ""}`);
+    super(`${op}: ${code}${describeArgs(args)}${detail ? ` (${detail})` : ""}`);
     this.code = code;
     this.errno = ERRNO[code];
     this.op = op;

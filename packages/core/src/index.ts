@@ -130,6 +130,8 @@ export { iommuPgsize, PgsizeResult } from "./pgsize.js";
 export { PhysLength } from "./phys-length.js";
 // Simulated physical memory and page-table allocation.
 export { type MemChunk, PhysMem } from "./phys-mem.js";
+// The user process callers pin memory for (shared by @iommu/vfio and @iommu/iommufd).
+export { PhysSlots, USER_PHYS_BASE, USER_PHYS_END } from "./phys-slots.js";
 // Protection and allocation flags.
 export {
   __GFP_COMP,
@@ -183,4 +185,16 @@ export {
   SZ_512K,
   SZ_512M,
 } from "./sizes.js";
+export { SplitMix64 } from "./splitmix64.js";
 export { TableAllocator, type TableAllocatorOptions } from "./table-allocator.js";
+export {
+  chunkSizeOf,
+  type LayoutPiece,
+  MEM_KINDS,
+  type MemKind,
+  MemRegion,
+  type MemRegionSpec,
+  UserMemory,
+  UserMemoryError,
+} from "./user-memory.js";
+export { RLIM_INFINITY, UserMm, type UserMmOptions } from "./user-mm.js";

@@ -1,4 +1,7 @@
-import { type Addr, fromPfn, PAGE_SIZE } from "./addr.js";
+import { type Addr, fromPfn, hex, PAGE_SIZE } from "./addr.js";
+
+/** Node's `util.inspect` hook, by its registered symbol (no `node:` import: browser-safe). */
+const INSPECT = Symbol.for("nodejs.util.inspect.custom");
 
 /**
  * The result of one `iova_to_phys_length` walk, written into a record the caller reuses so
@@ -54,5 +57,24 @@ export class PhysLength {
   /** Physical address as a number; exact below 2^53 (and for 4 KiB aligned values below 2^65). */
   get physNumber(): number {
     return this.physPfn * PAGE_SIZE + this.physOffset;
+  }
+
+  /**
+   * `mapped phys=0x80001234 length=0x200000`, or `unmapped length=0x40000000`: what a log
+   * line or `console.log` shows (never the internal frame/offset split).
+   */
+  toString(): string {
+    return this.mapped
+      ? `mapped phys=${hex(this.phys)} length=${hex(this.length)}`
+      : `unmapped length=${hex(this.length)}`;
+  }
+
+  /** `{ mapped, phys, length }` with hex strings, exact at any width (JSON has no 64-bit integers). */
+  toJSON(): { mapped: boolean; phys: string; length: string } {
+    return { mapped: this.mapped, phys: hex(this.phys), length: hex(this.length) };
+  }
+
+  [INSPECT](): string {
+    return `PhysLength { ${this.toString()} }`;
   }
 }

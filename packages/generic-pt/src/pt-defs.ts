@@ -3,7 +3,7 @@
  * types, write attributes, the init-time `pt_common` fields, the config and driver hooks, and
  * the constants every op file shares.
  */
-import { ERRNO } from "@iommu/core";
+import { ERRNO, type IotlbGather } from "@iommu/core";
 
 /** `PT_ENTRY_EMPTY` (`enum pt_entry_type`) */
 export const PT_ENTRY_EMPTY = 0;
@@ -48,6 +48,12 @@ export interface PtDriverHooks {
   changeTop?(topPa: number, topLevel: number): void;
   /** Informational kernel messages (pr_err, WARN text). */
   log?(text: string): void;
+  /**
+   * The driver's `iotlb_sync` for the syncs generic_pt issues itself (map replacing empty
+   * tables by a leaf): it must free the gathered pages (`PtTable.iotlbSync` does).
+   * Default: the table's own `iotlbSync`.
+   */
+  iotlbSync?(gather: IotlbGather): void;
 }
 
 /** `iommu_pages_*_incoherent()` calls a DMA_INCOHERENT table makes (model-only counters). */

@@ -20,6 +20,7 @@ import {
   type Addr,
   type IommuCounters,
   type IommuDirtyBitmap,
+  IommuError,
   IotlbGather,
   type IovaRange,
   iotlbGatherAddRange,
@@ -112,6 +113,9 @@ export class PtTable extends PtRange {
   readonly lvEnd = new Int32Array(MAX_LEVELS + 1);
   readonly lvStart = new Int32Array(MAX_LEVELS + 1);
   readonly lvNum = new Float64Array(MAX_LEVELS + 1);
+  /** Per level: the first cleared item and the end of the last one (DMA_INCOHERENT flush range; -1: none). */
+  readonly lvFs = new Int32Array(MAX_LEVELS + 1);
+  readonly lvFe = new Int32Array(MAX_LEVELS + 1);
   readonly lvFully = new Uint8Array(MAX_LEVELS + 1);
   readonly lvChild = new Float64Array(MAX_LEVELS + 1);
   readonly cWords: Uint32Array[] = [];
@@ -265,7 +269,15 @@ export class PtTable extends PtRange {
       if (w.length !== 0) return w;
     }
     const c = this.alloc.mem.chunk(pa);
-    if (!c) throw new Error(`generic_pt: no table memory at 0x${pa.toString(16)}`);
+    // An adopted image that lacks a table its entries point at (a partial dump from a real
+    // machine): a typed error naming the address; the inspector lists such entries instead.
+    if (!c)
+      throw new IommuError(
+        "EFAULT",
+        "generic_pt",
+        { pa },
+        "a table entry points at memory the image does not hold",
+      );
     return c.pa === pa ? c.words : c.words.subarray((pa - c.pa) / 4, (pa - c.pa) / 4 + 1024);
   }
 
@@ -404,7 +416,8 @@ export class PtTable extends PtRange {
   /** `iommu_iotlb_sync()` issued by generic_pt itself: the driver op, then re-init. */
   iommuIotlbSync(g: IotlbGather): void {
     this.counters.syncs++;
-    this.iotlbSync(g);
+    if (this.hooks.iotlbSync) this.hooks.iotlbSync(g);
+    else this.iotlbSync(g);
     g.init();
   }
 
@@ -425,7 +438,7 @@ export class PtTable extends PtRange {
     this.incoherent.flushBytes += 8;
   }
 
-  /** `flush_writes_range` over items [start, end) (DMA_INCOHERENT accounting). */
+  /** `flush_writes_range` over items [start, end) (DMA_INCOHERENT accounting); callers skip empty ranges, as the kernel does. */
   flushRangeItems(start: number, end: number): void {
     this.incoherent.flush++;
     this.incoherent.flushBytes += (end - start) * 8;

@@ -5,7 +5,7 @@
 import { type Addr, ERRNO, type IotlbGather, offOf, pfnOf } from "@iommu/core";
 import type { PtIommu } from "./domain.js";
 import { cContig, cPfn, cType } from "./entry-codec.js";
-import { PT_ENTRY_EMPTY, PT_ENTRY_OA, PT_ENTRY_TABLE, sizeTimes } from "./pt-defs.js";
+import { PT_ENTRY_OA, PT_ENTRY_TABLE, sizeTimes } from "./pt-defs.js";
 import { P2 } from "./pt-log2.js";
 import type { PtTable } from "./pt-table.js";
 
@@ -113,14 +113,9 @@ export function unmapFast(pt: PtTable): boolean {
       c.pteWrites += n;
       pt.uUnmapped = n * P2[12 + 9 * level]!;
     }
-    if (pt.fIncoherent) {
-      // flush_writes_range per level: the leaf level its n items (a hole: none, a
-      // misaligned start returns before flushing); the levels above one table item each
-      // after a successful descent, none after an error.
-      if (ok) pt.flushRangeItems(i, i + n);
-      else if (t === PT_ENTRY_EMPTY) pt.flushRangeItems(i, i);
-      for (let l = level + 1; l <= pt.topLevel; l++) pt.flushRangeItems(0, ok ? 1 : 0);
-    }
+    // flush_writes_range runs only at a level that cleared something: here the leaf level's
+    // n items. The levels above cleared no table item (none is covered whole on this path).
+    if (pt.fIncoherent && ok) pt.flushRangeItems(i, i + n);
     return true;
   }
 }
@@ -139,6 +134,9 @@ export function unmapWalk(pt: PtTable): void {
   let end = 0;
   let start = 0;
   let num = 0;
+  // The cleared items of this level, [fs, fe) (fs = -1: none yet), for flush_writes_range.
+  let fs = -1;
+  let fe = -1;
   let lo = 0;
   let hi = 0;
   let t = 0;
@@ -153,6 +151,8 @@ export function unmapWalk(pt: PtTable): void {
       end = pt.endIdx(level, i);
       start = i;
       num = 0;
+      fs = -1;
+      fe = -1;
       lo = words[2 * i]!;
       hi = words[2 * i + 1]!;
       reads++;
@@ -173,7 +173,9 @@ export function unmapWalk(pt: PtTable): void {
           } else for (let k = 2 * i, e = 2 * (i + n); k < e; k++) words[k] = 0;
           writes += n;
           num += n;
+          if (fs < 0) fs = i;
           i += n;
+          fe = i;
           if (level === 0 && n === 1) {
             // Level 0 holds only leaves: clear the run of single-item ones that follows
             // without the general dispatch. The entry that ends the run (hole, contiguous
@@ -194,6 +196,7 @@ export function unmapWalk(pt: PtTable): void {
             reads += i - first;
             writes += i - first;
             num += i - first;
+            fe = i;
           }
         } else if (t === PT_ENTRY_TABLE) {
           if (i !== start) pt.indexToVa(level, i);
@@ -205,6 +208,8 @@ export function unmapWalk(pt: PtTable): void {
           pt.lvEnd[level] = end;
           pt.lvStart[level] = start;
           pt.lvNum[level] = num;
+          pt.lvFs[level] = fs;
+          pt.lvFe[level] = fe;
           level--;
           words = pt.wordsOfPfn(childPfn);
           enter = true;
@@ -229,7 +234,7 @@ export function unmapWalk(pt: PtTable): void {
     for (;;) {
       if (finish) {
         pt.uUnmapped += num * P2[12 + 9 * level]!;
-        if (incoherent) pt.flushRangeItems(start, i);
+        if (incoherent && fs >= 0) pt.flushRangeItems(fs, fe);
       }
       if (level === top) {
         pt.counters.pteReads += reads;
@@ -242,6 +247,8 @@ export function unmapWalk(pt: PtTable): void {
       end = pt.lvEnd[level]!;
       start = pt.lvStart[level]!;
       num = pt.lvNum[level]!;
+      fs = pt.lvFs[level]!;
+      fe = pt.lvFe[level]!;
       finish = true;
       if (ret) continue;
       if (pt.lvFully[level]) {
@@ -250,6 +257,8 @@ export function unmapWalk(pt: PtTable): void {
         words[2 * i] = 0;
         words[2 * i + 1] = 0;
         writes++;
+        if (fs < 0) fs = i;
+        fe = i + 1;
       }
       i++;
       if (i >= end) continue;

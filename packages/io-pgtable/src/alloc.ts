@@ -2,9 +2,11 @@
  * drivers/iommu/io-pgtable.c: the format registry (`io_pgtable_init_table[]`),
  * `alloc_io_pgtable_ops()`, `free_io_pgtable_ops()` and `io_pgtable_ops_to_pgtable()`.
  */
+
 import { appleDartInitFns } from "./apple-dart/apple-dart.js";
 import { armLpaeInitFns } from "./arm-lpae/formats.js";
 import { armV7sInitFns } from "./arm-v7s/arm-v7s.js";
+import { checkIoPgtableCfg } from "./cfg-check.js";
 import {
   IO_PGTABLE_CAP_CUSTOM_ALLOCATOR,
   IO_PGTABLE_NUM_FMTS,
@@ -46,6 +48,7 @@ export function allocIoPgtableOps(
   cfg: IoPgtableCfg,
   cookie: unknown = null,
 ): IoPgtableOps | null {
+  checkIoPgtableCfg(cfg);
   if (fmt < 0 || fmt >= IO_PGTABLE_NUM_FMTS) return null;
   const fns = INIT_TABLE[fmt];
   if (!fns) return null;

@@ -26,6 +26,15 @@ export {
   type ArmV7sSelftestState,
   armV7sDoSelftests,
 } from "./arm-v7s/selftest.js";
+// Domains over an io-pgtable: the drivers' shared ops, and a driver-less domain.
+export {
+  allocIoPgtableOpsFor,
+  type GranuleName,
+  IO_PGTABLE_FORMAT_NAMES,
+  type IoPgtableDomainOptions,
+  type IoPgtableFormatName,
+  ioPgtableCfgFor,
+} from "./create-domain.js";
 // The framework: formats, quirks, cfg and ops (io-pgtable.h).
 export {
   type AppleDartCfg,
@@ -52,7 +61,6 @@ export {
   type IoPgtableInitFns,
   type IoPgtableOps,
 } from "./io-pgtable.js";
-// Domains over an io-pgtable: the drivers' shared ops, and a driver-less domain.
 export { createIoPgtableDomain, IO_PGTABLE_DOMAIN_OPS } from "./io-pgtable-domain.js";
 export {
   IO_PGTABLE_DIRTY_OPS,

@@ -70,12 +70,14 @@ function unmapPages(
 
 /**
  * `iova_to_phys_length` of the series: the format's one walk. No page table → unmapped, with
- * the domain's smallest page as the length (what an empty table would answer).
+ * the domain's smallest page as the length (what an empty table would answer; 4 KiB while
+ * the driver has set no page sizes).
  */
 function iovaToPhysLength(d: IoPgtableDomain, iova: Addr, out: PhysLength): void {
   const ops = d.pgtblOps;
   if (!ops) {
-    out.setUnmapped(2 ** ffs(d.pgsizeBitmap));
+    // A domain whose driver has not set page sizes yet (bitmap 0) steps by the CPU page.
+    out.setUnmapped(d.pgsizeBitmap ? 2 ** ffs(d.pgsizeBitmap) : 4096);
     return;
   }
   ops.iovaToPhysLength(iova, out);

@@ -1,4 +1,5 @@
 import {
+  IOMMU_DOMAIN_UNMANAGED,
   IommuCounters,
   iommuDomainInspector,
   iommuIovaToPhys,
@@ -114,5 +115,24 @@ describe("ioPgtableDomainOps: the io-pgtable drivers' shared domain ops", () => 
     d.ops!.free!(d);
     d.ops!.flushIotlbAll!(d);
     expect(flushed).toBe(2);
+  });
+});
+
+describe("ioPgtableDomainOps before the driver allocates a table", () => {
+  it("iovaToPhysLength answers unmapped with the smallest page, 4 KiB when no page size is set yet", () => {
+    const ops = ioPgtableDomainOps("pre-finalise");
+    const make = (pgsizeBitmap: number) => ({
+      type: IOMMU_DOMAIN_UNMANAGED,
+      ops,
+      pgsizeBitmap,
+      geometry: { apertureStart: 0, apertureEnd: 2 ** 32 - 1, forceAperture: true },
+      counters: new IommuCounters(),
+      pgtblOps: null,
+    });
+    const out = new PhysLength();
+    ops.iovaToPhysLength!(make(0) as never, 0x1234, out);
+    expect([out.mapped, out.length]).toEqual([false, 0x1000]);
+    ops.iovaToPhysLength!(make(0x4000) as never, 0x1234, out);
+    expect([out.mapped, out.length]).toEqual([false, 0x4000]);
   });
 });

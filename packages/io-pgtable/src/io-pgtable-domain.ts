@@ -3,8 +3,13 @@
  * tests and callers that want a domain without a hardware driver model (the IOTLB is the
  * format's `cfg.tlb` callbacks).
  */
-import { IOMMU_DOMAIN_UNMANAGED, type IommuCounters, type IommuDomainOps } from "@iommu/core";
+import { IOMMU_DOMAIN_UNMANAGED, type IommuCounters, type IommuDomainOps, IommuError } from "@iommu/core";
 import { freeIoPgtableOps, ioPgtableOpsToPgtable } from "./alloc.js";
+import {
+  allocIoPgtableOpsFor,
+  type IoPgtableDomainOptions,
+  type IoPgtableFormatName,
+} from "./create-domain.js";
 import { IO_PGTABLE_QUIRK_ARM_TTBR1, type IoPgtableOps } from "./io-pgtable.js";
 import { IO_PGTABLE_DIRTY_OPS, type IoPgtableDomain, ioPgtableDomainOps } from "./io-pgtable-domain-ops.js";
 
@@ -33,12 +38,44 @@ export const IO_PGTABLE_DOMAIN_OPS: IommuDomainOps<IoPgtableDomain> = ioPgtableD
 );
 
 /**
- * Model-only (what arm-smmu & co. do in their `domain_finalise`): wrap io-pgtable ops from
- * `alloc_io_pgtable_ops()` in an UNMANAGED paging domain with {@link IO_PGTABLE_DOMAIN_OPS}.
- * The bitmap and aperture come from the cfg the format left (`aperture_end = 2^ias − 1`, or
- * the top of the address space for TTBR1); dirty ops when the format has a dirty walk.
+ * Model-only (what arm-smmu & co. do in their `domain_finalise`): an UNMANAGED paging domain
+ * over an io-pgtable, with {@link IO_PGTABLE_DOMAIN_OPS}. The bitmap and aperture come from
+ * the cfg the format left (`aperture_end = 2^ias − 1`, or the top of the address space for
+ * TTBR1); dirty ops when the format has a dirty walk.
+ *
+ * Two forms:
+ * - `createIoPgtableDomain("arm64-s1", { granule: "4K" })`: the short path — the format by
+ *   name, every cfg field defaulted (see {@link IoPgtableDomainOptions}), memory, allocator
+ *   and counters created unless given;
+ * - `createIoPgtableDomain(ops, counters?)`: wrap ops from `alloc_io_pgtable_ops()`.
+ *
+ * Throws {@link IommuError} EINVAL naming the option or cfg field when one is malformed or the
+ * format refuses the configuration.
  */
-export function createIoPgtableDomain(ops: IoPgtableOps, counters?: IommuCounters): IoPgtableDomain {
+export function createIoPgtableDomain(
+  format: IoPgtableFormatName,
+  options?: IoPgtableDomainOptions,
+): IoPgtableDomain;
+export function createIoPgtableDomain(ops: IoPgtableOps, counters?: IommuCounters): IoPgtableDomain;
+export function createIoPgtableDomain(
+  what: IoPgtableFormatName | IoPgtableOps,
+  second?: IoPgtableDomainOptions | IommuCounters,
+): IoPgtableDomain {
+  if (typeof what === "string") {
+    const { ops, cfg } = allocIoPgtableOpsFor(what, second as IoPgtableDomainOptions | undefined);
+    return wrap(ops, cfg.counters);
+  }
+  if (what === null || typeof what !== "object")
+    throw new IommuError(
+      "EINVAL",
+      "createIoPgtableDomain",
+      {},
+      `expected a format name or io-pgtable ops, got ${what === null ? "null (alloc_io_pgtable_ops() refused the cfg)" : typeof what}`,
+    );
+  return wrap(what, second as IommuCounters | undefined);
+}
+
+function wrap(ops: IoPgtableOps, counters?: IommuCounters): IoPgtableDomain {
   const cfg = ioPgtableOpsToPgtable(ops).cfg;
   const ttbr1 = (cfg.quirks & IO_PGTABLE_QUIRK_ARM_TTBR1) !== 0;
   const span = 2n ** BigInt(cfg.ias);

@@ -9,9 +9,28 @@
 export { UNMAP_MODES, type UnmapMode } from "@iommu/vfio";
 export { type Clock, performanceClock } from "./clock.js";
 // The demo (`iommu demo`): jobs, runs, rows, scenarios, the §7 walk model, report and table cells.
-export { type DemoJob, type DemoOptions, type DemoProgress, demoJobs, runDemoRows } from "./demo/demo.js";
+export type { CallerScenario, LookupMode } from "./demo/caller.js";
+export {
+  callerFormatNames,
+  callerJobs,
+  type DemoJob,
+  type DemoOptions,
+  type DemoProgress,
+  demoJobs,
+  runCallerScenario,
+  runDemoRows,
+} from "./demo/demo.js";
 export { renderChart, renderReport } from "./demo/report.js";
-export { type DemoRow, type Pair, toJson } from "./demo/row.js";
+export {
+  DEMO_JSON_SCHEMA_VERSION,
+  type DemoJsonMeta,
+  type DemoRow,
+  type Pair,
+  rowCheck,
+  rowId,
+  toJson,
+  walkRatio,
+} from "./demo/row.js";
 export { type Measurement, measure, runScenario } from "./demo/run.js";
 export {
   allScenarios,
@@ -26,7 +45,17 @@ export {
   scenariosFor,
   sizeName,
 } from "./demo/scenarios.js";
-export { arrow, DEMO_TABLE_ALIGN, DEMO_TABLE_HEAD, demoTableCells, ratio } from "./demo/table-cells.js";
+export {
+  arrow,
+  DEMO_TABLE_ALIGN,
+  DEMO_TABLE_HEAD,
+  type DemoTableLayout,
+  type DemoTableSection,
+  demoSectionTitle,
+  demoTableCells,
+  demoTableLayout,
+  ratio,
+} from "./demo/table-cells.js";
 export { ALL_FORMATS, type DemoTarget, demoTargets, type TargetFormat } from "./demo/targets.js";
 export { type WalkModel, walkModel } from "./demo/walk-model.js";
 // IommuDriver adapters for bare formats, and a narrowed view of a driver.
@@ -35,6 +64,26 @@ export { IoPgtableDriver, type IoPgtableDriverHw, ioPgtableDriverOps } from "./d
 export { type DriverRestriction, restrictDriver } from "./drivers/restrict.js";
 // Table images (`iommu dump`).
 export { dumpImage, type ImageDumpOptions, type ImageDumpResult } from "./dump/image-dump.js";
+// Table images (`iommu script --save-image`, `iommu dump FILE`).
+export {
+  decodeTableImage,
+  encodeTableImage,
+  isTableImage,
+  snapshotTableMemory,
+  TABLE_IMAGE_MAGIC,
+  TABLE_IMAGE_VERSION,
+  type TableImageFile,
+} from "./dump/table-image.js";
+export { parseVtdDebugfs, type VtdDebugfsDomain, type VtdDebugfsResult } from "./dump/vtd-debugfs.js";
+// The iommufd script language (`iommu iommufd-script`) and its read-back modes.
+export {
+  IOMMUFD_SCRIPT_DOMAINS,
+  IommufdScript,
+  type IommufdScriptOptions,
+  READ_BACK_MODES,
+  type ReadBackMode,
+} from "./iommufd-script/interpreter.js";
+export { runIommufdScript } from "./iommufd-script/run.js";
 // The registry: every driver and format the tools know.
 export {
   createFamilies,

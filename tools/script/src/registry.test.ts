@@ -17,8 +17,14 @@ describe("the registry", () => {
     expect(new Set(names).size).toBe(names.length);
     expect(names).toEqual([
       ...["arm64-s1", "arm64-s2", "arm32-s1", "arm32-s2", "mali", "v7s", "dart1", "dart2"],
+      // Drivers on io-pgtable: the bare name or `driver=<name>`.
+      ...["arm-smmu", "driver=arm-smmu", "qcom_iommu", "driver=qcom_iommu"],
+      ...["apple-dart", "driver=apple-dart", "ipmmu", "driver=ipmmu"],
       ...["amdv1", "x86_64", "vtdss", "riscv"],
+      ...["intel", "driver=intel", "amd", "driver=amd"],
       ...["exynos", "rockchip", "sun50i", "sprd", "tegra", "mtk_v1", "s390", "omap"],
+      ...["mtk-iommu", "driver=mtk-iommu", "msm", "driver=msm"],
+      ...["virtio", "driver=virtio-iommu", "fsl-pamu", "driver=fsl-pamu"],
     ]);
     for (const e of REGISTRY) {
       if (!e.family) {
@@ -30,7 +36,7 @@ describe("the registry", () => {
     expect(createFamilies().flatMap((f) => f.formats)).toEqual(names);
   });
 
-  it("lists the drivers that own their table format, every one in its IOVA window; mtk_iommu_v1 without a demo", () => {
+  it("lists the drivers measured one page per call (own formats, v7s drivers), every one in its IOVA window; mtk_iommu_v1 without a demo", () => {
     const direct = directDriverKinds();
     expect(direct.map((k) => k.key)).toEqual([
       "exynos",
@@ -41,6 +47,8 @@ describe("the registry", () => {
       "mtk-v1",
       "s390",
       "omap",
+      "mtk-iommu",
+      "msm",
     ]);
     for (const k of direct) {
       const d = iommuPagingDomainAllocFlags(k.createDriver(), 0);
@@ -65,10 +73,21 @@ describe("the registry", () => {
     expect(kinds.map((k) => `${k.driver}/${k.key}/${k.format}`)).toEqual([
       "arm-smmu-v3/s1/ARM_64_LPAE_S1",
       "arm-smmu-v3/s2/ARM_64_LPAE_S2",
-      "generic_pt/amdv1/amdv1",
-      "generic_pt/x86_64/x86_64",
-      "generic_pt/vtdss/vtdss",
+      "arm-smmu/arm-smmu/ARM_64_LPAE_S1",
+      "arm-smmu/arm-smmu-16k-64k/ARM_64_LPAE_S1",
+      "arm-smmu/arm-smmu-v7s/ARM_V7S",
+      "qcom_iommu/qcom-iommu/ARM_32_LPAE_S1 4K",
+      "apple-dart/apple-dart/APPLE_DART2",
+      "apple-dart/apple-dart-4k/APPLE_DART",
+      "ipmmu-vmsa/ipmmu/ARM_32_LPAE_S1",
       "generic_pt/riscv/riscv",
+      "intel/vtdss/vtdss 4-level",
+      "intel/vtdss-no1g/vtdss 4-level 2M-only",
+      "intel/x86_64/x86_64 5-level",
+      "amd/amdv1/amdv1",
+      "amd/amdv1-32k/amdv1 4K/32K/2M/1G",
+      "amd/amdv1-vm/amdv1 npcache",
+      "amd/amd-v2/x86_64 5-level",
       "exynos-iommu/exynos/v5",
       "rockchip-iommu/rockchip/v2",
       "sun50i-iommu/sun50i/h6",
@@ -76,6 +95,8 @@ describe("the registry", () => {
       "tegra-smmu/tegra/tegra210",
       "s390-iommu/s390/zpci",
       "omap-iommu/omap/omap4",
+      "mtk_iommu/mtk-iommu/ARM_V7S mt8192",
+      "msm_iommu/msm/ARM_V7S apq8064",
     ]);
     for (const k of kinds)
       for (const g of k.granules) {

@@ -15,12 +15,17 @@ import {
   SZ_1G,
   SZ_1M,
   SZ_4K,
+  SZ_16K,
   SZ_16M,
   SZ_64K,
   SZ_256M,
 } from "@iommu/core";
+import { AppleDart } from "@iommu/drivers-apple-dart";
 import { ArmSmmuV3 } from "@iommu/drivers-arm-smmu-v3";
 import { ExynosSysmmu } from "@iommu/drivers-exynos";
+import { IpmmuVmsa } from "@iommu/drivers-ipmmu-vmsa";
+import { MsmIommu } from "@iommu/drivers-msm";
+import { MtkIommu } from "@iommu/drivers-mtk-iommu";
 import { MtkIommuV1 } from "@iommu/drivers-mtk-iommu-v1";
 import { OmapIommu } from "@iommu/drivers-omap";
 import { RockchipIommu } from "@iommu/drivers-rockchip";
@@ -32,14 +37,30 @@ import type { PtFormatName } from "@iommu/generic-pt";
 import type { DriverLayout, Granule, ScenarioKind } from "./demo/scenarios.js";
 import { PtDriver } from "./drivers/generic-pt.js";
 import { createDartFamily, DART_FMT_NAMES } from "./script/families/dart.js";
+import { AMD_FMT_NAMES, amdDemoTargets, createAmdFamily } from "./script/families/drivers/amd.js";
+import { APPLE_DART_FMT_NAMES, createAppleDartFamily } from "./script/families/drivers/apple-dart.js";
+import {
+  ARM_SMMU_FMT_NAMES,
+  armSmmuDemoTargets,
+  createArmSmmuFamily,
+  createQcomIommuFamily,
+  QCOM_IOMMU_FMT_NAMES,
+  qcomIommuDemoTargets,
+} from "./script/families/drivers/arm-smmu.js";
 import { createExynosFamily, EXYNOS_FMT_NAMES } from "./script/families/drivers/exynos.js";
+import { createFslPamuFamily, FSL_PAMU_FMT_NAMES } from "./script/families/drivers/fsl-pamu.js";
+import { createIntelFamily, INTEL_FMT_NAMES, intelDemoTargets } from "./script/families/drivers/intel.js";
+import { createIpmmuFamily, IPMMU_FMT_NAMES } from "./script/families/drivers/ipmmu.js";
+import { createMsmFamily, MSM_FMT_NAMES } from "./script/families/drivers/msm.js";
 import { createMtkV1Family, MTK_V1_FMT_NAMES } from "./script/families/drivers/mtk.js";
+import { createMtkIommuFamily, MTK_IOMMU_FMT_NAMES } from "./script/families/drivers/mtk-iommu.js";
 import { createOmapFamily, OMAP_FMT_NAMES } from "./script/families/drivers/omap.js";
 import { createRockchipFamily, ROCKCHIP_FMT_NAMES } from "./script/families/drivers/rockchip.js";
 import { createS390Family, S390_FMT_NAMES } from "./script/families/drivers/s390.js";
 import { createSprdFamily, SPRD_FMT_NAMES } from "./script/families/drivers/sprd.js";
 import { createSun50iFamily, SUN50I_FMT_NAMES } from "./script/families/drivers/sun50i.js";
 import { createTegraFamily, TEGRA_FMT_NAMES } from "./script/families/drivers/tegra.js";
+import { createVirtioFamily, VIRTIO_FMT_NAMES } from "./script/families/drivers/virtio.js";
 import { createGenericPtFamily } from "./script/families/generic-pt.js";
 import { createLpaeFamily, LPAE_FMT_NAMES } from "./script/families/lpae.js";
 import { createV7sFamily, V7S_FMT_NAMES } from "./script/families/v7s.js";
@@ -75,7 +96,7 @@ export interface DemoTargetEntry {
    * In the default `iommu demo` run (without `--all`): every scenario (true, the default),
    * none (false), or only the scenarios of these kinds.
    */
-  readonly byDefault?: boolean | readonly ScenarioKind[];
+  readonly byDefault?: boolean | readonly (ScenarioKind | string)[];
 }
 
 /**
@@ -254,10 +275,78 @@ export const REGISTRY: readonly RegistryEntry[] = [
     demo: [smmuTarget("s1"), smmuTarget("s2")],
     vfio: { name: "smmu", description: "arm-smmu-v3 driver domains", createDrivers: createSmmuVfioDrivers },
   },
-  genericPt("amdv1"),
-  genericPt("x86_64"),
-  genericPt("vtdss"),
+  // SMMUv1/v2 on io-pgtable (LPAE or v7s by context format): `fmt arm-smmu ...` opens a table
+  // through the driver's cfg path; demo masters get attached domains. qcom_iommu shares the package.
+  {
+    driver: "arm-smmu",
+    fmtNames: ARM_SMMU_FMT_NAMES,
+    family: createArmSmmuFamily,
+    demo: armSmmuDemoTargets(),
+  },
+  {
+    driver: "qcom_iommu",
+    fmtNames: QCOM_IOMMU_FMT_NAMES,
+    family: createQcomIommuFamily,
+    demo: qcomIommuDemoTargets(),
+  },
+  {
+    // Apple DART on io-pgtable APPLE_DART/APPLE_DART2: one page size, so its own scenarios. The
+    // device's domains come back finalized and attached (AppleDart.device). A 16K DART is used
+    // under a 16K kernel (PAGE_SIZE 16K: it refuses paging otherwise); 32-bit aperture.
+    driver: "apple-dart",
+    fmtNames: APPLE_DART_FMT_NAMES,
+    family: createAppleDartFamily,
+    demo: [
+      {
+        key: "apple-dart",
+        format: "APPLE_DART2",
+        granules: [0x4000],
+        // No tlb_add_page: the gather only gets the core's range, never a gap sync.
+        gapSyncs: false,
+        createDriver: () => new AppleDart({ variant: "t6000", pageSize: SZ_16K }).device(),
+        layout: { leafSizes: [SZ_16K] },
+        iova: SZ_1G,
+        byDefault: ["leaf"],
+      },
+      {
+        key: "apple-dart-4k",
+        format: "APPLE_DART",
+        granules: [0x1000],
+        gapSyncs: false,
+        createDriver: () => new AppleDart({ variant: "t8103", pgsize: SZ_4K }).device(),
+        layout: { leafSizes: [SZ_4K] },
+        iova: SZ_1G,
+        byDefault: false,
+      },
+    ],
+  },
+  {
+    // Renesas IPMMU on io-pgtable ARM_32_LPAE_S1 (4K|2M|1G, ias 32): the 4K-granule series
+    // scenarios inside its 4 GiB aperture; domains come back attached (IpmmuVmsa.device).
+    driver: "ipmmu-vmsa",
+    fmtNames: IPMMU_FMT_NAMES,
+    family: createIpmmuFamily,
+    demo: [
+      {
+        key: "ipmmu",
+        format: "ARM_32_LPAE_S1",
+        granules: [0x1000],
+        // ipmmu_flush_ops has no tlb_add_page: no gap syncs.
+        gapSyncs: false,
+        createDriver: () => new IpmmuVmsa({ soc: "r8a7795" }).device(),
+        iova: SZ_1G,
+        byDefault: ["block"],
+      },
+    ],
+  },
+  // The bare formats stay script families; their demo rows are the x86 drivers' below.
+  { ...genericPt("amdv1"), demo: [] },
+  { ...genericPt("x86_64"), demo: [] },
+  { ...genericPt("vtdss"), demo: [] },
   genericPt("riscv"),
+  // The x86 drivers on generic_pt: `fmt driver=intel|amd ...` opens a table through their cfg path.
+  { driver: "intel", fmtNames: INTEL_FMT_NAMES, family: createIntelFamily, demo: intelDemoTargets() },
+  { driver: "amd", fmtNames: AMD_FMT_NAMES, family: createAmdFamily, demo: amdDemoTargets() },
   // Drivers that own their page-table format (vectors/drivers/README.md).
   {
     driver: "exynos-iommu",
@@ -368,6 +457,40 @@ export const REGISTRY: readonly RegistryEntry[] = [
       byDefault: ["leaf", "leaves"],
     }),
   },
+  {
+    driver: "mtk_iommu",
+    fmtNames: MTK_IOMMU_FMT_NAMES,
+    family: createMtkIommuFamily,
+    // MT8192 M4U: ARM_V7S + MTK_EXT, ias 34 / oas 35; a larb-0 master lands in region 0
+    // ([0, 4 GiB − 8 MiB)). Domains come back attached (the table is built at attach).
+    ...direct("mtk-iommu", "ARM_V7S mt8192", {
+      create: () => new MtkIommu({ soc: "mt8192" }),
+      layout: { leafSizes: [SZ_4K, SZ_64K, SZ_1M, SZ_16M] },
+      iova: SZ_1G,
+      window: 2 * SZ_1G,
+      userPhys: LOW_RAM,
+      byDefault: false,
+    }),
+  },
+  {
+    driver: "msm_iommu",
+    fmtNames: MSM_FMT_NAMES,
+    family: createMsmFamily,
+    // APQ8064: ARM_V7S 32/32; the legacy lookups are the hardware V2PPR/PAR path (a context
+    // TLBIALL each), iova_to_phys_length the table walk.
+    ...direct("msm", "ARM_V7S apq8064", {
+      create: () => new MsmIommu(),
+      layout: { leafSizes: [SZ_4K, SZ_64K, SZ_1M, SZ_16M] },
+      iova: SZ_1G,
+      window: 3 * SZ_1G,
+      userPhys: LOW_RAM,
+      byDefault: false,
+    }),
+  },
+  // Drivers without a page table: an interval tree behind a virtio-iommu device, and the PAMU's
+  // aperture-only domain. Their demo rows are caller scenarios (demo/callers/virtio-iommu.ts).
+  { driver: "virtio-iommu", fmtNames: VIRTIO_FMT_NAMES, family: createVirtioFamily },
+  { driver: "fsl-pamu", fmtNames: FSL_PAMU_FMT_NAMES, family: createFslPamuFamily },
 ];
 
 /** A fresh set of script families: one script run ("process") each, so no state leaks between runs. */

@@ -9,7 +9,7 @@ describe("command registry", () => {
 
   it("registers every subcommand, each with a description and help", () => {
     const names = program.commands.map((c) => c.name());
-    expect(names).toEqual(["script", "dump", "vfio-script", "demo"]);
+    expect(names).toEqual(["script", "dump", "vfio-script", "iommufd-script", "demo", "explore"]);
     expect(new Set(names).size).toBe(names.length);
     for (const c of program.commands) {
       expect(c.description(), c.name()).not.toBe("");

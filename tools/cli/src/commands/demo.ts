@@ -4,10 +4,22 @@
  * goes to stderr when it is a terminal; stdout only ever carries the result.
  */
 
-import { ALL_FORMATS, demoJobs, demoTargetKinds, type Granule, type TargetFormat } from "@iommu/script";
+import { accessSync, constants, statSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import {
+  ALL_FORMATS,
+  callerFormatNames,
+  callerJobs,
+  demoJobs,
+  demoTargetKinds,
+  type Granule,
+  type TargetFormat,
+} from "@iommu/script";
 import { SingleBar } from "cli-progress";
 import { type Command, InvalidArgumentError } from "commander";
+import pkg from "../../package.json" with { type: "json" };
 import { runDemo } from "../demo/demo.js";
+import { CliError, EXIT_USAGE } from "../exit.js";
 
 const GRANULE_NAMES: Record<string, Granule> = { "4k": 0x1000, "16k": 0x4000, "64k": 0x10000 };
 
@@ -20,10 +32,10 @@ function granules(v: string): Granule[] {
 }
 
 function formats(v: string): TargetFormat[] {
+  const known = [...ALL_FORMATS, ...callerFormatNames()];
   return v.split(",").map((s) => {
     const f = s.trim().toLowerCase() as TargetFormat;
-    if (!ALL_FORMATS.includes(f))
-      throw new InvalidArgumentError(`expected a list of ${ALL_FORMATS.join(", ")}`);
+    if (!known.includes(f)) throw new InvalidArgumentError(`expected a list of ${known.join(", ")}`);
     return f;
   });
 }
@@ -33,7 +45,8 @@ function formatsHelp(): string {
   const byDriver = new Map<string, string[]>();
   for (const k of demoTargetKinds()) byDriver.set(k.driver, [...(byDriver.get(k.driver) ?? []), k.key]);
   const list = [...byDriver].map(([driver, keys]) => `${keys.join(",")} (${driver})`).join(", ");
-  return `formats: ${list}; default all`;
+  const callers = callerFormatNames();
+  return `formats: ${list}${callers.length ? `; callers: ${callers.join(",")}` : ""}; default all`;
 }
 
 function positiveInt(v: string): number {
@@ -42,7 +55,26 @@ function positiveInt(v: string): number {
   return n;
 }
 
+/** Fail before the run (not after it) when the report cannot be written where asked. */
+function checkReportPath(file: string): void {
+  const dir = dirname(resolve(file));
+  try {
+    if (!statSync(dir).isDirectory()) throw new Error("not a directory");
+    accessSync(dir, constants.W_OK);
+  } catch (e) {
+    throw new CliError(
+      `iommu demo: --report ${file}: cannot write in ${dir} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+    );
+  }
+  try {
+    if (statSync(file).isDirectory()) throw new CliError(`iommu demo: --report ${file}: is a directory`);
+  } catch (e) {
+    if (e instanceof CliError) throw e;
+  }
+}
+
 interface DemoCliOptions {
+  wide?: boolean;
   json?: boolean;
   report?: string;
   granule?: Granule[];
@@ -59,7 +91,11 @@ export function register(program: Command): void {
     .description(
       "VFIO unmap/replay walk counts, legacy iova_to_phys vs iova_to_phys_length, on every driver/format",
     )
-    .option("--json", "print the rows as JSON instead of the table")
+    .option(
+      "--json",
+      "print the rows as JSON instead of the table (schema: tools/script/src/demo/demo-output.schema.json)",
+    )
+    .option("--wide", "every counter column in the table (PTE reads, unmap calls, IOTLB syncs)")
     .option("--report <file.html>", "also write a self-contained HTML report with a chart")
     .option("--granule <list>", "granules to run: 4K,16K,64K (default all)", granules)
     .option("--format <list>", formatsHelp(), formats)
@@ -81,6 +117,8 @@ export function register(program: Command): void {
     .action((o: DemoCliOptions, cmd: Command) => {
       const opts = {
         json: o.json,
+        wide: o.wide,
+        version: pkg.version,
         report: o.report,
         granules: o.granule,
         formats: o.format,
@@ -89,14 +127,25 @@ export function register(program: Command): void {
         repeat: o.repeat,
         color: false,
       };
-      if (demoJobs(opts).length === 0) {
+      if (demoJobs(opts).length + callerJobs(opts).length === 0) {
+        const every = { granules: o.granule, formats: o.format, all: true };
         const names = [
-          ...new Set(
-            demoJobs({ granules: o.granule, formats: o.format, all: true }).map((j) => j.scenario.name),
-          ),
+          ...new Set([...demoJobs(every).map((j) => j.scenario.name), ...callerJobs(every).map((c) => c.id)]),
         ];
-        cmd.error(`error: no scenario matches ${o.scenario?.join(", ")}; known: ${names.join(", ")}`);
+        const asked = [
+          o.format && `--format ${o.format.join(",")}`,
+          o.granule && `--granule ${o.granule.map((g) => `${g / 1024}K`).join(",")}`,
+          o.scenario && `--scenario ${o.scenario.join(" ")}`,
+        ].filter(Boolean);
+        const granulesOf = demoTargetKinds()
+          .filter((k) => !o.format || o.format.includes(k.key))
+          .map((k) => `${k.key}: ${k.granules.map((g) => `${g / 1024}K`).join(",")}`);
+        const hint = names.length
+          ? `scenarios there: ${names.join(", ")}`
+          : `granules per format: ${granulesOf.join("; ")}`;
+        cmd.error(`error: nothing to run for ${asked.join(" ")}; ${hint}`, { exitCode: EXIT_USAGE });
       }
+      if (o.report) checkReportPath(o.report);
       const bar =
         o.progress && process.stderr.isTTY
           ? new SingleBar({
@@ -119,5 +168,6 @@ export function register(program: Command): void {
             }
           : undefined,
       });
+      if (o.report) process.stderr.write(`iommu demo: report written to ${resolve(o.report)}\n`);
     });
 }

@@ -5,8 +5,17 @@
 import type { Command } from "commander";
 import { register as demo } from "./demo.js";
 import { register as dump } from "./dump.js";
+import { register as explore } from "./explore.js";
+import { register as iommufdScript } from "./iommufd-script.js";
 import { register as script } from "./script.js";
 import { register as vfioScript } from "./vfio-script.js";
 
 /** In help order. */
-export const commands: ReadonlyArray<(program: Command) => void> = [script, dump, vfioScript, demo];
+export const commands: ReadonlyArray<(program: Command) => void> = [
+  script,
+  dump,
+  vfioScript,
+  iommufdScript,
+  demo,
+  explore,
+];

@@ -3,12 +3,15 @@
  * file is a fresh run, as if it were a fresh harness process; `-` or no file reads stdin,
  * which is processed line by line as it arrives.
  */
-import { readFileSync } from "node:fs";
-import { createFamilies, LineSplitter, ScriptSession } from "@iommu/script";
+import { readFileSync, writeFileSync } from "node:fs";
+import { createFamilies, encodeTableImage, LineSplitter, ScriptSession } from "@iommu/script";
 import type { Command } from "commander";
+import { CliError, EXIT_INPUT, EXIT_INTERNAL, EXIT_USAGE } from "../exit.js";
 
 interface ScriptCliOptions {
   quiet?: boolean;
+  strict?: boolean;
+  saveImage?: string;
 }
 
 /**
@@ -19,6 +22,8 @@ class Run {
   private readonly session: ScriptSession;
   private readonly splitter: LineSplitter;
   private pending: string[] = [];
+  /** `err ...` result lines printed so far (for --strict). */
+  errLines = 0;
 
   constructor(
     private readonly name: string,
@@ -30,7 +35,10 @@ class Run {
       clock: () => process.hrtime.bigint(),
     });
     this.splitter = new LineSplitter((line) => {
-      for (const l of this.session.line(line)) this.pending.push(`${l}\n`);
+      for (const l of this.session.line(line)) {
+        if (l.startsWith("err")) this.errLines++;
+        this.pending.push(`${l}\n`);
+      }
     });
   }
 
@@ -39,9 +47,11 @@ class Run {
     return this.guard(() => this.splitter.push(bytes));
   }
 
-  end(): boolean {
+  /** End of input; `saveImage` receives the table image first (the last `save-image`, else the live table). */
+  end(saveImage?: (image: ReturnType<ScriptSession["image"]>) => void): boolean {
     return this.guard(() => {
       this.splitter.end();
+      saveImage?.(this.session.image());
       this.session.close();
     });
   }
@@ -52,7 +62,7 @@ class Run {
       return true;
     } catch (e) {
       process.stderr.write(`iommu script: ${this.name}: internal error: ${(e as Error).stack ?? e}\n`);
-      process.exitCode = 2;
+      process.exitCode = EXIT_INTERNAL;
       return false;
     } finally {
       if (this.pending.length > 0) process.stdout.write(this.pending.join(""));
@@ -61,7 +71,10 @@ class Run {
   }
 }
 
-function runStdin(stderr: (s: string) => void): Promise<void> {
+function runStdin(
+  stderr: (s: string) => void,
+  save?: (image: ReturnType<ScriptSession["image"]>) => void,
+): Promise<Run> {
   const run = new Run("<stdin>", stderr);
   let alive = true;
   return new Promise((resolve, reject) => {
@@ -70,8 +83,8 @@ function runStdin(stderr: (s: string) => void): Promise<void> {
     });
     process.stdin.on("error", reject);
     process.stdin.on("end", () => {
-      if (alive) run.end();
-      resolve();
+      if (alive) run.end(save);
+      resolve(run);
     });
   });
 }
@@ -82,6 +95,11 @@ export function register(program: Command): void {
     .description("run kernel-harness op scripts; each FILE is a fresh run ('-' or none: stdin)")
     .argument("[files...]", "script files (fmt/map/unmap/... one command per line)")
     .option("-q, --quiet", "drop the informational stderr text (kernel WARN messages)")
+    .option("--strict", "exit 1 when any `err` result line was printed (scripts as CI checks)")
+    .option(
+      "--save-image <file>",
+      "write the table as a table image (for `iommu dump FILE`): the last `save-image` command's snapshot, else the table live at the end",
+    )
     .addHelpText(
       "after",
       "\nThe language is specified in tools/cli/docs/SCRIPT-FORMAT.md (kernel reference harness);\n" +
@@ -91,9 +109,32 @@ export function register(program: Command): void {
     .action(async (files: string[], opts: ScriptCliOptions) => {
       const stderr = opts.quiet ? () => {} : (s: string) => process.stderr.write(s);
       if (files.length === 0) files = ["-"];
+      if (opts.saveImage && files.length > 1)
+        throw new CliError(
+          "iommu script: --save-image takes one script (each FILE is a fresh run)",
+          EXIT_USAGE,
+        );
+      let errLines = 0;
+      const save = opts.saveImage
+        ? (image: ReturnType<ScriptSession["image"]>) => {
+            if (!image) {
+              process.stderr.write(
+                `iommu script: --save-image: no table to save (no live table, or its format has no image)\n`,
+              );
+              process.exitCode = EXIT_INPUT;
+              return;
+            }
+            try {
+              writeFileSync(opts.saveImage!, encodeTableImage(image));
+            } catch (e) {
+              process.stderr.write(`iommu script: --save-image ${opts.saveImage}: ${(e as Error).message}\n`);
+              process.exitCode = EXIT_INPUT;
+            }
+          }
+        : undefined;
       for (const file of files) {
         if (file === "-") {
-          await runStdin(stderr);
+          errLines += (await runStdin(stderr, save)).errLines;
           continue;
         }
         let bytes: Uint8Array;
@@ -101,11 +142,16 @@ export function register(program: Command): void {
           bytes = readFileSync(file);
         } catch (e) {
           process.stderr.write(`iommu script: ${file}: ${(e as Error).message}\n`);
-          process.exitCode = 1;
+          process.exitCode = EXIT_INPUT;
           continue;
         }
         const run = new Run(file, stderr);
-        if (run.push(bytes)) run.end();
+        if (run.push(bytes)) run.end(save);
+        errLines += run.errLines;
+      }
+      if (opts.strict && errLines > 0) {
+        process.stderr.write(`iommu script: --strict: ${errLines} err line${errLines === 1 ? "" : "s"}\n`);
+        if (!process.exitCode) process.exitCode = EXIT_INPUT;
       }
     });
 }

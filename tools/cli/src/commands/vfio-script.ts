@@ -1,6 +1,6 @@
 /**
- * `iommu vfio-script [FILE...|-]`: run VFIO type1 scripts (the language of the VFIO vectors'
- * README). Each file is a fresh simulated process; `-` or no file reads stdin line by line.
+ * `iommu vfio-script [FILE...|-]`: run VFIO type1 scripts (the language of docs/VFIO-SCRIPT.md).
+ * Each file is a fresh simulated process; `-` or no file reads stdin line by line.
  *
  * Every `domain attach` puts the group behind a driver instance from the registry entry named
  * by `--domains` (@iommu/script): by default io-pgtable ARM_64_LPAE_S1 tables as the reference
@@ -17,6 +17,7 @@ import {
   vfioDomainsKinds,
 } from "@iommu/script";
 import type { Command } from "commander";
+import { EXIT_INPUT, EXIT_USAGE } from "../exit.js";
 
 function runStdin(opts: VfioScriptRunOptions): Promise<void> {
   const script = createVfioScript(opts);
@@ -62,7 +63,8 @@ export function register(program: Command): void {
     .option("-q, --quiet", "drop the informational stderr text (kernel WARN messages)")
     .addHelpText(
       "after",
-      "\nOutput is byte-compatible with the kernel reference harness in legacy mode; the length\n" +
+      "\nThe language is specified in tools/cli/docs/VFIO-SCRIPT.md.\n" +
+        "Output is byte-compatible with the kernel reference harness in legacy mode; the length\n" +
         "modes (iova_to_phys_length, the proposed series) change only the iova_to_phys counts.\n" +
         "Example:\n  printf 'container\\nmem 7f0000000000 200000 hugetlb2m\\ndomain attach\\n" +
         "map_dma 7f0000000000 40000000 200000 rw\\nunmap_dma 40000000 200000\\ncounts\\n' | iommu vfio-script",
@@ -71,12 +73,12 @@ export function register(program: Command): void {
       const mode = opts.unmapMode as UnmapMode;
       if (!UNMAP_MODES.includes(mode)) {
         process.stderr.write(`iommu vfio-script: unknown --unmap-mode ${opts.unmapMode}\n`);
-        process.exitCode = 2;
+        process.exitCode = EXIT_USAGE;
         return;
       }
       if (!vfioDomainsKinds().some((k) => k.name === opts.domains)) {
         process.stderr.write(`iommu vfio-script: unknown --domains ${opts.domains}\n`);
-        process.exitCode = 2;
+        process.exitCode = EXIT_USAGE;
         return;
       }
       const stderr = opts.quiet ? undefined : (line: string) => process.stderr.write(`${line}\n`);
@@ -92,7 +94,7 @@ export function register(program: Command): void {
           text = readFileSync(file, "utf8");
         } catch (e) {
           process.stderr.write(`iommu vfio-script: ${file}: ${(e as Error).message}\n`);
-          process.exitCode = 1;
+          process.exitCode = EXIT_INPUT;
           continue;
         }
         process.stdout.write(runVfioScript(text, run));

@@ -19,6 +19,10 @@ export interface DemoCliRun extends DemoOptions {
   /** Write the HTML report here. */
   report?: string;
   color?: boolean;
+  /** Every counter column in the table. */
+  wide?: boolean;
+  /** The tool version recorded in `--json` output. */
+  version: string;
 }
 
 export interface DemoIo extends DemoProgress {
@@ -32,7 +36,14 @@ export const hrtimeClock = (): bigint => process.hrtime.bigint();
 export function runDemo(options: DemoCliRun, io: DemoIo): DemoRow[] {
   const rows = runDemoRows({ clock: hrtimeClock, ...options }, io);
   if (options.report)
-    writeFileSync(options.report, renderReport(rows, { generated: new Date().toISOString() }));
-  io.stdout(options.json ? `${toJson(rows)}\n` : `${renderTable(rows, { color: options.color })}\n`);
+    writeFileSync(
+      options.report,
+      renderReport(rows, { generated: new Date().toISOString(), version: options.version }),
+    );
+  io.stdout(
+    options.json
+      ? `${toJson(rows, { version: options.version })}\n`
+      : `${renderTable(rows, { color: options.color, wide: options.wide })}\n`,
+  );
   return rows;
 }

@@ -2,9 +2,10 @@ import { SZ_1G, SZ_1M } from "@iommu/core";
 import { MtkIommuV1 } from "@iommu/drivers-mtk-iommu-v1";
 import { UserMm, VFIO_DMA_MAP_FLAG_READ, VFIO_DMA_MAP_FLAG_WRITE, VfioIommu } from "@iommu/vfio";
 import { beforeAll, describe, expect, it } from "vitest";
+import { demoTargetKinds } from "../registry.js";
 import { demoJobs, runDemoRows } from "./demo.js";
 import { renderReport } from "./report.js";
-import { type DemoRow, toJson } from "./row.js";
+import { type DemoRow, rowId, toJson } from "./row.js";
 import { measure, runScenario } from "./run.js";
 import { driverScenarios, scenariosFor } from "./scenarios.js";
 import { demoTableCells } from "./table-cells.js";
@@ -13,11 +14,11 @@ import { walkModel } from "./walk-model.js";
 
 describe("iommu demo: every default scenario against the kernel-callers.md §7 model", () => {
   // Every row of the default run, except that the 1 GiB 4K-scattered case (the slowest: a
-  // quarter million separate pins and maps) runs on one generic_pt format only; the other
-  // three share its walker code.
+  // quarter million separate pins and maps) does not run on bare riscv: the intel and amd
+  // rows share its walker code (and run it under --all).
   const jobs = demoJobs().filter(
     (j) =>
-      !(j.target.driver === "generic_pt" && j.target.format !== "amdv1" && j.scenario.kind === "scattered"),
+      !(j.target.driver === "generic_pt" && j.target.format === "riscv" && j.scenario.kind === "scattered"),
   );
   let rows: DemoRow[] = [];
   beforeAll(() => {
@@ -25,19 +26,20 @@ describe("iommu demo: every default scenario against the kernel-callers.md §7 m
   }, 600_000); // ~40 s alone; the whole-repo run shares two cores with every package
 
   it("runs every granule × format × scenario", () => {
-    expect(jobs.length).toBe(demoJobs().length - 3);
+    expect(jobs.length).toBe(demoJobs().length - 1);
     expect(rows.length).toBe(jobs.length);
     expect(new Set(rows.map((r) => r.format))).toEqual(
       new Set([
         "ARM_64_LPAE_S1",
         "ARM_64_LPAE_S2",
         "amdv1",
-        "x86_64",
-        "vtdss",
+        "vtdss 4-level",
         "riscv",
         "v5",
         "vau",
         "omap4",
+        "APPLE_DART2",
+        "ARM_32_LPAE_S1",
       ]),
     );
     expect(new Set(rows.map((r) => r.granule))).toEqual(new Set([0x1000, 0x4000, 0x10000]));
@@ -83,9 +85,10 @@ describe("iommu demo: every default scenario against the kernel-callers.md §7 m
   it("marks every row of the table as matching the model", () => {
     // The table's cells (the CLI draws them with cli-table3; see its table.test.ts).
     const table = rows.map(demoTableCells);
-    expect(table.filter((cells) => /arm-smmu-v3|generic_pt|exynos|sprd|omap/.test(cells[1]!))).toHaveLength(
-      rows.length,
-    );
+    // The driver column names the driver, then its format.
+    table.forEach((cells, i) => {
+      expect(cells[1]!.startsWith(`${rows[i]!.driver} `), cells[1]).toBe(true);
+    });
     const text = table.map((cells) => cells.join(" | ")).join("\n");
     expect(text).not.toContain("✗");
     expect(text.match(/✓/g)).toHaveLength(rows.length);
@@ -115,7 +118,23 @@ describe("iommu demo: every default scenario against the kernel-callers.md §7 m
 });
 
 describe("drivers with their own table format (--all): every row against §7", () => {
-  const DIRECT = ["exynos", "rockchip", "sun50i", "sprd", "tegra", "s390", "omap"];
+  const DIRECT = [
+    "arm-smmu-v7s",
+    "qcom-iommu",
+    "apple-dart",
+    "apple-dart-4k",
+    "vtdss-no1g",
+    "amdv1-32k",
+    "exynos",
+    "rockchip",
+    "sun50i",
+    "sprd",
+    "tegra",
+    "s390",
+    "omap",
+    "mtk-iommu",
+    "msm",
+  ];
   const jobs = demoJobs({ all: true }).filter((j) => j.target.layout);
   let rows: DemoRow[] = [];
   beforeAll(() => {
@@ -123,6 +142,11 @@ describe("drivers with their own table format (--all): every row against §7", (
   }, 600_000);
 
   it("has one row group per driver that can serve VFIO, with the scenarios its page sizes allow", () => {
+    expect(
+      demoTargetKinds()
+        .filter((k) => k.layout)
+        .map((k) => k.key),
+    ).toEqual(DIRECT);
     expect(demoJobs({ formats: DIRECT }).length).toBe(jobs.length);
     const names = (key: string) =>
       jobs.filter((j) => j.target.driver.startsWith(key)).map((j) => j.scenario.name);
@@ -142,8 +166,43 @@ describe("drivers with their own table format (--all): every row against §7", (
       "256M-on-64K",
       "256M-on-4K-scattered",
     ]);
-    for (const d of ["rockchip", "sun50i", "sprd", "tegra", "s390"])
+    for (const d of ["rockchip", "sun50i", "sprd", "tegra", "s390", "qcom_iommu"])
       expect(names(d), d).toEqual(["256M-on-4K", "256M-on-4K-scattered"]);
+    // The v7s drivers: 16M supersections, 1M sections, 64K large pages, 4K pages.
+    const v7s = [
+      "16M-on-16M",
+      "1M-on-1M",
+      "64K-on-64K",
+      "256M-on-16M",
+      "256M-on-1M",
+      "256M-on-64K",
+      "256M-on-4K-scattered",
+    ];
+    for (const d of ["mtk_iommu", "msm_iommu"]) expect(names(d), d).toEqual(v7s);
+    expect(
+      jobs
+        .filter((j) => j.target.driver === "arm-smmu" && j.target.format === "ARM_V7S")
+        .map((j) => j.scenario.name),
+    ).toEqual(v7s);
+    // One page size per DART: 16K (t6000, APPLE_DART2; scattered = 2 MiB runs) and 4K (t8103).
+    expect(names("apple-dart")).toEqual([
+      "16K-on-16K",
+      "256M-on-16K",
+      "256M-on-16K-scattered",
+      "256M-on-4K",
+      "256M-on-4K-scattered",
+    ]);
+    // VT-d without 1G super-pages: a 1 GiB region is 2M leaves at best.
+    expect(names("intel")).toEqual(["2M-on-2M", "1G-on-2M", "1G-on-4K-scattered"]);
+    // AMD v1's power-of-two sizes: 1 GiB as one 1G leaf, 2M leaves and 32K runs.
+    expect(names("amd")).toEqual([
+      "1G-on-1G",
+      "2M-on-2M",
+      "32K-on-32K",
+      "1G-on-2M",
+      "1G-on-32K",
+      "1G-on-4K-scattered",
+    ]);
     expect(jobs.some((j) => j.target.driver === "mtk_iommu_v1")).toBe(false);
   });
 
@@ -176,7 +235,7 @@ describe("drivers with their own table format (--all): every row against §7", (
   it("the default run keeps representative rows only; --all and --format add the rest", () => {
     const byDefault = demoJobs().filter((j) => j.target.layout);
     expect(new Set(byDefault.map((j) => j.target.driver))).toEqual(
-      new Set(["exynos-iommu", "sprd-iommu", "omap-iommu"]),
+      new Set(["exynos-iommu", "sprd-iommu", "omap-iommu", "apple-dart"]),
     );
     expect(byDefault.some((j) => j.target.driver !== "sprd-iommu" && j.scenario.kind === "scattered")).toBe(
       false,
@@ -216,15 +275,20 @@ describe("drivers with their own table format (--all): every row against §7", (
 });
 
 describe("--json", () => {
-  it("prints an array of rows with the documented shape, sizes as numbers", () => {
+  it("prints a versioned document: tool, rows with id, caller, model check and ratio, sizes as numbers", () => {
     const out = toJson(
       runDemoRows({ granules: [0x1000], formats: ["s1"], scenarios: ["2M-on-2M", "1G-on-1G"] }),
+      { version: "9.8.7" },
     );
-    const rows = JSON.parse(out) as unknown[];
-    expect(rows).toHaveLength(2);
+    const doc = JSON.parse(out) as { schemaVersion: number; tool: unknown; rows: unknown[] };
+    expect(doc.schemaVersion).toBe(1);
+    expect(doc.tool).toEqual({ name: "iommu", version: "9.8.7" });
+    expect(doc.rows).toHaveLength(2);
     const pair = { legacy: expect.any(Number), length: expect.any(Number) };
-    for (const r of rows) {
+    for (const r of doc.rows) {
       expect(Object.keys(r as object)).toEqual([
+        "id",
+        "caller",
         "scenario",
         "driver",
         "format",
@@ -232,12 +296,17 @@ describe("--json", () => {
         "leafSize",
         "regionSize",
         "walks",
+        "expected",
+        "check",
+        "ratio",
         "pteReads",
         "unmapCalls",
         "iotlbSyncs",
         "ns",
       ]);
       expect(r).toEqual({
+        id: expect.stringMatching(/^vfio\/arm-smmu-v3\/ARM_64_LPAE_S1\/4K\//),
+        caller: "vfio",
         scenario: expect.any(String),
         driver: "arm-smmu-v3",
         format: "ARM_64_LPAE_S1",
@@ -245,18 +314,36 @@ describe("--json", () => {
         leafSize: expect.any(Number),
         regionSize: expect.any(Number),
         walks: pair,
+        expected: pair,
+        check: "pass",
+        ratio: expect.any(Number),
         pteReads: pair,
         unmapCalls: pair,
         iotlbSyncs: pair,
         ns: pair,
       });
     }
-    expect(rows[1]).toMatchObject({
+    expect(doc.rows[1]).toMatchObject({
+      id: "vfio/arm-smmu-v3/ARM_64_LPAE_S1/4K/1G-on-1G",
       scenario: "1G-on-1G",
       leafSize: 2 ** 30,
       regionSize: 2 ** 30,
       walks: { legacy: 262_144, length: 1 },
+      expected: { legacy: 262_144, length: 1 },
+      ratio: 262_144,
     });
+  });
+
+  it("row ids are unique across the whole --all run's targets", () => {
+    const ids = demoJobs({ all: true }).map(({ target, scenario }) =>
+      rowId({
+        scenario: scenario.name,
+        driver: target.driver,
+        format: target.format,
+        granule: scenario.granule,
+      } as DemoRow),
+    );
+    expect(new Set(ids).size).toBe(ids.length);
   });
 });
 

@@ -4,8 +4,10 @@
  * are the CLI's.
  */
 import { type Clock, performanceClock } from "../clock.js";
+import type { CallerScenario } from "./caller.js";
+import { CALLER_SCENARIOS } from "./callers/index.js";
 import type { DemoRow } from "./row.js";
-import { runScenario } from "./run.js";
+import { type Measurement, runScenario } from "./run.js";
 import { driverScenarios, GRANULES, type Granule, type Scenario, scenariosFor } from "./scenarios.js";
 import { ALL_FORMATS, type DemoTarget, demoTargets, type TargetFormat } from "./targets.js";
 
@@ -25,6 +27,8 @@ export interface DemoOptions {
   repeat?: number;
   /** Wall-time clock (default performance.now()). */
   clock?: Clock;
+  /** Caller scenarios to choose from (default: every registered one, callers/index.ts). */
+  callers?: readonly CallerScenario[];
 }
 
 export interface DemoProgress {
@@ -32,6 +36,7 @@ export interface DemoProgress {
   progress?(done: number, total: number, label: string): void;
 }
 
+/** A VFIO type1 scenario on one driver target. */
 export interface DemoJob {
   target: DemoTarget;
   scenario: Scenario;
@@ -51,21 +56,80 @@ export function demoJobs(options: Omit<DemoOptions, "repeat" | "clock"> = {}): D
   return jobs;
 }
 
-/** Whether `scenario` on `target` is one of the default run's representative rows. */
+/** The `--format` values that select caller rows: every caller and driver name, in table order. */
+export function callerFormatNames(callers: readonly CallerScenario[] = CALLER_SCENARIOS): string[] {
+  return [...new Set(callers.flatMap((c) => [c.caller, c.driver]))];
+}
+
+/**
+ * The caller scenarios a run covers (after the VFIO rows): `--format` names a caller or a
+ * driver, `--scenarios` an id or a caller; without either (and without `--all`) the default set.
+ */
+export function callerJobs(options: Omit<DemoOptions, "repeat" | "clock"> = {}): CallerScenario[] {
+  const wanted = options.scenarios?.length ? new Set(options.scenarios) : undefined;
+  const formats = options.formats?.length ? new Set(options.formats) : undefined;
+  return (options.callers ?? CALLER_SCENARIOS).filter(
+    (c) =>
+      (formats ? formats.has(c.caller) || formats.has(c.driver) : options.all || c.byDefault) &&
+      (!wanted || wanted.has(c.id) || wanted.has(c.caller)),
+  );
+}
+
+/** Whether `scenario` on `target` is one of the default run's representative rows (by kind or by name). */
 function inDefault(target: DemoTarget, scenario: Scenario): boolean {
   const d = target.byDefault;
-  return d === true || (d !== false && d.includes(scenario.kind));
+  return d === true || (d !== false && (d.includes(scenario.kind) || d.includes(scenario.name)));
 }
 
 /** Run every job of `options`, reporting progress; returns the rows in table order. */
 export function runDemoRows(options: DemoOptions = {}, io: DemoProgress = {}): DemoRow[] {
   const jobs = demoJobs(options);
+  const callers = callerJobs(options);
+  const total = jobs.length + callers.length;
   const clock = options.clock ?? performanceClock;
   const rows: DemoRow[] = [];
   jobs.forEach((job, i) => {
-    io.progress?.(i, jobs.length, `${job.scenario.name} ${job.target.format} ${job.target.granule / 1024}K`);
+    io.progress?.(i, total, `${job.scenario.name} ${job.target.format} ${job.target.granule / 1024}K`);
     rows.push(runScenario(job.target, job.scenario, options.repeat ?? 1, clock));
   });
-  io.progress?.(jobs.length, jobs.length, "done");
+  callers.forEach((c, i) => {
+    io.progress?.(jobs.length + i, total, `${c.id} ${c.driver}`);
+    rows.push(runCallerScenario(c, options.repeat ?? 1, clock));
+  });
+  io.progress?.(total, total, "done");
   return rows;
+}
+
+/** Both modes of a caller scenario as a table row; repeated runs must count the same. */
+export function runCallerScenario(c: CallerScenario, repeat = 1, clock: Clock = performanceClock): DemoRow {
+  let legacy: Measurement | undefined;
+  let length: Measurement | undefined;
+  for (let i = 0; i < Math.max(1, repeat); i++) {
+    legacy = fastest(legacy, c.measure("legacy", clock), c.id);
+    length = fastest(length, c.measure("length", clock), c.id);
+  }
+  const pair = (k: keyof Measurement) => ({ legacy: legacy![k], length: length![k] });
+  return {
+    scenario: c.id,
+    caller: c.caller,
+    driver: c.driver,
+    format: c.format,
+    granule: c.granule,
+    leafSize: c.leafSize,
+    regionSize: c.regionSize,
+    walks: pair("walks"),
+    pteReads: pair("pteReads"),
+    unmapCalls: pair("unmapCalls"),
+    iotlbSyncs: pair("iotlbSyncs"),
+    ns: pair("ns"),
+    expected: c.expected,
+  };
+}
+
+function fastest(best: Measurement | undefined, m: Measurement, id: string): Measurement {
+  if (!best) return m;
+  for (const k of ["walks", "pteReads", "unmapCalls", "iotlbSyncs"] as const)
+    if (best[k] !== m[k])
+      throw new Error(`demo: ${id}: ${k} differs between repetitions (${best[k]} vs ${m[k]})`);
+  return m.ns < best.ns ? m : best;
 }

@@ -234,9 +234,14 @@ export interface DriverLayout {
  * | leaves     | 256M-on-P            | 256 MiB physically contiguous in P leaves (R = 1); the IOVA is offset by P when a larger leaf exists, so iommu_map() cannot pick it |
  * | contiguous | 256M-on-4K           | 4K-only tables: 256 MiB contiguous in 4K leaves (R = 1): no gain     |
  * | scattered  | 256M-on-4K-scattered | 4K leaves, no two pages contiguous (R = N): only the run-ending lookup is saved |
+ *
+ * A table whose smallest leaf is above 4 KiB (a 16 KiB Apple DART: one page size) has that
+ * leaf as its granule: type1 can then only map granule-aligned runs, so its scattered case is
+ * 2 MiB runs carved into granule leaves, as for the 16K/64K granules of {@link scenariosFor}.
  */
 export function driverScenarios(layout: DriverLayout): Scenario[] {
-  const g: Granule = 0x1000;
+  const smallest = layout.leafSizes[0] ?? SZ_4K;
+  const g: Granule = smallest === 0x4000 || smallest === 0x10000 ? smallest : 0x1000;
   const S = layout.region ?? SZ_256M;
   const sizes = layout.leafSizes.filter((p) => p > SZ_4K);
   const out: Scenario[] = [];
@@ -253,6 +258,8 @@ export function driverScenarios(layout: DriverLayout): Scenario[] {
       }),
     );
   for (const P of [...sizes].reverse()) {
+    // A leaf as large as the region is already its `leaf` scenario.
+    if (P === S) continue;
     const larger = sizes.some((q) => q > P);
     out.push(
       make("leaves", `${sizeName(S)}-on-${sizeName(P)}`, g, {
@@ -279,14 +286,14 @@ export function driverScenarios(layout: DriverLayout): Scenario[] {
       }),
     );
   out.push(
-    make("scattered", `${sizeName(S)}-on-4K-scattered`, g, {
-      leafSize: SZ_4K,
+    make("scattered", `${sizeName(S)}-on-${sizeName(g)}-scattered`, g, {
+      leafSize: g,
       regionSize: S,
-      memKind: "scattered",
+      memKind: g === 0x1000 ? "scattered" : "thp",
       iovaOffset: 0,
       op: "unmap",
-      leaves: S / SZ_4K,
-      runs: S / SZ_4K,
+      leaves: S / g,
+      runs: g === 0x1000 ? S / SZ_4K : S / SZ_2M,
     }),
   );
   return out;

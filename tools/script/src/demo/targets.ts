@@ -29,8 +29,8 @@ export interface DemoTarget {
   iova?: number;
   /** RAM of the user pages (default [4 GiB, 64 GiB)). */
   userPhys?: { readonly base: number; readonly end: number };
-  /** Run without `--all`: every scenario, none, or the scenarios of these kinds. */
-  byDefault: boolean | readonly ScenarioKind[];
+  /** Run without `--all`: every scenario, none, or the scenarios of these kinds or names. */
+  byDefault: boolean | readonly (ScenarioKind | string)[];
 }
 
 /** An `iommu demo --format` value: `s1`, `s2`, `amdv1`, ... (see {@link ALL_FORMATS}). */

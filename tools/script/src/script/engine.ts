@@ -8,8 +8,18 @@
  * One {@link ScriptSession} is one harness process: `warns_total` and
  * `tables_allocated_total` count from its start.
  */
-import { type Addr, hex, IommuCounters, IommuError, iommuMap, iommuUnmap, SizeOut } from "@iommu/core";
+import {
+  type Addr,
+  hex,
+  IommuCounters,
+  IommuError,
+  iommuDomainInspector,
+  iommuMap,
+  iommuUnmap,
+  SizeOut,
+} from "@iommu/core";
 import { type Clock, performanceClock } from "../clock.js";
+import { snapshotTableMemory, type TableImageFile } from "../dump/table-image.js";
 import { benchCommand } from "./bench.js";
 import { formatErrno } from "./errno-names.js";
 import { KERNEL_HARNESS } from "./harness.js";
@@ -43,6 +53,10 @@ export class ScriptSession {
   /** Nanoseconds, for the `bench-*` commands. */
   readonly clock: Clock;
   private table: ScriptTable | null = null;
+  /** The `fmt` line (name and arguments) the live table was made with. */
+  private tableFmt: readonly string[] = [];
+  /** The last `save-image` snapshot. */
+  private saved: TableImageFile | undefined;
   /** The harness of the family the last `fmt` named (its protocol differences apply). */
   private harness: ScriptHarness = KERNEL_HARNESS;
   private lineNo = 0;
@@ -71,6 +85,7 @@ export class ScriptSession {
       ["walk", (a) => this.withTable((t) => this.walk(t, a))],
       ["dump", (a) => this.withTable((t) => t.dump(a[0] === "all"))],
       ["stats", () => this.withTable((t) => [t.stats()])],
+      ["save-image", (a) => this.withTable((t) => this.saveImage(t, a))],
     ]);
   }
 
@@ -90,6 +105,39 @@ export class ScriptSession {
     const handler = this.handlers.get(name);
     if (handler) return handler(args);
     return this.extension(name, args) ?? [`err unknown-command line ${this.lineNo}`];
+  }
+
+  /**
+   * The image `iommu script --save-image` writes: the last `save-image` snapshot, else the
+   * live table as it is now; undefined when there is neither.
+   */
+  image(): TableImageFile | undefined {
+    if (this.saved) return this.saved;
+    return this.table ? this.snapshot(this.table) : undefined;
+  }
+
+  /** The live table's memory as an image file; undefined when its family cannot give it. */
+  private snapshot(t: ScriptTable): TableImageFile | undefined {
+    const mem = t.tableMemory?.();
+    const insp = t.inspector?.() ?? iommuDomainInspector(t.domain);
+    if (!mem || !insp) return undefined;
+    const { base, bytes } = snapshotTableMemory(mem);
+    return {
+      format: this.tableFmt[0]!,
+      fmtArgs: this.tableFmt.slice(1),
+      root: insp.geometry().root,
+      base,
+      bytes,
+    };
+  }
+
+  /** `save-image`: remember the table memory now (model extension; written by the CLI). */
+  private saveImage(t: ScriptTable, args: readonly string[]): string[] {
+    if (args.length > 0) return [BAD_ARGS];
+    const img = this.snapshot(t);
+    if (!img) return ["err unsupported"];
+    this.saved = img;
+    return [`ok image root=${hex(img.root)} base=${hex(img.base)} bytes=${hex(img.bytes.length)}`];
   }
 
   /** End of the run: release the live table. */
@@ -171,6 +219,7 @@ export class ScriptSession {
     if (r.kind === "bad-args") return parseError(BAD_ARGS);
     if (r.kind === "refused") return [r.line + this.suffix(m)];
     this.table = r.table;
+    this.tableFmt = args;
     return [r.line + this.suffix(m)];
   }
 

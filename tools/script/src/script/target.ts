@@ -75,6 +75,11 @@ export interface ScriptTable {
    * null when the table cannot be inspected.
    */
   inspector?(): PageTableInspector | null;
+  /**
+   * Optional, for `save-image` / `iommu script --save-image`: the memory the table lives in
+   * (holding its tables only, an adopted image's included).
+   */
+  tableMemory?(): PhysMem;
   /** Tear down (the engine calls it before the next `fmt` succeeds, and on `free`). */
   destroy(): void;
 }

@@ -9,6 +9,7 @@ import {
   hex,
   type IommuDomainOps,
   IotlbGather,
+  type PhysMem,
   type SizeOut,
   TableAllocator,
   toBigInt,
@@ -25,6 +26,7 @@ import {
   type PtFormatName,
   type PtHwInfoField,
   PtInspector,
+  type PtIommu,
   type PtTable,
   ptIommuInit,
 } from "@iommu/generic-pt";
@@ -34,6 +36,9 @@ import { parseNum } from "../parse.js";
 import type { FmtResult, ScriptEnv, ScriptFamily, ScriptTable, TableImage } from "../target.js";
 
 const PTBASE = 0x8000_0000;
+
+/** A generic_pt domain whose ops the script table wraps. */
+export type PtScriptDomain = PtIommu & { ops: IommuDomainOps<PtIommu> };
 
 interface GenericPtFmtArgs {
   format: PtFormatName;
@@ -122,8 +127,9 @@ function gatherText(start: number, endExcl: number): string {
   return ` gather=${s}-${e}`;
 }
 
-class GenericPtScriptTable implements ScriptTable {
-  readonly domain: PtDomain;
+/** A generic_pt table as a script table: a bare format's domain, or a driver's (drivers/intel.ts, drivers/amd.ts). */
+export class GenericPtScriptTable implements ScriptTable {
+  readonly domain: PtScriptDomain;
   readonly pt: PtTable;
   private readonly alloc: TableAllocator;
   private readonly env: ScriptEnv;
@@ -135,7 +141,7 @@ class GenericPtScriptTable implements ScriptTable {
   private insp: PtInspector | undefined;
 
   constructor(
-    domain: PtDomain,
+    domain: PtScriptDomain,
     alloc: TableAllocator,
     env: ScriptEnv,
     private readonly adopted = false,
@@ -146,7 +152,7 @@ class GenericPtScriptTable implements ScriptTable {
     this.env = env;
     // Wrap the format's ops so the harness's iotlb_sync accounting sees every sync.
     const base = domain.ops;
-    const ops: IommuDomainOps<PtDomain> = {
+    const ops: IommuDomainOps<PtIommu> = {
       ...base,
       unmapPages: (d, iova, pgsize, pgcount, gather) => {
         this.pendingSync = true;
@@ -175,7 +181,8 @@ class GenericPtScriptTable implements ScriptTable {
     const n = this.pt.unmapPages(iova, pgsize, pgcount, g);
     this.captureGather(g);
     this.env.counters.syncs++;
-    this.pt.iotlbSync(g);
+    // The domain's iotlb_sync: the table's own for a bare format, the driver's flush otherwise.
+    this.domain.ops.iotlbSync?.(this.domain, g);
     g.init();
     this.pendingSync = false;
     return n;
@@ -252,6 +259,10 @@ class GenericPtScriptTable implements ScriptTable {
   /** The leaf's permissions: the format's attributes-from-entry, as the inspector reports them. */
   leafProt(iova: Addr): string | undefined {
     return leafProtOf(this.inspector(), iova);
+  }
+
+  tableMemory(): PhysMem {
+    return this.alloc.mem;
   }
 
   destroy(): void {

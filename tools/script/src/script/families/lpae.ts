@@ -154,6 +154,10 @@ class LpaeTable implements ScriptTable {
     return leafProtOf(this.inspector(), iova);
   }
 
+  tableMemory(): PhysMem {
+    return this.allocator.mem;
+  }
+
   destroy(): void {
     if (this.destroyed) return;
     this.destroyed = true;

@@ -94,6 +94,10 @@ export abstract class IoPgtableScriptTable<T extends CountedIoPgtable> implement
   }
 
   /** free_io_pgtable_ops(), then the page-table memory is reset (§8). */
+  tableMemory(): PhysMem {
+    return this.allocator.mem;
+  }
+
   destroy(): void {
     if (this.destroyed) return;
     this.destroyed = true;

@@ -1,0 +1,213 @@
+/**
+ * drivers/iommu/arm/arm-smmu/arm-smmu.c: `struct arm_smmu_domain` (paging) and the driver's
+ * `default_domain_ops` on io-pgtable's domain-ops base — the forwarding map/unmap with the
+ * kernel's `!ops` guards (the table only exists after the first attach), the TLB
+ * maintenance of tlb.ts, and the two lookups:
+ *
+ * - `iova_to_phys` (legacy): with ARM_SMMU_FEAT_TRANS_OPS on a stage-1 domain the kernel asks
+ *   the hardware (`arm_smmu_iova_to_phys_hard`: ATS1PR, ATSR polling, PAR decode, software
+ *   fallback on timeout); otherwise the io-pgtable walk.
+ * - `iova_to_phys_length` (the series): PAR carries no leaf size, so the length always comes
+ *   from the io-pgtable walk (one walk, counted by the format). Where the hardware path
+ *   exists the model also runs ATS1PR on the same IOVA and compares: a different page, or a
+ *   fault where the walk found a mapping (or the reverse), is reported as a WARN — the two
+ *   readings of one table must agree. An ATS timeout skips the check. The answer returned is
+ *   the walk's. (`crossCheck: false` on the SMMU turns the hardware half off.)
+ *
+ * Both lookups allocate nothing for number IOVAs (the PAR lands in the bank's two 32-bit
+ * fields); only 64-bit-only IOVAs (TTBR1 tables) take BigInt paths.
+ */
+import {
+  type Addr,
+  ffs,
+  type IommuDomainOps,
+  type IotlbGather,
+  type PhysLength,
+  type TableAllocator,
+} from "@iommu/core";
+import {
+  freeIoPgtableOps,
+  type IommuFlushOps,
+  type IoPgtableCfg,
+  type IoPgtableDomain,
+  ioPgtableDomainOps,
+} from "@iommu/io-pgtable";
+import type { ArmSmmu } from "./arm-smmu.js";
+import type { ArmSmmuDomainStage } from "./context.js";
+import {
+  ARM_SMMU_CB_ATSR_ACTIVE,
+  ARM_SMMU_CB_PAR_F,
+  ARM_SMMU_FEAT_TRANS_OPS,
+  type ArmSmmuCtxFmt,
+} from "./regs.js";
+import { armSmmuFlushIotlbAll, armSmmuIotlbSync } from "./tlb.js";
+
+const TWO32 = 2 ** 32;
+
+/** `struct arm_smmu_cfg`: the context bank a domain got at first attach. */
+export interface ArmSmmuCfg {
+  /** `cbndx`: the context bank (-1 before the first attach). */
+  cbndx: number;
+  /** S1: `asid` = cbndx; S2: `vmid` = cbndx + 1. */
+  asid: number;
+  vmid: number;
+  /** `fmt`: the context format (`none` before the first attach). */
+  ctxFmt: ArmSmmuCtxFmt;
+  /** `flush_walk_prefer_tlbiasid` (set by some Qualcomm implementations). */
+  flushWalkPreferTlbiasid: boolean;
+}
+
+/** `struct arm_smmu_domain` (paging side); `pgtblOps` is null until the first attach and after free. */
+export interface ArmSmmuDomain extends IoPgtableDomain {
+  /** The SMMU instance the domain was allocated from (its ops table). */
+  readonly owner: ArmSmmu;
+  /** `smmu_domain->smmu`: the SMMU it was finalised on, null until the first attach. */
+  smmu: ArmSmmu | null;
+  /** `smmu_domain->stage`: S1 at allocation; clamped to the hardware at first attach. */
+  stage: ArmSmmuDomainStage;
+  readonly cfg: ArmSmmuCfg;
+  /** `smmu_domain->flush_ops` (null before the first attach). */
+  flushOps: IommuFlushOps | null;
+  /** `smmu_domain->pgtbl_quirks` (set_pgtable_quirks; applied at first attach). */
+  pgtblQuirks: number;
+  /** The io_pgtable_cfg as the format left it (null before the first attach). */
+  pgtblCfg: Readonly<IoPgtableCfg> | null;
+  /** Where the domain's page-table pages live. */
+  readonly allocator: TableAllocator;
+}
+
+/** What one `arm_smmu_iova_to_phys_hard` call did (model-only, for tests and tools). */
+export interface ArmSmmuHardResult {
+  /** `translated` (PAR read), `fault` (PAR.F), `timeout` (ATSR stayed ACTIVE; software fallback). */
+  outcome: "translated" | "fault" | "timeout";
+  /** PAR as read (64 bits). */
+  par: bigint;
+  /** What the function returned. */
+  phys: Addr;
+}
+
+/** Poll step and timeout of the ATSR wait (`readl_poll_timeout_atomic(..., 5, 50)`). */
+const ATSR_POLL_US = 5;
+const ATSR_TIMEOUT_US = 50;
+
+/**
+ * Start ATS1PR on the domain's bank and poll ATSR as the kernel does; true when it completed.
+ * The model's clock is the poll loop's: reads at 0, 5, …, 50 µs, then the timeout. The
+ * descriptors the SMMU's walker read count as the domain's `pteReads` when `countReads`
+ * (the kernel's hardware lookup), not for the model's cross-check.
+ */
+function atsTranslate(d: ArmSmmuDomain, iova: Addr, countReads: boolean): boolean {
+  const cb = d.smmu!.hw.cbs[d.cfg.cbndx]!;
+  // va = iova & ~0xfff; a 64-bit write for AArch64 contexts, a 32-bit one otherwise.
+  const va = typeof iova === "bigint" ? iova & ~0xfffn : iova - (iova % 0x1000);
+  const reads = cb.writeAts1pr(
+    d.cfg.ctxFmt === "aarch64" ? va : typeof va === "bigint" ? Number(BigInt.asUintN(32, va)) : va % 2 ** 32,
+  );
+  if (countReads) d.counters.pteReads += reads;
+  for (let t = 0; ; t += ATSR_POLL_US) {
+    if (!(cb.readAtsr(t) & ARM_SMMU_CB_ATSR_ACTIVE)) return true;
+    if (t >= ATSR_TIMEOUT_US) return false;
+  }
+}
+
+function lowBits12(iova: Addr): number {
+  return typeof iova === "bigint" ? Number(iova & 0xfffn) : iova % 0x1000;
+}
+
+/**
+ * `arm_smmu_iova_to_phys_hard`: ATS1PR with `iova & ~0xfff`, wait for ATSR.ACTIVE to clear
+ * (5 µs steps, 50 µs timeout → dev_err and the io-pgtable walk instead), read PAR: F set →
+ * 0; else `(PAR & GENMASK(39, 12)) | (iova & 0xfff)` — PA bits 47:40 of a 64-bit PAR are
+ * dropped (see README, known quirks).
+ */
+export function armSmmuIovaToPhysHard(d: ArmSmmuDomain, iova: Addr, result?: ArmSmmuHardResult): Addr {
+  const ops = d.pgtblOps!;
+  if (!atsTranslate(d, iova, true)) {
+    d.smmu!.devErr(`iova to phys timed out on ${iova.toString(16)}. Falling back to software table walk.`);
+    const phys = ops.iovaToPhys(iova);
+    if (result) {
+      result.outcome = "timeout";
+      result.par = 0n;
+      result.phys = phys;
+    }
+    return phys;
+  }
+  const cb = d.smmu!.hw.cbs[d.cfg.cbndx]!;
+  const lo = cb.parLo;
+  const hi = cb.parHi;
+  let phys: Addr = 0;
+  if (lo & ARM_SMMU_CB_PAR_F) {
+    d.smmu!.devErr("translation fault!");
+  } else {
+    // GENMASK_ULL(39, 12): bits 39:32 of the high half, 31:12 of the low half.
+    phys = (hi & 0xff) * TWO32 + (lo - (lo % 0x1000)) + lowBits12(iova);
+  }
+  if (result) {
+    result.outcome = lo & ARM_SMMU_CB_PAR_F ? "fault" : "translated";
+    result.par = (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
+    result.phys = phys;
+  }
+  return phys;
+}
+
+/** Whether lookups on `d` take the hardware path (FEAT_TRANS_OPS and a stage-1 domain). */
+function usesHardware(d: ArmSmmuDomain): boolean {
+  return (d.smmu!.features & ARM_SMMU_FEAT_TRANS_OPS) !== 0 && d.stage === "s1";
+}
+
+/** `arm_smmu_iova_to_phys`: no table → 0; hardware for S1 with TRANS_OPS; else the io-pgtable walk. */
+function iovaToPhys(d: ArmSmmuDomain, iova: Addr): Addr {
+  const ops = d.pgtblOps;
+  if (!ops) return 0;
+  if (usesHardware(d)) return armSmmuIovaToPhysHard(d, iova);
+  return ops.iovaToPhys(iova);
+}
+
+/**
+ * iova_to_phys_length: the io-pgtable walk (phys + leaf length; no table → unmapped, smallest
+ * page), cross-checked against ATS1PR where the kernel would use the hardware (see the file
+ * header). A disagreement is a WARN in the domain's counters.
+ */
+function iovaToPhysLength(d: ArmSmmuDomain, iova: Addr, out: PhysLength): void {
+  const ops = d.pgtblOps;
+  if (!ops) {
+    out.setUnmapped(2 ** ffs(d.pgsizeBitmap));
+    return;
+  }
+  ops.iovaToPhysLength(iova, out);
+  if (!usesHardware(d) || !d.smmu!.crossCheck) return;
+  if (!atsTranslate(d, iova, false)) return;
+  const cb = d.smmu!.hw.cbs[d.cfg.cbndx]!;
+  const fault = (cb.parLo & ARM_SMMU_CB_PAR_F) !== 0;
+  // The full PAR PA[47:12] (not the kernel's 40-bit view): compare 4 KiB frames.
+  const hwPfn = (cb.parHi & 0xffff) * 2 ** 20 + Math.floor(cb.parLo / 0x1000);
+  if (fault === out.mapped || (!fault && hwPfn !== out.physPfn))
+    d.counters.warn(
+      `arm-smmu: iova_to_phys_length: ATS1PR and the table walk disagree at ${iova.toString(16)}` +
+        ` (PAR ${fault ? "fault" : `pfn ${hwPfn.toString(16)}`}, walk ${out.mapped ? `pfn ${out.physPfn.toString(16)}` : "unmapped"})`,
+    );
+}
+
+/** `arm_smmu_domain_free` → `arm_smmu_destroy_domain_context`: disable the bank, free the table, release the bank. */
+function armSmmuDomainFree(d: ArmSmmuDomain): void {
+  const smmu = d.smmu;
+  if (!smmu) return;
+  smmu.destroyDomainContext(d);
+  if (d.pgtblOps) freeIoPgtableOps(d.pgtblOps);
+  d.pgtblOps = null;
+}
+
+/**
+ * `arm_smmu_ops.default_domain_ops` of one SMMU instance (the kernel has one static table;
+ * one per instance here so ops identity also names the instance, as VFIO's domain reuse
+ * needs): io-pgtable's forwarding map/unmap plus the driver's lookups, TLB maintenance and free.
+ */
+export function createArmSmmuDomainOps(name: string): IommuDomainOps<ArmSmmuDomain> {
+  return ioPgtableDomainOps<ArmSmmuDomain>(name, {
+    iovaToPhys,
+    iovaToPhysLength,
+    iotlbSync: (d: ArmSmmuDomain, g: IotlbGather) => armSmmuIotlbSync(d, g),
+    flushIotlbAll: armSmmuFlushIotlbAll,
+    free: armSmmuDomainFree,
+  });
+}

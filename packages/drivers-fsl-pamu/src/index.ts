@@ -1,0 +1,16 @@
+/**
+ * drivers/iommu/fsl_pamu_domain.c (+ the PAACT of fsl_pamu.c): @iommu/drivers-fsl-pamu's public
+ * surface — the PAMU (an IommuDriver), its aperture-only domains and their ops, the PAACT.
+ */
+
+export { PAACE_NUMBER_ENTRIES, PAMU_WINDOW_BITS, Paact, type Ppaace } from "./fsl-pamu.js";
+export {
+  FSL_PAMU_APERTURE_END,
+  FslDmaDomain,
+  FslPamu,
+  type FslPamuDevice,
+  type FslPamuOptions,
+  fslPamuDomainFree,
+  fslPamuIovaToPhys,
+  fslPamuIovaToPhysLength,
+} from "./fsl-pamu-domain.js";

@@ -1,0 +1,3 @@
+import { packageBuild } from "@iommu/config/tsup";
+
+export default packageBuild();

@@ -1,0 +1,3 @@
+import { packageTests } from "@iommu/config/vitest";
+
+export default packageTests();
