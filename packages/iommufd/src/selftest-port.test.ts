@@ -364,45 +364,51 @@ describe.each(IOAS_VARIANTS.flatMap((v) => MODES.map((m) => [v.name, m, v] as co
       expectClean(ictx);
     });
 
-    it.skipIf(!hasDomain)("access_pin: accesses and domains come and go, MD_CHECK_MAP holds", () => {
-      const { ictx, ioasId } = ioasFixture(variant, mode);
-      const access = ictx.accessCreate(ioasId);
-      for (let npages = 1; npages < BUFFER_SIZE / PAGE_SIZE; npages++) {
-        const len = npages * PAGE_SIZE;
-        expect(mapFixed(ictx, ioasId, BUFFER, BUFFER_SIZE, MOCK_APERTURE_START)).toBe(0);
-        let item = ictx.accessPages(access, MOCK_APERTURE_START, len, { uptr: BUFFER });
-        expect(item).toBeGreaterThan(0);
-        expect(ictx.accessDestroyPages(access, item)).toBe(0);
-        // Double user
-        const first = ictx.accessPages(access, MOCK_APERTURE_START, len, { uptr: BUFFER });
-        item = ictx.accessPages(access, MOCK_APERTURE_START, len, { uptr: BUFFER });
-        expect(first).toBeGreaterThan(0);
-        expect(item).toBeGreaterThan(0);
-        expect(ictx.accessDestroyPages(access, item)).toBe(0);
-        expect(ictx.accessDestroyPages(access, first)).toBe(0);
-        // Add/remove a domain with a user
-        item = ictx.accessPages(access, MOCK_APERTURE_START, len, { uptr: BUFFER });
-        const hwpt = ictx.mockDomain(ioasId);
-        expect(hwpt).toBeGreaterThan(0);
-        expect(ictx.mdCheckMap(hwpt, MOCK_APERTURE_START, BUFFER_SIZE, BUFFER)).toBe(0);
-        expect(ictx.destroy(hwpt)).toBe(0);
-        expect(ictx.accessDestroyPages(access, item)).toBe(0);
-        expect(unmap(ictx, ioasId, MOCK_APERTURE_START, BUFFER_SIZE).rc).toBe(0);
-        expect(ictx.mm.memory.pinned).toBe(0);
-      }
-      expectClean(ictx);
-    });
+    it.skipIf(!hasDomain)(
+      `access_pin: accesses and domains come and go, MD_CHECK_MAP holds${hasDomain ? "" : " — skipped: the variant has no mock domain to check against (as in the kernel test)"}`,
+      () => {
+        const { ictx, ioasId } = ioasFixture(variant, mode);
+        const access = ictx.accessCreate(ioasId);
+        for (let npages = 1; npages < BUFFER_SIZE / PAGE_SIZE; npages++) {
+          const len = npages * PAGE_SIZE;
+          expect(mapFixed(ictx, ioasId, BUFFER, BUFFER_SIZE, MOCK_APERTURE_START)).toBe(0);
+          let item = ictx.accessPages(access, MOCK_APERTURE_START, len, { uptr: BUFFER });
+          expect(item).toBeGreaterThan(0);
+          expect(ictx.accessDestroyPages(access, item)).toBe(0);
+          // Double user
+          const first = ictx.accessPages(access, MOCK_APERTURE_START, len, { uptr: BUFFER });
+          item = ictx.accessPages(access, MOCK_APERTURE_START, len, { uptr: BUFFER });
+          expect(first).toBeGreaterThan(0);
+          expect(item).toBeGreaterThan(0);
+          expect(ictx.accessDestroyPages(access, item)).toBe(0);
+          expect(ictx.accessDestroyPages(access, first)).toBe(0);
+          // Add/remove a domain with a user
+          item = ictx.accessPages(access, MOCK_APERTURE_START, len, { uptr: BUFFER });
+          const hwpt = ictx.mockDomain(ioasId);
+          expect(hwpt).toBeGreaterThan(0);
+          expect(ictx.mdCheckMap(hwpt, MOCK_APERTURE_START, BUFFER_SIZE, BUFFER)).toBe(0);
+          expect(ictx.destroy(hwpt)).toBe(0);
+          expect(ictx.accessDestroyPages(access, item)).toBe(0);
+          expect(unmap(ictx, ioasId, MOCK_APERTURE_START, BUFFER_SIZE).rc).toBe(0);
+          expect(ictx.mm.memory.pinned).toBe(0);
+        }
+        expectClean(ictx);
+      },
+    );
 
-    it.skipIf(!hasDomain)("access_pin_unmap: IOAS_UNMAP makes the access driver unpin", () => {
-      const { ictx, ioasId } = ioasFixture(variant, mode);
-      const access = ictx.accessCreate(ioasId);
-      expect(mapFixed(ictx, ioasId, BUFFER, BUFFER_SIZE, MOCK_APERTURE_START)).toBe(0);
-      const item = ictx.accessPages(access, MOCK_APERTURE_START, BUFFER_SIZE, { uptr: BUFFER });
-      expect(item).toBeGreaterThan(0);
-      expect(unmap(ictx, ioasId, MOCK_APERTURE_START, BUFFER_SIZE).rc).toBe(0);
-      expect(ictx.accessDestroyPages(access, item)).toBe(-2);
-      expectClean(ictx);
-    });
+    it.skipIf(!hasDomain)(
+      `access_pin_unmap: IOAS_UNMAP makes the access driver unpin${hasDomain ? "" : " — skipped: the variant has no mock domain (as in the kernel test)"}`,
+      () => {
+        const { ictx, ioasId } = ioasFixture(variant, mode);
+        const access = ictx.accessCreate(ioasId);
+        expect(mapFixed(ictx, ioasId, BUFFER, BUFFER_SIZE, MOCK_APERTURE_START)).toBe(0);
+        const item = ictx.accessPages(access, MOCK_APERTURE_START, BUFFER_SIZE, { uptr: BUFFER });
+        expect(item).toBeGreaterThan(0);
+        expect(unmap(ictx, ioasId, MOCK_APERTURE_START, BUFFER_SIZE).rc).toBe(0);
+        expect(ictx.accessDestroyPages(access, item)).toBe(-2);
+        expectClean(ictx);
+      },
+    );
 
     /** check_access_rw */
     function checkAccessRw(ictx: Iommufd, access: number, iova: number, defFlags: number): void {
@@ -484,24 +490,32 @@ describe.each(IOAS_VARIANTS.flatMap((v) => MODES.map((m) => [v.name, m, v] as co
       expectClean(ictx);
     });
 
-    it.skipIf(hasDomain)("ioas_align_change: HUGE_PAGES=0 raises the alignment to PAGE_SIZE", () => {
-      const { ictx, ioasId } = ioasFixture(variant, mode);
-      const cmd = { optionId: IOMMU_OPTION_HUGE_PAGES, op: IOMMU_OPTION_OP_SET, objectId: ioasId, val64: 0 };
-      expect(mapFixed(ictx, ioasId, BUFFER, PAGE_SIZE, MOCK_APERTURE_START)).toBe(0);
-      expect(ictx.option(cmd)).toBe(0);
-      expect(
-        mapFixed(ictx, ioasId, BUFFER + MOCK_PAGE_SIZE, PAGE_SIZE, MOCK_APERTURE_START + PAGE_SIZE),
-      ).toBe(-22);
-      expect(ictx.option(cmd)).toBe(0);
-      expect(ictx.option({ ...cmd, val64: 1 })).toBe(0);
-      expect(
-        mapFixed(ictx, ioasId, BUFFER + MOCK_PAGE_SIZE, PAGE_SIZE, MOCK_APERTURE_START + PAGE_SIZE),
-      ).toBe(0);
-      expect(ictx.option(cmd)).toBe(-98);
-      expect(unmap(ictx, ioasId, MOCK_APERTURE_START + PAGE_SIZE, PAGE_SIZE).rc).toBe(0);
-      expect(unmap(ictx, ioasId, MOCK_APERTURE_START, PAGE_SIZE).rc).toBe(0);
-      expectClean(ictx);
-    });
+    it.skipIf(hasDomain)(
+      `ioas_align_change: HUGE_PAGES=0 raises the alignment to PAGE_SIZE${hasDomain ? " — skipped: the kernel test returns at once with a domain attached (alignment cannot be raised over a domain and a map)" : ""}`,
+      () => {
+        const { ictx, ioasId } = ioasFixture(variant, mode);
+        const cmd = {
+          optionId: IOMMU_OPTION_HUGE_PAGES,
+          op: IOMMU_OPTION_OP_SET,
+          objectId: ioasId,
+          val64: 0,
+        };
+        expect(mapFixed(ictx, ioasId, BUFFER, PAGE_SIZE, MOCK_APERTURE_START)).toBe(0);
+        expect(ictx.option(cmd)).toBe(0);
+        expect(
+          mapFixed(ictx, ioasId, BUFFER + MOCK_PAGE_SIZE, PAGE_SIZE, MOCK_APERTURE_START + PAGE_SIZE),
+        ).toBe(-22);
+        expect(ictx.option(cmd)).toBe(0);
+        expect(ictx.option({ ...cmd, val64: 1 })).toBe(0);
+        expect(
+          mapFixed(ictx, ioasId, BUFFER + MOCK_PAGE_SIZE, PAGE_SIZE, MOCK_APERTURE_START + PAGE_SIZE),
+        ).toBe(0);
+        expect(ictx.option(cmd)).toBe(-98);
+        expect(unmap(ictx, ioasId, MOCK_APERTURE_START + PAGE_SIZE, PAGE_SIZE).rc).toBe(0);
+        expect(unmap(ictx, ioasId, MOCK_APERTURE_START, PAGE_SIZE).rc).toBe(0);
+        expectClean(ictx);
+      },
+    );
 
     it("copy_sweep: copies of every 511-byte step, ENOENT outside the source", () => {
       const { ictx, ioasId } = ioasFixture(variant, mode);
