@@ -4,6 +4,7 @@
  * `iommu_domain_ops` beside its flushes; `struct pt_iommu` as a domain, and a ready-made domain
  * per format with the model's driver part (`createPtDomain`).
  */
+
 import {
   __IOMMU_DOMAIN_PAGING,
   IommuCounters,
@@ -21,6 +22,7 @@ import { ptIommuInit } from "./init.js";
 import { PtInspector } from "./inspector.js";
 import { lookupOps } from "./lookup.js";
 import { mapOps } from "./map.js";
+import { checkPtDomainOptions, checkPtFormat } from "./options-check.js";
 import type { PtFormat } from "./pt-common.js";
 import type { PtDriverHooks, PtIommuConfig } from "./pt-defs.js";
 import type { PtTable } from "./pt-table.js";
@@ -169,6 +171,8 @@ export function createPtDomain(
   format: PtFormatName | PtFormat,
   options: CreatePtDomainOptions = {},
 ): PtDomain {
+  checkPtFormat(format);
+  checkPtDomainOptions(options);
   const fmt = ptFormatOf(format);
   const defaults = fmt.defaults;
   const counters = options.counters ?? new IommuCounters();
