@@ -3,6 +3,7 @@ import type { IommuCounters } from "./counters.js";
 import type { IotlbGather } from "./gather.js";
 import type { PageTableInspector } from "./inspector.js";
 import type { PhysLength } from "./phys-length.js";
+import type { PhysRunCollector } from "./runs.js";
 
 /** `__IOMMU_DOMAIN_*` bits. */
 export const __IOMMU_DOMAIN_PAGING = 1 << 0;
@@ -74,6 +75,13 @@ export interface IommuDomainOps<D extends IommuDomain = IommuDomain> {
   unmapPages(domain: D, iova: Addr, pgsize: number, pgcount: number, gather: IotlbGather | null): number;
   /** `iova_to_phys_length`: one walk fills `out` (see PhysLength). */
   iovaToPhysLength?(domain: D, iova: Addr, out: PhysLength): void;
+  /**
+   * Model-only (issue 17): report the leaves and empty slots of the collector's range to it in
+   * ascending order, in one descent of the table (each entry read at most once, no restart from
+   * the top per leaf). Optional: the core falls back to iovaToPhysLength steps. See
+   * docs/iova-to-phys-runs.md.
+   */
+  iovaToPhysRuns?(domain: D, runs: PhysRunCollector): void;
   /**
    * Legacy `iova_to_phys`: 0 when unmapped. Kept only while callers migrate; drivers drop it
    * once they implement iovaToPhysLength.

@@ -91,6 +91,7 @@ export {
   visitIndexRange,
   visitWindow,
 } from "./inspect.js";
+export { type TwoLevelTable32, visitTwoLevel32, walkTwoLevel32 } from "./inspect-two-level.js";
 // The inspection contract.
 export type {
   PageTableGeometry,
@@ -126,6 +127,31 @@ export {
   IOMMU_HWPT_ALLOC_PASID,
   IOMMU_HWPT_FAULT_ID_VALID,
 } from "./iommufd-uapi.js";
+// Model-only: the IOTLB / walk cache of an IOMMU and the stale-translation checker.
+export {
+  IotlbChecker,
+  type IotlbCommandFeed,
+  type IotlbFinding,
+  type IotlbFindingKind,
+  type IotlbOverInvalidation,
+} from "./iotlb-checker.js";
+export {
+  type IotlbAccess,
+  type IotlbEntry,
+  type IotlbInvalidation,
+  type IotlbInvalidationScope,
+  IotlbModel,
+  type IotlbModelOptions,
+  type IotlbReplacement,
+  type IotlbStaleCause,
+  IotlbStats,
+  IotlbTranslation,
+  type WalkCacheEntry,
+} from "./iotlb-model.js";
+// The kmem_cache of sub-page tables (drivers that count their tables themselves).
+export { KmemCache, type KmemCacheOptions } from "./kmem-cache.js";
+// A fake device's 32-bit register file (drivers that model their MMIO).
+export { MmioRegs } from "./mmio-regs.js";
 export { iommuPgsize, PgsizeResult } from "./pgsize.js";
 export { PhysLength } from "./phys-length.js";
 // Simulated physical memory and page-table allocation.
@@ -149,6 +175,13 @@ export {
   IOMMU_READ,
   IOMMU_WRITE,
 } from "./prot.js";
+export {
+  iommuIovaToPhysRuns,
+  PHYS_RUN_PROT_UNKNOWN,
+  PhysRun,
+  PhysRunCollector,
+  type PhysRunVisitor,
+} from "./runs.js";
 // Sizes.
 export {
   SZ_1G,
@@ -187,6 +220,10 @@ export {
 } from "./sizes.js";
 export { SplitMix64 } from "./splitmix64.js";
 export { TableAllocator, type TableAllocatorOptions } from "./table-allocator.js";
+// The last page table a walk resolved (model-only phys_to_virt).
+export { TableView } from "./table-view.js";
+// Table pages taken without the allocator's counters (drivers that count their tables themselves).
+export { allocUncounted, releaseUncounted } from "./uncounted-alloc.js";
 export {
   chunkSizeOf,
   type LayoutPiece,

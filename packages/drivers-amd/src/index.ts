@@ -50,3 +50,5 @@ export {
   PAGE_MODE_5_LEVEL,
   type Reg64,
 } from "./efr.js";
+// Model-only: the queued commands applied to the core's IOTLB model.
+export { type AmdIotlbFeedOptions, amdDecodeCmd, amdIotlbFeed, amdIotlbModel } from "./iotlb.js";

@@ -28,6 +28,8 @@ export {
   encodeDartParams,
   probeDart,
 } from "./hw.js";
+// Model-only: the TLB commands applied to the core's IOTLB model.
+export { type AppleDartIotlbFeedOptions, appleDartIotlbFeed, appleDartIotlbModel } from "./iotlb.js";
 // Register fields tests and tools read TCR/TTBR values with.
 export {
   DART_MAX_STREAMS,

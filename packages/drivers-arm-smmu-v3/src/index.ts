@@ -21,6 +21,15 @@ export {
   type SmmuGranule,
 } from "./hw.js";
 export { IdAllocator } from "./id-alloc.js";
+// Model-only: the queue's TLBI commands applied to the core's IOTLB model.
+export {
+  type ArmSmmuV3IotlbFeedOptions,
+  armSmmuV3DecodeTlbi,
+  armSmmuV3IotlbFeed,
+  armSmmuV3IotlbModel,
+  armSmmuV3IotlbTag,
+} from "./iotlb.js";
+
 // What `smmu.features`, `smmu.options` and `smmu.cmdq.count()` are read with.
 export {
   ARM_SMMU_FEAT_2_LVL_CDTAB,

@@ -48,6 +48,14 @@ export {
   armSmmuIdSizeToBits,
   encodeIdRegs,
 } from "./hw.js";
+// Model-only: the TLB maintenance writes applied to the core's IOTLB model.
+export {
+  type ArmSmmuIotlbFeedOptions,
+  armSmmuDecodeWrite,
+  armSmmuIotlbFeed,
+  armSmmuIotlbModel,
+  armSmmuIotlbTag,
+} from "./iotlb.js";
 // Qualcomm: the fault-debug path and qcom_iommu.
 export { type QcomContextFaultOutcome, QcomSmmuDebug, QcomTbu, type QcomTbuOptions } from "./qcom-debug.js";
 export {

@@ -26,7 +26,7 @@ const REQ = { iova: 0x30 * M + 0xf_e000, pa: 0x5000_1000, size: 4 * M + 0x4000 }
 
 function noLeak(h: Harness): void {
   const cache = h.mmu.cacheFor(h.mmu.allocator);
-  expect(cache.liveCount).toBe(1 + tableSlots(h.d).length); // zero table + linked tables
+  expect(cache.liveObjects).toBe(1 + tableSlots(h.d).length); // zero table + linked tables
   expect(h.d.counters.tablesAllocated - h.d.counters.tablesFreed).toBe(1 + tableSlots(h.d).length);
 }
 

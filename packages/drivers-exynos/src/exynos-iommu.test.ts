@@ -58,14 +58,14 @@ describe("map conflicts: -EADDRINUSE with one WARN", () => {
     const { mmu, d } = setup();
     const cache = mmu.cacheFor(mmu.allocator);
     iommuMap(d, 3 * M + K4, 0x4000_0000, K4, RW);
-    expect(cache.liveCount).toBe(2); // zero table + this one
+    expect(cache.liveObjects).toBe(2); // zero table + this one
     expect(mapErr(() => iommuMap(d, 3 * M, 0x4100_0000, M, RW)).code).toBe("EADDRINUSE");
     expect(d.lv2entcnt[3]).toBe(255);
     iommuUnmap(d, 3 * M + K4, K4);
     expect(d.lv2entcnt[3]).toBe(256);
     expect(tableSlots(d)).toEqual([3]); // emptied tables stay
     iommuMap(d, 3 * M, 0x4100_0000, M, RW);
-    expect(cache.liveCount).toBe(1);
+    expect(cache.liveObjects).toBe(1);
     expect(d.lv2entcnt[3]).toBe(0);
     expect(l1(d, 3) >>> 0).toBe(0x0410_0032);
     // LIFO: the freed table is the next one handed out
@@ -241,9 +241,9 @@ describe("the SysMMU instance", () => {
     iommuMap(d, 0, 0x4000_0000, 3 * M + K4, RW); // three sections and a table
     iommuMap(d, 7 * M + K64, 0x1000_0000, K64, RW);
     const cache = mmu.cacheFor(mmu.allocator);
-    expect(cache.liveCount).toBe(3);
+    expect(cache.liveObjects).toBe(3);
     d.ops!.free!(d);
-    expect(cache.liveCount).toBe(1);
+    expect(cache.liveObjects).toBe(1);
     expect(d.counters.tablesAllocated - d.counters.tablesFreed).toBe(0);
     expect(mmu.allocator.liveCount).toBe(cache.blockCount); // only the slab blocks
     expect(rawMap(d, 0, 0, K4, RW).ret).toBe(-19);

@@ -17,9 +17,11 @@ import {
   type IommuDomainOps,
   type IotlbGather,
   type IovaRange,
+  type KmemCache,
   type MemChunk,
   type PageTableInspector,
   type PhysLength,
+  releaseUncounted,
   type SizeOut,
   type TableAllocator,
 } from "@iommu/core";
@@ -45,7 +47,6 @@ import {
   sectToPhys,
 } from "./defs.js";
 import { createExynosInspector } from "./inspect.js";
-import { type Lv2TableCache, releaseDetached } from "./lv2-cache.js";
 import { ExynosQuirkError } from "./quirks.js";
 
 const EADDRINUSE = -98;
@@ -86,7 +87,7 @@ export class ExynosDomain implements IommuDomain {
   /** Where the level-1 table, the counters and the level-2 tables live. */
   readonly allocator: TableAllocator;
   /** `lv2table_kmem_cache` for {@link allocator}. */
-  readonly lv2Cache: Lv2TableCache;
+  readonly lv2Cache: KmemCache;
   /** `domain->pgtable`: PA of the level-1 table; -1 once freed. */
   pgtable: number;
   /** PA of `domain->lv2entcnt`; -1 once freed. */
@@ -119,7 +120,7 @@ export class ExynosDomain implements IommuDomain {
     ops: IommuDomainOps;
     hw: ExynosSysmmuHw;
     allocator: TableAllocator;
-    lv2Cache: Lv2TableCache;
+    lv2Cache: KmemCache;
     counters: IommuCounters;
     pgtable: number;
     lv2entcntPa: number;
@@ -283,7 +284,7 @@ function lv1setSection(d: ExynosDomain, idx: number, iova: number, paddr: Addr, 
       return EADDRINUSE;
     }
     dropLv2View(d);
-    if (d.lv2Cache.release(lv2tableBase(sent, hw.pgEntShift))) d.counters.tablesFreed++;
+    if (d.lv2Cache.free(lv2tableBase(sent, hw.pgEntShift))) d.counters.tablesFreed++;
     d.lv2entcnt[idx] = 0;
   }
   d.l1[w] = mkLv1entSect(hw, paddr, prot);
@@ -684,14 +685,14 @@ export function exynosIommuDomainFree(d: ExynosDomain): void {
   const hw = d.hw;
   for (let i = 0; i < NUM_LV1ENTRIES; i++) {
     const sent = d.l1[d.l1Off + i]!;
-    if (lv1entPage(sent, hw.zeroLv2Link) && d.lv2Cache.release(lv2tableBase(sent, hw.pgEntShift)))
+    if (lv1entPage(sent, hw.zeroLv2Link) && d.lv2Cache.free(lv2tableBase(sent, hw.pgEntShift)))
       d.counters.tablesFreed++;
   }
   if (d.allocator.sizeOf(d.pgtable)) {
-    releaseDetached(d.allocator, d.pgtable);
+    releaseUncounted(d.allocator, d.pgtable);
     d.counters.tablesFreed++;
   }
-  if (d.lv2entcntAllocator.sizeOf(d.lv2entcntPa)) releaseDetached(d.lv2entcntAllocator, d.lv2entcntPa);
+  if (d.lv2entcntAllocator.sizeOf(d.lv2entcntPa)) releaseUncounted(d.lv2entcntAllocator, d.lv2entcntPa);
   d.pgtable = -1;
   d.lv2entcntPa = -1;
 }

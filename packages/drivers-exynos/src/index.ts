@@ -55,7 +55,6 @@ export {
   ExynosInspector,
   type ExynosTableParams,
 } from "./inspect.js";
-export { Lv2TableCache } from "./lv2-cache.js";
 export { type ExynosQuirk, ExynosQuirkError } from "./quirks.js";
 // The driver instance.
 export {

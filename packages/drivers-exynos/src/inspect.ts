@@ -17,6 +17,9 @@ import {
   type PteField,
   type PteInfo,
   pageTableStatsOf,
+  type TwoLevelTable32,
+  visitTwoLevel32,
+  walkTwoLevel32,
 } from "@iommu/core";
 import {
   EXYNOS_PGSIZE_BITMAP,
@@ -49,12 +52,6 @@ export interface ExynosTableParams {
   readonly lv2entcntMem?: PhysMem;
 }
 
-const U32 = 2n ** 32n;
-
-function u64(a: Addr): bigint {
-  return typeof a === "bigint" ? BigInt.asUintN(64, a) : BigInt(Math.trunc(a));
-}
-
 function field(name: string, raw: number, hi: number, lo: number = hi): PteField {
   const width = hi - lo + 1;
   const value = width >= 32 ? raw >>> 0 : (raw >>> lo) & ((1 << width) - 1);
@@ -70,7 +67,20 @@ function addrField(name: string, hi: number, lo: number, value: number): PteFiel
  * 1 (4096 entries of 1 MiB) and 2 (256 entries of 4 KiB); the zero link counts as empty.
  */
 export class ExynosInspector implements PageTableInspector {
-  constructor(readonly params: ExynosTableParams) {}
+  private readonly table: TwoLevelTable32;
+
+  constructor(readonly params: ExynosTableParams) {
+    this.table = {
+      mem: params.mem,
+      root: params.pgtable,
+      l1Entries: NUM_LV1ENTRIES,
+      l1Span: SECT_SIZE,
+      l2Entries: NUM_LV2ENTRIES,
+      l2Span: SPAGE_SIZE,
+      info: (lvl, tableAddr, index, ent, iova) => this.info(lvl, tableAddr, index, ent, iova),
+      l1Empty: (ent) => ent === params.zeroLv2Link,
+    };
+  }
 
   geometry(): PageTableGeometry {
     return {
@@ -189,53 +199,11 @@ export class ExynosInspector implements PageTableInspector {
   }
 
   walk(iova: Addr): PageTableWalk {
-    const { mem, pgtable } = this.params;
-    const va = u64(iova);
-    if (va >= U32) return { iova: va, steps: [], end: "out-of-range" };
-    if (mem.chunk(pgtable) === undefined) return { iova: va, steps: [], end: "missing-table" };
-    const v = Number(va);
-    const i = v >>> 20;
-    const steps: PteInfo[] = [];
-    let e = this.info(1, pgtable, i, mem.read32(pgtable + 4 * i), BigInt(i * SECT_SIZE));
-    steps.push(e);
-    if (e.kind === "table") {
-      if (e.tableMissing) return { iova: va, steps, end: "missing-table" };
-      const j = (v >>> 12) & 0xff;
-      e = this.info(
-        2,
-        e.nextTable!,
-        j,
-        mem.read32(e.nextTable! + 4 * j),
-        BigInt(i * SECT_SIZE + j * SPAGE_SIZE),
-      );
-      steps.push(e);
-    }
-    if (e.kind !== "leaf") return { iova: va, steps, end: "hole", length: e.itemSize };
-    const unit = e.leafSize!;
-    const pa = e.phys! - BigInt((e.contigIndex ?? 0) * SPAGE_SIZE);
-    return { iova: va, steps, end: "leaf", phys: pa + (va % BigInt(unit)), length: unit };
+    return walkTwoLevel32(this.table, iova);
   }
 
   visit(visitor: (entry: PteInfo) => unknown, options?: PageTableVisitOptions): void {
-    const { mem, pgtable, zeroLv2Link } = this.params;
-    if (mem.chunk(pgtable) === undefined) return;
-    const from = options?.from === undefined ? 0n : u64(options.from);
-    const to = options?.to === undefined ? U32 - 1n : u64(options.to);
-    for (let i = 0; i < NUM_LV1ENTRIES; i++) {
-      const lo = BigInt(i * SECT_SIZE);
-      if (lo + BigInt(SECT_SIZE) - 1n < from || lo > to) continue;
-      const ent = mem.read32(pgtable + 4 * i);
-      if (ent === 0 || ent === zeroLv2Link) continue;
-      const e = this.info(1, pgtable, i, ent, lo);
-      if (visitor(e) === false || e.kind !== "table" || e.tableMissing) continue;
-      const t = e.nextTable!;
-      for (let j = 0; j < NUM_LV2ENTRIES; j++) {
-        const va = lo + BigInt(j * SPAGE_SIZE);
-        if (va + BigInt(SPAGE_SIZE) - 1n < from || va > to) continue;
-        const pent = mem.read32(t + 4 * j);
-        if (pent !== 0) visitor(this.info(2, t, j, pent, va));
-      }
-    }
+    visitTwoLevel32(this.table, visitor, options);
   }
 
   stats(): PageTableStats {

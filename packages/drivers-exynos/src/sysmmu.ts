@@ -5,6 +5,7 @@
  * builds a domain with every level-1 slot set to ZERO_LV2LINK.
  */
 import {
+  allocUncounted,
   IOMMU_DOMAIN_DMA,
   IOMMU_DOMAIN_UNMANAGED,
   type IommuCap,
@@ -13,7 +14,9 @@ import {
   type IommuDomainOps,
   type IommuDriver,
   IommuError,
+  type KmemCache,
   PhysMem,
+  releaseUncounted,
   TableAllocator,
 } from "@iommu/core";
 import {
@@ -30,7 +33,7 @@ import {
   SYSMMU_V5_PG_ENT_SHIFT,
 } from "./defs.js";
 import { createExynosDomainOps, ExynosDomain, type ExynosSysmmuHw, mkLv1entPage } from "./exynos-iommu.js";
-import { allocDetached, Lv2TableCache, releaseDetached } from "./lv2-cache.js";
+import { createLv2TableCache } from "./lv2-cache.js";
 
 const EOPNOTSUPP = -95;
 const ENOMEM = -12;
@@ -108,7 +111,7 @@ export class ExynosSysmmu implements IommuDriver<ExynosDomain>, ExynosSysmmuHw {
   readonly zeroLv2Table: number;
   /** `ZERO_LV2LINK` = `mk_lv1ent_page(zero_lv2_table)`. */
   readonly zeroLv2Link: number;
-  private readonly caches = new Map<TableAllocator, Lv2TableCache>();
+  private readonly caches = new Map<TableAllocator, KmemCache>();
 
   constructor(options: ExynosSysmmuOptions = {}) {
     const { major, minor } = parseSysmmuVersion(options.version ?? "5.0");
@@ -143,10 +146,10 @@ export class ExynosSysmmu implements IommuDriver<ExynosDomain>, ExynosSysmmuHw {
   }
 
   /** The `lv2table_kmem_cache` over `allocator` (one per table memory). */
-  cacheFor(allocator: TableAllocator): Lv2TableCache {
+  cacheFor(allocator: TableAllocator): KmemCache {
     let c = this.caches.get(allocator);
     if (!c) {
-      c = new Lv2TableCache(allocator);
+      c = createLv2TableCache(allocator);
       this.caches.set(allocator, c);
     }
     return c;
@@ -166,13 +169,13 @@ export class ExynosSysmmu implements IommuDriver<ExynosDomain>, ExynosSysmmuHw {
     if (type !== IOMMU_DOMAIN_DMA && type !== IOMMU_DOMAIN_UNMANAGED) return null;
     const allocator = options.allocator ?? this.allocator;
     const counters = options.counters ?? new IommuCounters();
-    const pgtable = allocDetached(allocator, LV1TABLE_SIZE);
+    const pgtable = allocUncounted(allocator, LV1TABLE_SIZE);
     if (pgtable < 0) return null;
     counters.tablesAllocated++;
     const cntAllocator = options.lv2entcntAllocator ?? allocator;
-    const cnt = allocDetached(cntAllocator, LV2ENTCNT_SIZE);
+    const cnt = allocUncounted(cntAllocator, LV2ENTCNT_SIZE);
     if (cnt < 0) {
-      releaseDetached(allocator, pgtable);
+      releaseUncounted(allocator, pgtable);
       counters.tablesFreed++;
       return null;
     }

@@ -29,6 +29,14 @@ export {
   VTD_SPR_CAP,
   VTD_SPR_ECAP,
 } from "./intel-iommu.js";
+// Model-only: the queued descriptors applied to the core's IOTLB model.
+export {
+  type IntelIotlbFeedOptions,
+  intelDecodeQiDesc,
+  intelIotlbFeed,
+  intelIotlbModel,
+  intelIotlbTag,
+} from "./iotlb.js";
 // The invalidation queue.
 export {
   IntelQi,

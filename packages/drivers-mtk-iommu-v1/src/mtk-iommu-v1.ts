@@ -13,6 +13,7 @@
  */
 import {
   type Addr,
+  allocUncounted,
   ERRNO,
   holeSpanOutside,
   IOMMU_DOMAIN_UNMANAGED,
@@ -25,18 +26,19 @@ import {
   type IotlbGather,
   type IovaRange,
   type MemChunk,
+  MmioRegs,
   offOf,
   type PageTableInspector,
   type PhysLength,
   PhysMem,
   pfnOf,
+  releaseUncounted,
   type SizeOut,
   SZ_4K,
   SZ_4M,
   TableAllocator,
 } from "@iommu/core";
 import { MtkIommuV1Inspector } from "./inspect.js";
-import { allocTableMem, releaseTableMem } from "./table-mem.js";
 
 /** `REG_MMU_PT_BASE_ADDR`: the table's physical address (32 bits). */
 export const REG_MMU_PT_BASE_ADDR = 0x000;
@@ -176,7 +178,7 @@ export class MtkIommuV1 implements IommuDriver<MtkIommuV1Domain> {
   mmioWrites = 0;
   /** `mtk_iommu_v1_ops.default_domain_ops` */
   readonly ops: IommuDomainOps<MtkIommuV1Domain>;
-  private readonly regs = new Map<number, number>();
+  private readonly regs = new MmioRegs(0x1000);
   private readonly allocator: TableAllocator;
   private readonly strictDefault: boolean;
 
@@ -228,7 +230,7 @@ export class MtkIommuV1 implements IommuDriver<MtkIommuV1Domain> {
    */
   attach(d: MtkIommuV1Domain): number {
     if (this.m4uDom) return 0;
-    const pa = allocTableMem(d.allocator, M2701_IOMMU_PGT_SIZE);
+    const pa = allocUncounted(d.allocator, M2701_IOMMU_PGT_SIZE);
     if (pa < 0) return ENOMEM;
     d.counters.tablesAllocated++;
     this.m4uDom = d;
@@ -240,7 +242,7 @@ export class MtkIommuV1 implements IommuDriver<MtkIommuV1Domain> {
 
   /** The last value written to a register (0 if never written). */
   readReg(offset: number): number {
-    return this.regs.get(offset) ?? 0;
+    return this.regs.read(offset);
   }
 
   /** Zero the MMIO access counters. */
@@ -252,13 +254,13 @@ export class MtkIommuV1 implements IommuDriver<MtkIommuV1Domain> {
   /** `writel_relaxed()` */
   writel(value: number, offset: number): void {
     this.mmioWrites++;
-    this.regs.set(offset, value >>> 0);
+    this.regs.write(offset, value);
   }
 
   /** `readl_relaxed()`: CPE_DONE reads 1 (the fake completes at once). */
   readl(offset: number): number {
     this.mmioReads++;
-    return offset === REG_MMU_CPE_DONE ? 1 : (this.regs.get(offset) ?? 0);
+    return offset === REG_MMU_CPE_DONE ? 1 : this.regs.read(offset);
   }
 
   /**
@@ -425,7 +427,7 @@ function mtkDomainFree(d: MtkIommuV1Domain): void {
   if (d.freed) return;
   d.freed = true;
   if (d.pgtChunk) {
-    releaseTableMem(d.allocator, d.pgtPa);
+    releaseUncounted(d.allocator, d.pgtPa);
     d.counters.tablesFreed++;
     d.pgtChunk = undefined;
     d.pgtPa = -1;

@@ -1,4 +1,5 @@
 // drivers/iommu/mtk_iommu_v1.c: random map / unmap / raw call / lookup sequences against a page reference, both modes.
+
 import {
   IOMMU_READ,
   IOMMU_WRITE,
@@ -11,11 +12,11 @@ import {
   PhysLength,
   SizeOut,
 } from "@iommu/core";
+import { PageFrameMap } from "@iommu/testing";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { MTK_V1_ENTRIES } from "./mtk-iommu-v1.js";
 import { makeMtk } from "./testing/make.js";
-import { PageRef } from "./testing/page-ref.js";
 
 const N = MTK_V1_ENTRIES;
 
@@ -91,7 +92,7 @@ function aboveReachLength(p: number): number {
 
 function runSequence(ops: readonly Op[], strict: boolean): number {
   const { d } = makeMtk({ strict });
-  const ref = new PageRef();
+  const ref = new PageFrameMap();
   let executed = 0;
 
   const check = (p: number, off: number, where: string) => {

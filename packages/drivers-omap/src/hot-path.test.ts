@@ -1,5 +1,5 @@
 // drivers/iommu/omap-iommu.c: the unmap's empty-table rescan and the TLB scan counted as the kernel's loops.
-import { IOMMU_READ, iommuMap, iommuUnmap } from "@iommu/core";
+import { IOMMU_READ, iommuIovaToPhysLength, iommuMap, iommuUnmap, PhysLength } from "@iommu/core";
 import { describe, expect, it } from "vitest";
 import { MMU_LOCK } from "./omap-iopgtable.js";
 import { makeOmap } from "./testing/make.js";
@@ -40,5 +40,28 @@ describe("omap hot paths", () => {
         tlbEntries,
       ]);
     }
+  });
+
+  it("the L2 table cache is invisible: a freed table's slot taken by another table reads the new entries", () => {
+    const t = makeOmap();
+    const pl = new PhysLength();
+    const l1 = (da: number) => t.allocator.mem.read32(t.d.iommus[0]!.pgtable + 4 * (da >>> 20));
+    iommuMap(t.d, 0x10_0000, 0x4000_0000, 0x1000, IOMMU_READ);
+    iommuMap(t.d, 0x20_0000, 0x5000_0000, 0x1000, IOMMU_READ);
+    iommuIovaToPhysLength(t.d, 0x10_0000, pl);
+    const first = l1(0x10_0000) & ~0x3ff;
+    expect(iommuUnmap(t.d, 0x10_0000, 0x1000)).toBe(0x1000); // the table empties and is freed
+    iommuMap(t.d, 0x30_0000, 0x6000_0000, 0x1000, IOMMU_READ); // reuses the freed object
+    expect(l1(0x30_0000) & ~0x3ff).toBe(first);
+    const reads = [0x10_0000, 0x20_0000, 0x30_0000].map((da) => {
+      const before = t.d.counters.pteReads;
+      iommuIovaToPhysLength(t.d, da, pl);
+      return [pl.mapped, pl.mapped ? pl.phys : 0, pl.length, t.d.counters.pteReads - before];
+    });
+    expect(reads).toEqual([
+      [false, 0, 0x10_0000, 1],
+      [true, 0x5000_0000, 0x1000, 2],
+      [true, 0x6000_0000, 0x1000, 2],
+    ]);
   });
 });

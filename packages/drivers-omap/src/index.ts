@@ -48,4 +48,3 @@ export {
   PTRS_PER_IOPGD,
   PTRS_PER_IOPTE,
 } from "./omap-iopgtable.js";
-export { SlabCache } from "./slab.js";

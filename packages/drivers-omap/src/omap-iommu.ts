@@ -9,11 +9,14 @@
  * entries, 1 KiB objects of a kmem_cache) of 4 KiB small and 64 KiB large pages (16 identical
  * L2 entries). A domain writes every mapping into the tables of every MMU of its device.
  *
- * Hot paths (map/unmap/lookup) allocate nothing and use no BigInt per PTE: IOVAs and PAs are
- * truncated to u32 as the driver does, entries are u32 words.
+ * Hot paths (map/unmap/lookup) run once per page of every caller's loop, so they allocate
+ * nothing and use no BigInt per PTE: IOVAs and PAs are truncated to u32 as the driver does,
+ * entries are u32 words, the L1 table and the last L2 table are resolved to their words once
+ * (`pgdWords`, `l2View`), and the MMU registers a TLB flush touches are a typed array.
  */
 import {
   type Addr,
+  allocUncounted,
   ERRNO,
   holeSpanOutside,
   IOMMU_DOMAIN_UNMANAGED,
@@ -25,18 +28,22 @@ import {
   type IommuDriver,
   type IotlbGather,
   type IovaRange,
+  KmemCache,
   type MemChunk,
+  MmioRegs,
   offOf,
   type PageTableInspector,
   type PhysLength,
   PhysMem,
   pfnOf,
+  releaseUncounted,
   type SizeOut,
   SZ_1M,
   SZ_4K,
   SZ_16M,
   SZ_64K,
   TableAllocator,
+  TableView,
 } from "@iommu/core";
 import { OmapInspector } from "./inspect.js";
 import {
@@ -79,8 +86,6 @@ import {
   PTRS_PER_IOPGD,
   PTRS_PER_IOPTE,
 } from "./omap-iopgtable.js";
-import { SlabCache } from "./slab.js";
-import { allocTableMem, releaseTableMem } from "./table-mem.js";
 
 const EINVAL = -ERRNO.EINVAL;
 const ENOMEM = -ERRNO.ENOMEM;
@@ -88,6 +93,8 @@ const EEXIST = -ERRNO.EEXIST;
 const ENODEV = -ERRNO.ENODEV;
 const EOPNOTSUPP = -ERRNO.EOPNOTSUPP;
 const TWO20 = 2 ** 20;
+/** The words of a table where no memory is. */
+const NO_MEMORY = new Uint32Array(0);
 
 /** `ti,omap4-iommu` / `ti,dra7-dsp-iommu`: the compatible strings this model knows. */
 export type OmapSoc = "omap4" | "dra7-dsp";
@@ -160,11 +167,14 @@ export class OmapMmu {
   iopgd = -1;
   /** Memory of the L1 table in use (model-only cache). */
   pgdChunk: MemChunk | undefined;
+  /** The L1 table's words and the word index of its entry 0 (model-only hot-path view). */
+  pgdWords: Uint32Array = NO_MEMORY;
+  pgdOff = 0;
   /** `obj->domain` */
   domain: OmapDomain | null = null;
   mmioReads = 0;
   mmioWrites = 0;
-  private readonly regs = new Map<number, number>([[MMU_REVISION, 0x21]]);
+  private readonly regs = new MmioRegs(0x100, { [MMU_REVISION]: 0x21 });
 
   constructor(
     /** `obj->name` (`dev_name()`). */
@@ -182,18 +192,18 @@ export class OmapMmu {
   /** `iommu_read_reg()` */
   readReg(offset: number): number {
     this.mmioReads++;
-    return offset === MMU_READ_CAM || offset === MMU_READ_RAM ? 0 : (this.regs.get(offset) ?? 0);
+    return offset === MMU_READ_CAM || offset === MMU_READ_RAM ? 0 : this.peek(offset);
   }
 
   /** `iommu_write_reg()` */
   writeReg(value: number, offset: number): void {
     this.mmioWrites++;
-    this.regs.set(offset, value >>> 0);
+    this.regs.write(offset, value);
   }
 
   /** A register's current value, without counting an access. */
   peek(offset: number): number {
-    return this.regs.get(offset) ?? 0;
+    return this.regs.read(offset);
   }
 
   /** Zero the MMIO access counters. */
@@ -229,13 +239,10 @@ export class OmapMmu {
     if (n > 0 && n <= 32) {
       // The loop below in closed form: each victim write keeps the bits outside the victim
       // field of the previous LOCK value, so the last write leaves victim n − 1.
-      const lock = this.regs.get(MMU_LOCK) ?? 0;
+      const lock = this.regs.read(MMU_LOCK);
       this.mmioReads += 3 * n;
       this.mmioWrites += n;
-      this.regs.set(
-        MMU_LOCK,
-        ((lock & ~(0x1f << MMU_LOCK_VICT_SHIFT)) | ((n - 1) << MMU_LOCK_VICT_SHIFT)) >>> 0,
-      );
+      this.regs.write(MMU_LOCK, (lock & ~(0x1f << MMU_LOCK_VICT_SHIFT)) | ((n - 1) << MMU_LOCK_VICT_SHIFT));
       return;
     }
     for (let i = 0; i < n; i++) {
@@ -268,7 +275,7 @@ export interface OmapDomain extends IommuDomain {
   /** Page-table memory. */
   readonly allocator: TableAllocator;
   /** `iopte_cachep` (model: one cache per domain). */
-  readonly l2Cache: SlabCache;
+  readonly l2Cache: KmemCache;
   /** `omap_domain->iommus`: one per MMU while attached, else empty. */
   readonly iommus: OmapIommuDevice[];
   /** `omap_domain->dev`: a device is attached. */
@@ -281,6 +288,14 @@ export interface OmapDomain extends IommuDomain {
   readonly quirks: Record<OmapQuirk, number>;
   /** Model-only: set once `free` ran. */
   freed: boolean;
+  /**
+   * Model-only (the kernel resolves `iopte_offset()` for free): the last L2 table looked up,
+   * so that walks do not look memory up per entry. A 1 KiB-aligned table lies inside one 4 KiB page: one
+   * chunk holds all 256 entries (or none does: every entry reads 0 and drops writes, and the
+   * absent table is not remembered). An L2 table's memory changes only when its slab page
+   * goes back to the allocator, at domain free; freeing an L2 table drops the view too.
+   */
+  readonly l2View: TableView;
 }
 
 /** `iommus` / `ti,#tlb-entries` / compatible (device tree): the hardware description of a client's MMUs. */
@@ -347,13 +362,14 @@ export class OmapIommu implements IommuDriver<OmapDomain> {
       counters,
       omap: this,
       allocator,
-      l2Cache: new SlabCache(allocator, IOPTE_TABLE_SIZE),
+      l2Cache: createIopteCache(allocator),
       iommus: [],
       attached: false,
       orphans: new Set(),
       strict: this.strictDefault,
       quirks: freshQuirks(),
       freed: false,
+      l2View: new TableView(),
     };
   }
 
@@ -365,7 +381,7 @@ export class OmapIommu implements IommuDriver<OmapDomain> {
   attach(d: OmapDomain): number {
     if (d.attached) return EINVAL;
     for (const mmu of this.mmus) {
-      const pgtable = allocTableMem(d.allocator, IOPGD_TABLE_SIZE);
+      const pgtable = allocUncounted(d.allocator, IOPGD_TABLE_SIZE);
       if (pgtable < 0) {
         for (const x of d.iommus) freeL1(d, x.pgtable);
         d.iommus.length = 0;
@@ -378,6 +394,8 @@ export class OmapIommu implements IommuDriver<OmapDomain> {
       const mmu = x.mmu;
       mmu.iopgd = x.pgtable;
       mmu.pgdChunk = d.allocator.mem.chunk(x.pgtable);
+      mmu.pgdWords = mmu.pgdChunk!.words;
+      mmu.pgdOff = (x.pgtable - mmu.pgdChunk!.pa) / 4;
       mmu.enable();
       mmu.flushIotlbAll();
       mmu.domain = d;
@@ -405,6 +423,8 @@ export class OmapIommu implements IommuDriver<OmapDomain> {
       mmu.flushIotlbAll();
       mmu.iopgd = -1;
       mmu.pgdChunk = undefined;
+      mmu.pgdWords = NO_MEMORY;
+      mmu.pgdOff = 0;
       mmu.disable();
       mmu.domain = null;
     }
@@ -416,29 +436,48 @@ export class OmapIommu implements IommuDriver<OmapDomain> {
 
 // ------------------------------------------------------------------------------------ helpers
 
+/**
+ * `iopte_cachep` = `kmem_cache_create("iopte_cache", IOPTE_TABLE_SIZE, 1 KiB,
+ * SLAB_HWCACHE_ALIGN, NULL)`: 1 KiB L2 tables, four to a slab page (model: one cache per domain).
+ */
+function createIopteCache(allocator: TableAllocator): KmemCache {
+  return new KmemCache(allocator, { name: "iopte_cache", size: IOPTE_TABLE_SIZE, align: IOPTE_TABLE_SIZE });
+}
+
 /** `kfree()` of an L1 table. */
 function freeL1(d: OmapDomain, pa: number): void {
-  releaseTableMem(d.allocator, pa);
+  releaseUncounted(d.allocator, pa);
   d.counters.tablesFreed++;
 }
 
 /** `iopte_free()`: an L2 table back to the cache. */
 function freeL2(d: OmapDomain, pa: number): void {
-  d.l2Cache.release(pa);
+  d.l2View.drop();
+  d.l2Cache.free(pa);
   d.counters.tablesFreed++;
 }
 
 function pgdWords(mmu: OmapMmu): Uint32Array {
-  return mmu.pgdChunk!.words;
+  return mmu.pgdWords;
 }
 
 function pgdBase(mmu: OmapMmu): number {
-  return (mmu.iopgd - mmu.pgdChunk!.pa) / 4;
+  return mmu.pgdOff;
 }
 
-/** The L2 entry `j` of the table at `pt` (reads 0 where no memory is). */
-function l2Chunk(d: OmapDomain, pt: number): MemChunk | undefined {
-  return d.allocator.mem.chunk(pt);
+/** Word index of entry 0 of the table {@link l2Table} returned the words of. */
+let l2Base = 0;
+
+/** Words of the L2 table at `pt` (empty where no memory is), entry 0 at {@link l2Base}. */
+function l2Table(d: OmapDomain, pt: number): Uint32Array {
+  const v = d.l2View;
+  const base = pt === v.pa ? v.base : v.resolve(d.allocator.mem, pt);
+  if (base < 0) {
+    l2Base = 0;
+    return NO_MEMORY;
+  }
+  l2Base = base;
+  return d.l2View.words;
 }
 
 /** `iopte_alloc()`: the L2 table below L1 slot `i` (allocated when the slot is 0): its PA, or -errno. */
@@ -462,19 +501,16 @@ function iopteAlloc(d: OmapDomain, mmu: OmapMmu, i: number): number {
 
 /** Write `n` copies of `value` at entry `j` of the L2 table at `pt` (dropped where no memory is). */
 function writeL2(d: OmapDomain, pt: number, j: number, n: number, value: number): void {
-  for (let k = 0; k < n; k++) {
-    const pa = pt + 4 * (j + k);
-    const c = l2Chunk(d, pa);
-    if (c) c.words[(pa - c.pa) / 4] = value;
-  }
+  const w = l2Table(d, pt);
+  if (w.length !== 0) for (let k = l2Base + j, end = k + n; k < end; k++) w[k] = value;
   d.counters.pteWrites += n;
 }
 
+/** The L2 entry `j` of the table at `pt` (reads 0 where no memory is). */
 function readL2(d: OmapDomain, pt: number, j: number): number {
-  const pa = pt + 4 * j;
-  const c = l2Chunk(d, pa);
+  const w = l2Table(d, pt);
   d.counters.pteReads++;
-  return c ? c.words[(pa - c.pa) / 4]! : 0;
+  return w.length !== 0 ? w[l2Base + j]! : 0;
 }
 
 /** Strict: true when the entries a map of `pgsz` at `da32` would write are all empty. */
@@ -578,11 +614,9 @@ function clearEntry(d: OmapDomain, mmu: OmapMmu, da32: number): number {
   let nent = 1;
   if (iopgdIsTable(e)) {
     const pt = iopgdPagePaddr(e);
-    // The 1 KiB-aligned table lies inside one 4 KiB page: one chunk holds all 256 entries
-    // (or none does, and every entry reads 0 and drops writes).
-    const c = l2Chunk(d, pt);
-    const words = c?.words;
-    const base = c ? (pt - c.pa) >>> 2 : 0;
+    const table = l2Table(d, pt);
+    const words = table.length !== 0 ? table : undefined;
+    const base = l2Base;
     let j = (da32 >>> 12) & 0xff;
     const pte = words ? words[base + j]! : 0;
     d.counters.pteReads++;
@@ -640,7 +674,8 @@ function pageAt(d: OmapDomain, da32: number): number {
 
 /** `(u32)addr`: the low 32 bits of an address. */
 function lo32(a: Addr): number {
-  return ((pfnOf(a) % TWO20) * SZ_4K + offOf(a)) >>> 0;
+  // ToUint32 of an integer number is exactly its value mod 2^32.
+  return typeof a === "number" ? a >>> 0 : ((pfnOf(a) % TWO20) * SZ_4K + offOf(a)) >>> 0;
 }
 
 /** True when [a, a + bytes) reaches beyond 4 GiB. */
@@ -807,7 +842,7 @@ function omapIovaToPhysLength(d: OmapDomain, iova: Addr, out: PhysLength): void 
     return;
   }
   const da32 = lo32(iova);
-  const off = offOf(iova);
+  const off = da32 & 0xfff;
   const mmu = d.iommus[0]!.mmu;
   const w = pgdWords(mmu);
   const b = pgdBase(mmu);
@@ -841,6 +876,7 @@ function omapDomainFree(d: OmapDomain): void {
   if (d.freed) return;
   d.freed = true;
   d.omap.detach(d);
+  d.l2View.drop();
   if (d.strict) {
     d.l2Cache.destroy();
     d.orphans.clear();

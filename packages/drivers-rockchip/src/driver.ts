@@ -5,6 +5,7 @@
  * 4 KiB–4 MiB bitmap and 32-bit aperture.
  */
 import {
+  allocUncounted,
   IOMMU_DOMAIN_UNMANAGED,
   type IommuCap,
   IommuCounters,
@@ -15,7 +16,6 @@ import {
   PhysMem,
   TableAllocator,
 } from "@iommu/core";
-import { allocDetached } from "./alloc.js";
 import {
   RK_IOMMU_OPS_V1,
   RK_IOMMU_OPS_V2,
@@ -96,7 +96,7 @@ export class RockchipIommu implements IommuDriver<RockchipDomain> {
     if (flags !== 0) return EOPNOTSUPP;
     const allocator = options.allocator ?? this.allocator;
     const counters = options.counters ?? new IommuCounters();
-    const dt = allocDetached(allocator, SPAGE_SIZE);
+    const dt = allocUncounted(allocator, SPAGE_SIZE);
     if (dt < 0) return ENOMEM;
     counters.tablesAllocated++;
     return new RockchipDomain({

@@ -7,21 +7,23 @@
  * Hot paths (map, unmap, lookup) allocate nothing and use no BigInt per PTE: entries are
  * 32-bit numbers read and written through the tables' `Uint32Array` words.
  */
-import type {
-  Addr,
-  IommuCounters,
-  IommuDomain,
-  IommuDomainGeometry,
-  IommuDomainOps,
-  IotlbGather,
-  MemChunk,
-  PageTableInspector,
-  PhysLength,
-  SizeOut,
-  TableAllocator,
+import {
+  type Addr,
+  allocUncounted,
+  holeSpanOutside,
+  type IommuCounters,
+  type IommuDomain,
+  type IommuDomainGeometry,
+  type IommuDomainOps,
+  type IotlbGather,
+  type IovaRange,
+  type PageTableInspector,
+  type PhysLength,
+  releaseUncounted,
+  type SizeOut,
+  type TableAllocator,
+  TableView,
 } from "@iommu/core";
-import { holeSpanOutside, type IovaRange } from "@iommu/core";
-import { allocDetached, releaseDetached } from "./alloc.js";
 import { atOrAbove, low32, modAddr } from "./bits.js";
 import {
   DTE_SPAN,
@@ -44,8 +46,6 @@ const ENOMEM = -12;
 const EINVAL = -22;
 const ENODEV = -19;
 const TWO32 = 2 ** 32;
-const NO_WORDS = new Uint32Array(0);
-
 /**
  * `struct rk_iommu_domain`: the 4 KiB directory (`dt`, `dt_dma`) and the page tables it points
  * at, all allocated from {@link allocator}; page tables live until the domain is freed.
@@ -74,12 +74,10 @@ export class RockchipDomain implements IommuDomain {
   dtOff: number;
   /**
    * Model-only (the kernel resolves `phys_to_virt` for free): the last page table a walk
-   * resolved — its PA (-1: none), its chunk's words and the word index of PTE 0 — so a run of
-   * walks in one 4 MiB slot skips the chunk lookup. Dropped when the domain's tables are freed.
+   * resolved, so a run of walks in one 4 MiB slot skips the memory lookup. Dropped whenever
+   * the domain's page tables are released.
    */
-  ptPa = -1;
-  ptWords: Uint32Array = NO_WORDS;
-  ptBase = 0;
+  readonly pt = new TableView();
 
   constructor(init: {
     type: number;
@@ -104,31 +102,10 @@ export class RockchipDomain implements IommuDomain {
   }
 }
 
-/** The page table a DTE points at, as its chunk (undefined: no memory there). */
-function ptChunk(d: RockchipDomain, ptPa: number): MemChunk | undefined {
-  return d.allocator.mem.chunk(ptPa);
-}
-
-/**
- * The page table at `ptPa` (4 KiB aligned: one chunk holds all of it) through the domain's
- * one-table view cache: the word index of PTE 0 in `d.ptWords`, or -1 where no memory is.
- */
+/** The page table at `ptPa` through the domain's view: the word index of PTE 0 in `d.pt.words`, or -1 where no memory is. */
 function ptView(d: RockchipDomain, ptPa: number): number {
-  if (ptPa === d.ptPa) return d.ptBase;
-  const c = ptChunk(d, ptPa);
-  if (c === undefined) return -1;
-  const base = (ptPa - c.pa) >>> 2;
-  d.ptPa = ptPa;
-  d.ptWords = c.words;
-  d.ptBase = base;
-  return base;
-}
-
-/** Drop the page-table view cache (the domain's tables were freed). */
-export function dropPtView(d: RockchipDomain): void {
-  d.ptPa = -1;
-  d.ptWords = NO_WORDS;
-  d.ptBase = 0;
+  const v = d.pt;
+  return ptPa === v.pa ? v.base : v.resolve(d.allocator.mem, ptPa);
 }
 
 /**
@@ -140,7 +117,7 @@ function rkDteGetPageTable(d: RockchipDomain, idx: number): number {
   let dte = d.dtWords[w]!;
   d.counters.pteReads++;
   if (!rkDteIsPtValid(dte)) {
-    const pt = allocDetached(d.allocator, SPAGE_SIZE);
+    const pt = allocUncounted(d.allocator, SPAGE_SIZE);
     if (pt < 0) return ENOMEM;
     d.counters.tablesAllocated++;
     dte = d.rkOps.mkDtentries(Math.floor(pt / SPAGE_SIZE));
@@ -169,7 +146,7 @@ function wildWrite(d: RockchipDomain, pa: number, v: number): void {
 function rkIommuUnmapIova(d: RockchipDomain, ptPa: number, slot: number, total: number): number {
   const base = ptView(d, ptPa);
   if (base >= 0 && slot + total <= NUM_PT_ENTRIES) {
-    const words = d.ptWords;
+    const words = d.pt.words;
     const w = base + slot;
     let n = 0;
     for (; n < total; n++) {
@@ -207,7 +184,7 @@ function rkIommuMapIova(
   const mk = d.rkOps;
   const base = ptView(d, ptPa);
   if (base >= 0 && slot + total <= NUM_PT_ENTRIES) {
-    const words = d.ptWords;
+    const words = d.pt.words;
     const w = base + slot;
     for (let n = 0; n < total; n++) {
       d.counters.pteReads++;
@@ -280,7 +257,7 @@ function lookupPte(d: RockchipDomain, iova32: number): number {
   if (!rkDteIsPtValid(dte)) return -1;
   const base = ptView(d, d.rkOps.ptAddress(dte));
   d.counters.pteReads++;
-  return base >= 0 ? d.ptWords[base + rkIovaPteIndex(iova32)]! : 0;
+  return base >= 0 ? d.pt.words[base + rkIovaPteIndex(iova32)]! : 0;
 }
 
 /** `rk_iommu_iova_to_phys()`: the page's PA + offset; 0 for an invalid DTE or PTE. */
@@ -319,9 +296,9 @@ export function rkIommuIovaToPhysLength(d: RockchipDomain, iova: Addr, out: Phys
   }
   const rkOps = d.rkOps;
   const ptPa = rkOps.ptAddress(dte);
-  const base = ptPa === d.ptPa ? d.ptBase : ptView(d, ptPa);
+  const base = ptView(d, ptPa);
   counters.pteReads++;
-  const pte = base >= 0 ? d.ptWords[base + rkIovaPteIndex(i32)]! : 0;
+  const pte = base >= 0 ? d.pt.words[base + rkIovaPteIndex(i32)]! : 0;
   if (!rkPteIsPageValid(pte)) out.setUnmapped(SPAGE_SIZE);
   else out.setMapped(rkOps.ptAddress(pte) / SPAGE_SIZE, i32 & 0xfff, SPAGE_SIZE);
 }
@@ -399,16 +376,16 @@ export function createRockchipDomainOps(name: string): IommuDomainOps<RockchipDo
 /** `rk_iommu_domain_free()`: every page table a valid DTE points at, then the directory. */
 export function rkIommuDomainFree(d: RockchipDomain): void {
   if (d.dt < 0) return;
-  dropPtView(d);
+  d.pt.drop();
   for (let i = 0; i < NUM_DT_ENTRIES; i++) {
     const dte = d.dtWords[d.dtOff + i]!;
     if (!rkDteIsPtValid(dte)) continue;
     const pt = d.rkOps.ptAddress(dte);
     if (d.allocator.sizeOf(pt) === 0) continue; // not one of ours (an adopted image)
-    releaseDetached(d.allocator, pt);
+    releaseUncounted(d.allocator, pt);
     d.counters.tablesFreed++;
   }
-  releaseDetached(d.allocator, d.dt);
+  releaseUncounted(d.allocator, d.dt);
   d.counters.tablesFreed++;
   d.dt = -1;
 }

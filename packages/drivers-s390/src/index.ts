@@ -44,4 +44,3 @@ export {
   s390RegionEntrySpan,
   type ZpciIommuCtrs,
 } from "./s390-iommu.js";
-export { SlabCache } from "./slab.js";

@@ -72,6 +72,8 @@ export const ZPCI_PTE_INVALID = 0x400;
 export const ZPCI_PTE_VALID = 0x000;
 /** `ZPCI_PT_SIZE`: bytes of a page table (256 entries). */
 export const ZPCI_PT_SIZE = 0x800;
+/** `ZPCI_PT_ALIGN`: page tables are naturally aligned. */
+export const ZPCI_PT_ALIGN = ZPCI_PT_SIZE;
 /** `ZPCI_PT_ENTRIES` */
 export const ZPCI_PT_ENTRIES = 256;
 /** `ZPCI_PTE_FLAG_MASK`: page entries hold the page address in bits 63:12. */

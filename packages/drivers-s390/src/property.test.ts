@@ -1,4 +1,5 @@
 // drivers/iommu/s390-iommu.c: random map / unmap / raw call / lookup sequences against a page and table reference.
+
 import {
   IOMMU_READ,
   IOMMU_WRITE,
@@ -11,10 +12,10 @@ import {
   PhysLength,
   SizeOut,
 } from "@iommu/core";
+import { PageFrameMap } from "@iommu/testing";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { iovaOf, makeS390 } from "./testing/make.js";
-import { PageRef } from "./testing/page-ref.js";
 
 const PFNS = 2 ** 52;
 /** Frames below the aperture end, per level count (the span of the root table). */
@@ -106,7 +107,7 @@ function aboveReachLength(p: number): number {
 
 function runSequence(ops: readonly Op[], levels: 3 | 4 | 5, strict: boolean): number {
   const { d } = makeS390(levels, { strict });
-  const ref = new PageRef();
+  const ref = new PageFrameMap();
   const span = SPAN[levels];
   const top = 5 - levels; // first LEVEL_SHIFT index with a table below the root
   const tables = new Set<string>();

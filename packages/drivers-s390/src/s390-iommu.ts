@@ -11,12 +11,15 @@
  * (5 levels, the whole 64-bit space), chosen from the device's DMA range. Empty region/segment
  * entries hold ZPCI_TABLE_INVALID (0x20), empty PTEs ZPCI_PTE_INVALID (0x400).
  *
- * Hot paths (map/unmap/lookup) allocate nothing and use no BigInt per PTE: 64-bit entries are
- * two u32 words (low word first, as the model stores every 64-bit format), IOVAs and physical
- * addresses are split once into a 4 KiB frame number and an offset.
+ * Hot paths (map/unmap/lookup) run once per 4 KiB page of every caller's loop, so they allocate
+ * nothing and use no BigInt per PTE: 64-bit entries are two u32 words (low word first, as the
+ * model stores every 64-bit format), IOVAs and physical addresses are split once into a 4 KiB
+ * frame number and an offset, walk results live in module-level variables, and a per-domain
+ * walk cache (`wcKey`) goes straight to the page table of the last 1 MiB block walked.
  */
 import {
   type Addr,
+  allocUncounted,
   ERRNO,
   fromPfn,
   holeSpanOutside,
@@ -33,12 +36,14 @@ import {
   type IotlbGather,
   type IovaRange,
   iotlbGatherAddRange,
+  KmemCache,
   type MemChunk,
   offOf,
   type PageTableInspector,
   type PhysLength,
   PhysMem,
   pfnOf,
+  releaseUncounted,
   type SizeOut,
   SZ_1M,
   SZ_4K,
@@ -52,6 +57,7 @@ import {
   ZPCI_IOTA_RFTO_FLAG,
   ZPCI_IOTA_RSTO_FLAG,
   ZPCI_IOTA_RTTO_FLAG,
+  ZPCI_PT_ALIGN,
   ZPCI_PT_ENTRIES,
   ZPCI_PT_SIZE,
   ZPCI_PTE_INVALID,
@@ -71,8 +77,6 @@ import {
   ZPCI_TABLE_TYPE_RTX,
   ZPCI_TABLE_TYPE_SX,
 } from "./pci-dma.js";
-import { SlabCache } from "./slab.js";
-import { allocTableMem, releaseTableMem } from "./table-mem.js";
 
 const EINVAL = -ERRNO.EINVAL;
 const ENOMEM = -ERRNO.ENOMEM;
@@ -84,6 +88,8 @@ const TWO20 = 2 ** 20;
 /** 4 KiB frames in the 64-bit space. */
 const PFNS = 2 ** 52;
 const U64_MAX = (1n << 64n) - 1n;
+/** The words of no table (a cleared walk result). */
+const NO_WORDS = new Uint32Array(0);
 
 /** `PCI_FUNC_TYPE_ISM`: the function type whose flushes cannot be deferred. */
 export const PCI_FUNC_TYPE_ISM = 5;
@@ -147,7 +153,7 @@ export interface S390Domain extends IommuDomain {
   /** Page-table memory. */
   readonly allocator: TableAllocator;
   /** `dma_page_table_cache` (model: one cache per domain). */
-  readonly ptCache: SlabCache;
+  readonly ptCache: KmemCache;
   /** `s390_domain->dma_table`: physical address of the root table. */
   readonly dmaTable: number;
   /** `s390_domain->origin_type`: ZPCI_TABLE_TYPE_RTX / _RSX / _RFX. */
@@ -171,6 +177,18 @@ export interface S390Domain extends IommuDomain {
   readonly quirks: Record<S390Quirk, number>;
   /** Model-only: set once `free` ran. */
   freed: boolean;
+  /**
+   * Model-only walk cache: the page table that serves the 1 MiB block `wcKey` (IOVA frame /
+   * 256; -1: none) as the last successful walk found it — its words and the word index of its
+   * PTE 0. A hit goes straight to the PTE; the region and segment entries it skips are still
+   * counted in pteReads, so the counters match the kernel's walk. Valid because the entries on
+   * a walked path are valid table entries, which change only when a table is freed, and every
+   * free drops the cache. Code that edits live tables behind the driver's back must set
+   * `wcKey = -1`.
+   */
+  wcKey: number;
+  wcWords: Uint32Array;
+  wcBase: number;
 }
 
 /** `struct zpci_dev` (the fields the IOMMU code reads) and the machine around it. */
@@ -295,7 +313,7 @@ export class S390Iommu implements IommuDriver<S390Domain> {
       counters,
       zdev: this,
       allocator,
-      ptCache: new SlabCache(allocator, ZPCI_PT_SIZE),
+      ptCache: createPageTableCache(allocator),
       dmaTable: root,
       originType: type,
       levels,
@@ -308,6 +326,9 @@ export class S390Iommu implements IommuDriver<S390Domain> {
       strict: this.strictDefault,
       quirks: freshQuirks(),
       freed: false,
+      wcKey: -1,
+      wcWords: NO_WORDS,
+      wcBase: 0,
     };
     return d;
   }
@@ -365,9 +386,18 @@ export class S390Iommu implements IommuDriver<S390Domain> {
 
 // ------------------------------------------------------------------------------ table memory
 
+/**
+ * `dma_page_table_cache` = `kmem_cache_create("PCI_DMA_page_tables", ZPCI_PT_SIZE,
+ * ZPCI_PT_ALIGN, 0, NULL)`: 2 KiB page tables, two to a slab page (model: one cache per
+ * domain; region tables are 16 KiB blocks of their own).
+ */
+function createPageTableCache(allocator: TableAllocator): KmemCache {
+  return new KmemCache(allocator, { name: "PCI_DMA_page_tables", size: ZPCI_PT_SIZE, align: ZPCI_PT_ALIGN });
+}
+
 /** `dma_alloc_cpu_table()` on a bare allocator: 16 KiB, every entry ZPCI_TABLE_INVALID. */
 function allocRegionTableRaw(allocator: TableAllocator): number {
-  const pa = allocTableMem(allocator, ZPCI_TABLE_SIZE);
+  const pa = allocUncounted(allocator, ZPCI_TABLE_SIZE);
   if (pa < 0) return -1;
   const c = allocator.mem.chunk(pa)!;
   const w = (pa - c.pa) / 4;
@@ -389,8 +419,8 @@ function allocRegionTable(d: S390Domain): number {
 }
 
 function freeRegionTable(d: S390Domain, pa: number): void {
-  forgetTables();
-  releaseTableMem(d.allocator, pa);
+  forgetTables(d);
+  releaseUncounted(d.allocator, pa);
   d.regionTablesLive--;
   d.counters.tablesFreed++;
 }
@@ -408,8 +438,8 @@ function allocPageTable(d: S390Domain): number {
 
 /** `dma_free_page_table()` */
 function freePageTable(d: S390Domain, pa: number): void {
-  forgetTables();
-  d.ptCache.release(pa);
+  forgetTables(d);
+  d.ptCache.free(pa);
   d.counters.tablesFreed++;
 }
 
@@ -427,7 +457,8 @@ const cacheChunk: (MemChunk | undefined)[] = [undefined, undefined, undefined, u
 const cacheBase = [0, 0, 0, 0, 0];
 const PT_SLOT = 4;
 
-function forgetTables(): void {
+function forgetTables(d?: S390Domain): void {
+  if (d) d.wcKey = -1;
   cacheMem = undefined;
   for (let i = 0; i < 5; i++) {
     cachePa[i] = -1;
@@ -460,7 +491,7 @@ const MISSING = -1;
 const FAIL = -2;
 
 /** Where the last successful walk ended: the PT's memory and the PTE's low word index. */
-let wChunk: MemChunk | undefined;
+let wWords: Uint32Array = NO_WORDS;
 let wWord = 0;
 /** Span of the entry at which the last failed walk stopped. */
 let wSpan = 0;
@@ -543,10 +574,17 @@ function segmentChild(d: S390Domain, st: number, sx: number, alloc: boolean): nu
 
 /**
  * `dma_walk_cpu_trans()` (with `alloc`) or the lookup walk of `s390_iommu_iova_to_phys()`
- * (without): 0 with `wChunk`/`wWord` at the PTE of frame `pfn`, else MISSING (`wSpan` = the
+ * (without): 0 with `wWords`/`wWord` at the PTE of frame `pfn`, else MISSING (`wSpan` = the
  * span of the invalid entry met) or FAIL.
  */
 function walkPte(d: S390Domain, pfn: number, alloc: boolean): number {
+  const key = Math.floor(pfn / 256);
+  if (d.wcKey === key) {
+    d.counters.pteReads += d.levels - 1;
+    wWords = d.wcWords;
+    wWord = d.wcBase + 2 * (pfn & 0xff);
+    return 0;
+  }
   let table = d.dmaTable;
   let type = d.originType;
   while (type !== ZPCI_TABLE_TYPE_SX) {
@@ -563,8 +601,11 @@ function walkPte(d: S390Domain, pfn: number, alloc: boolean): number {
     wSpan = SZ_1M;
     return pt;
   }
-  wChunk = tableChunk(d.allocator.mem, pt, PT_SLOT);
+  wWords = tableChunk(d.allocator.mem, pt, PT_SLOT).words;
   wWord = tBase + 2 * (pfn & 0xff);
+  d.wcKey = key;
+  d.wcWords = wWords;
+  d.wcBase = tBase;
   return 0;
 }
 
@@ -574,9 +615,9 @@ function walkPte(d: S390Domain, pfn: number, alloc: boolean): number {
  * clear the protection bit.
  */
 function updatePte(d: S390Domain, paPfn: number, protect: boolean, invalidate: boolean): void {
-  const c = wChunk!;
-  let lo = c.words[wWord]!;
-  let hi = c.words[wWord + 1]!;
+  const w = wWords;
+  let lo = w[wWord]!;
+  let hi = w[wWord + 1]!;
   if (invalidate) {
     if (lo & ZPCI_PTE_INVALID) d.counters.warn("invalidate_pt_entry: PTE already invalid");
     lo |= ZPCI_PTE_INVALID;
@@ -587,13 +628,13 @@ function updatePte(d: S390Domain, paPfn: number, protect: boolean, invalidate: b
     lo &= ~ZPCI_PTE_INVALID;
   }
   lo = protect ? lo | ZPCI_TABLE_PROTECTED : lo & ~ZPCI_TABLE_PROTECTED;
-  c.words[wWord] = lo >>> 0;
-  c.words[wWord + 1] = hi;
+  w[wWord] = lo >>> 0;
+  w[wWord + 1] = hi;
   d.counters.pteWrites++;
 }
 
 function pteValid(): boolean {
-  return !(wChunk!.words[wWord]! & ZPCI_PTE_INVALID);
+  return !(wWords[wWord]! & ZPCI_PTE_INVALID);
 }
 
 // ----------------------------------------------------------------------- u64 range arithmetic
@@ -717,7 +758,8 @@ function s390UnmapPages(
     d.ctrs.unmappedPages += n;
     return n * SZ_4K;
   }
-  const size = pgcount * 2 ** ffs(pgsize);
+  // pgcount << __ffs(pgsize); a 4 KiB pgsize (every caller's) skips the power.
+  const size = pgsize === SZ_4K ? pgcount * SZ_4K : pgcount * 2 ** ffs(pgsize);
   if (pgsize !== SZ_4K) d.quirks["unmap-size-arith"]++;
   const past = pastAperture(d, ipfn, ioff, size);
   if (wrapped) d.quirks["iova-wrap"]++;
@@ -728,9 +770,9 @@ function s390UnmapPages(
   // s390_iommu_invalidate_trans(): pgcount 4 KiB pages, walking with allocation.
   let pfn = ipfn;
   for (let i = 0; i < pgcount; i++) {
-    const before = d.regionTablesAllocated + d.ptCache.allocatedTotal;
+    const before = d.counters.tablesAllocated;
     if (walkPte(d, pfn, true) !== 0) return 0;
-    if (d.regionTablesAllocated + d.ptCache.allocatedTotal !== before) d.quirks["unmap-allocates"]++;
+    if (d.counters.tablesAllocated !== before) d.quirks["unmap-allocates"]++;
     if (!pteValid()) d.quirks["unmap-invalid-warn"]++;
     updatePte(d, 0, false, true);
     pfn = pfn + 1 === PFNS ? 0 : pfn + 1;
@@ -754,8 +796,7 @@ function s390IovaToPhys(d: S390Domain, iova: Addr): Addr {
   if (walkPte(d, pfnOf(iova), false) !== 0) return 0;
   d.counters.pteReads++;
   if (!pteValid()) return 0;
-  const c = wChunk!;
-  const pfn = c.words[wWord + 1]! * TWO20 + (c.words[wWord]! >>> 12);
+  const pfn = wWords[wWord + 1]! * TWO20 + (wWords[wWord]! >>> 12);
   if (d.strict) return fromPfn(pfn, offOf(iova));
   if (offOf(iova) !== 0) d.quirks["phys-no-offset"]++;
   return fromPfn(pfn, 0);
@@ -767,19 +808,35 @@ function s390IovaToPhys(d: S390Domain, iova: Addr): Addr {
  * outside the aperture → the largest naturally aligned block around the IOVA above it.
  */
 function s390IovaToPhysLength(d: S390Domain, iova: Addr, out: PhysLength): void {
-  if (beyondAperture(d, iova)) {
+  const pfn = pfnOf(iova);
+  if (pfn > d.apertureEndPfn) {
     out.setUnmapped(holeSpanOutside(iova, d.translatableRanges));
     return;
   }
-  if (walkPte(d, pfnOf(iova), false) !== 0) {
-    out.setUnmapped(wSpan);
-    return;
+  let w: Uint32Array;
+  let i: number;
+  if (d.wcKey === Math.floor(pfn / 256)) {
+    // walkPte()'s cache hit, inline: the skipped region/segment entries and the PTE.
+    d.counters.pteReads += d.levels;
+    w = d.wcWords;
+    i = d.wcBase + 2 * (pfn & 0xff);
+  } else {
+    if (walkPte(d, pfn, false) !== 0) {
+      out.setUnmapped(wSpan);
+      return;
+    }
+    d.counters.pteReads++;
+    w = wWords;
+    i = wWord;
   }
-  d.counters.pteReads++;
-  const c = wChunk!;
-  const lo = c.words[wWord]!;
+  const lo = w[i]!;
   if (lo & ZPCI_PTE_INVALID) out.setUnmapped(SZ_4K);
-  else out.setMapped(c.words[wWord + 1]! * TWO20 + (lo >>> 12), offOf(iova), SZ_4K);
+  else
+    out.setMapped(
+      w[i + 1]! * TWO20 + (lo >>> 12),
+      typeof iova === "number" ? iova - pfn * SZ_4K : offOf(iova),
+      SZ_4K,
+    );
 }
 
 /** `s390_iommu_iotlb_sync()`: one RPCIT per attached function over the gathered range. */
@@ -831,7 +888,7 @@ function s390DomainFree(d: S390Domain): void {
   };
   freeLevel(d.dmaTable, d.originType);
   d.ptCache.destroy();
-  forgetTables();
+  forgetTables(d);
 }
 
 /** `s390_iommu_ops.default_domain_ops` of one function. */

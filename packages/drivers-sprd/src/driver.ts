@@ -5,6 +5,7 @@
  * 256 KiB flat table over the 256 MiB aperture.
  */
 import {
+  allocUncounted,
   IOMMU_DOMAIN_UNMANAGED,
   type IommuCap,
   IommuCounters,
@@ -15,7 +16,6 @@ import {
   PhysMem,
   TableAllocator,
 } from "@iommu/core";
-import { allocDetached } from "./alloc.js";
 import {
   SPRD_EX_REGS,
   SPRD_IOMMU_PAGE_SIZE,
@@ -85,7 +85,7 @@ export class SprdIommu implements IommuDriver<SprdDomain> {
         { base: this.allocator.base },
         "table memory beyond 32-bit PPNs",
       );
-    const page = allocDetached(this.allocator, SPRD_IOMMU_PAGE_SIZE);
+    const page = allocUncounted(this.allocator, SPRD_IOMMU_PAGE_SIZE);
     if (page < 0) throw new IommuError("ENOMEM", "sprd_iommu_probe", {}, "protect page");
     this.counters.tablesAllocated++;
     this.protPage = page;
@@ -103,7 +103,7 @@ export class SprdIommu implements IommuDriver<SprdDomain> {
    */
   attachDevice(d: SprdDomain): number {
     if (d.pgt >= 0) return 0;
-    const pgt = allocDetached(d.allocator, SPRD_PGT_SIZE);
+    const pgt = allocUncounted(d.allocator, SPRD_PGT_SIZE);
     if (pgt < 0) return ENOMEM;
     d.counters.tablesAllocated++;
     d.setTable(pgt);

@@ -20,10 +20,10 @@ import {
   type IovaRange,
   type PageTableInspector,
   type PhysLength,
+  releaseUncounted,
   type SizeOut,
   type TableAllocator,
 } from "@iommu/core";
-import { releaseDetached } from "./alloc.js";
 import { low32, modAddr } from "./bits.js";
 import {
   SPRD_APERTURE_END,
@@ -307,7 +307,7 @@ export function createSprdDomainOps(name: string): IommuDomainOps<SprdDomain> {
 /** `sprd_iommu_domain_free()` → `sprd_iommu_cleanup()`: the table goes back (if attached). */
 export function sprdIommuDomainFree(d: SprdDomain): void {
   if (d.pgt < 0) return;
-  releaseDetached(d.allocator, d.pgt);
+  releaseUncounted(d.allocator, d.pgt);
   d.counters.tablesFreed++;
   d.pgt = -1;
   d.pgtWords = new Uint32Array(0);

@@ -59,7 +59,7 @@ describe("allocation failure inside a map", () => {
       expect(err?.code).toBe("ENOMEM");
       expect(err!.unrolled).toBe(err!.mapped);
       expect(leaves(h.d)).toEqual(want);
-      expect(pool.liveCount).toBe(linked(h));
+      expect(pool.liveObjects).toBe(linked(h));
       expect(h.d.counters.tablesAllocated - h.d.counters.tablesFreed).toBe(1 + linked(h));
       expect(run(h)).toBeUndefined();
     });
@@ -74,7 +74,7 @@ describe("allocation failure inside a map", () => {
     expect(err?.code).toBe("ENOMEM");
     expect(err!.mapped).toBeGreaterThan(0);
     expect(leaves(h.d)).toEqual(want);
-    expect([pool.liveCount, linked(h), pool.blockCount]).toEqual([4, 4, 1]);
+    expect([pool.liveObjects, linked(h), pool.blockCount]).toEqual([4, 4, 1]);
     expect(run(h)).toBeUndefined();
   });
 });

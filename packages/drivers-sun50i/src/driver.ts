@@ -4,6 +4,7 @@
  * 16 KiB directory of a domain with a 32-bit aperture and the ops' 4 KiB page size.
  */
 import {
+  allocUncounted,
   IOMMU_DOMAIN_UNMANAGED,
   type IommuCap,
   IommuCounters,
@@ -11,11 +12,12 @@ import {
   type IommuDomainOps,
   type IommuDriver,
   IommuError,
+  type KmemCache,
   PhysMem,
   TableAllocator,
 } from "@iommu/core";
 import { DT_SIZE, SUN50I_PGSIZE_BITMAP } from "./defs.js";
-import { allocDetached, PtPool } from "./pt-pool.js";
+import { createPtPool } from "./pt-pool.js";
 import { createSun50iDomainOps, Sun50iDomain } from "./sun50i-iommu.js";
 
 const EOPNOTSUPP = -95;
@@ -50,7 +52,7 @@ export class Sun50iIommu implements IommuDriver<Sun50iDomain> {
   readonly ops: IommuDomainOps<Sun50iDomain>;
   readonly allocator: TableAllocator;
   readonly strict: boolean;
-  private readonly pools = new Map<TableAllocator, PtPool>();
+  private readonly pools = new Map<TableAllocator, KmemCache>();
 
   constructor(options: Sun50iIommuOptions = {}) {
     this.name = options.name ?? "sun50i-iommu";
@@ -69,10 +71,10 @@ export class Sun50iIommu implements IommuDriver<Sun50iDomain> {
   }
 
   /** `iommu->pt_pool` over `allocator` (one per table memory). */
-  poolFor(allocator: TableAllocator): PtPool {
+  poolFor(allocator: TableAllocator): KmemCache {
     let p = this.pools.get(allocator);
     if (!p) {
-      p = new PtPool(allocator);
+      p = createPtPool(this.name, allocator);
       this.pools.set(allocator, p);
     }
     return p;
@@ -91,7 +93,7 @@ export class Sun50iIommu implements IommuDriver<Sun50iDomain> {
     if (flags !== 0) return EOPNOTSUPP;
     const allocator = options.allocator ?? this.allocator;
     const counters = options.counters ?? new IommuCounters();
-    const dt = allocDetached(allocator, DT_SIZE);
+    const dt = allocUncounted(allocator, DT_SIZE);
     if (dt < 0) return ENOMEM;
     counters.tablesAllocated++;
     return new Sun50iDomain({

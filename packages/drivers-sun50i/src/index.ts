@@ -40,7 +40,6 @@ export {
 export { type Sun50iDomainAllocOptions, Sun50iIommu, type Sun50iIommuOptions } from "./driver.js";
 // Inspection.
 export { createSun50iInspector, Sun50iInspector, type Sun50iTableParams } from "./inspect.js";
-export { PtPool } from "./pt-pool.js";
 export { type Sun50iQuirk, Sun50iQuirkError } from "./quirks.js";
 // Domains and their ops.
 export {

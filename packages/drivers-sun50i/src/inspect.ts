@@ -14,6 +14,9 @@ import {
   type PteField,
   type PteInfo,
   pageTableStatsOf,
+  type TwoLevelTable32,
+  visitTwoLevel32,
+  walkTwoLevel32,
 } from "@iommu/core";
 import {
   DTE_SPAN,
@@ -36,12 +39,6 @@ export interface Sun50iTableParams {
   readonly dt: number;
 }
 
-const U32 = 2n ** 32n;
-
-function u64(a: Addr): bigint {
-  return typeof a === "bigint" ? BigInt.asUintN(64, a) : BigInt(Math.trunc(a));
-}
-
 function field(name: string, raw: number, hi: number, lo: number = hi): PteField {
   return {
     name,
@@ -55,7 +52,19 @@ function field(name: string, raw: number, hi: number, lo: number = hi): PteField
  * directory, 4096 DTEs of 1 MiB) and 2 (page tables, 256 PTEs of 4 KiB).
  */
 export class Sun50iInspector implements PageTableInspector {
-  constructor(readonly params: Sun50iTableParams) {}
+  private readonly table: TwoLevelTable32;
+
+  constructor(readonly params: Sun50iTableParams) {
+    this.table = {
+      mem: params.mem,
+      root: params.dt,
+      l1Entries: NUM_DT_ENTRIES,
+      l1Span: DTE_SPAN,
+      l2Entries: NUM_PT_ENTRIES,
+      l2Span: SPAGE_SIZE,
+      info: (lvl, tableAddr, index, ent, iova) => this.info(lvl, tableAddr, index, ent, iova),
+    };
+  }
 
   geometry(): PageTableGeometry {
     return {
@@ -113,51 +122,11 @@ export class Sun50iInspector implements PageTableInspector {
   }
 
   walk(iova: Addr): PageTableWalk {
-    const { mem, dt } = this.params;
-    const va = u64(iova);
-    if (va >= U32) return { iova: va, steps: [], end: "out-of-range" };
-    if (mem.chunk(dt) === undefined) return { iova: va, steps: [], end: "missing-table" };
-    const v = Number(va);
-    const i = v >>> 20;
-    const j = (v >>> 12) & 0xff;
-    const steps: PteInfo[] = [];
-    let e = this.info(1, dt, i, mem.read32(dt + 4 * i), BigInt(i * DTE_SPAN));
-    steps.push(e);
-    if (e.kind === "table") {
-      if (e.tableMissing) return { iova: va, steps, end: "missing-table" };
-      e = this.info(
-        2,
-        e.nextTable!,
-        j,
-        mem.read32(e.nextTable! + 4 * j),
-        BigInt(i * DTE_SPAN + j * SPAGE_SIZE),
-      );
-      steps.push(e);
-    }
-    if (e.kind !== "leaf") return { iova: va, steps, end: "hole", length: e.itemSize };
-    return { iova: va, steps, end: "leaf", phys: e.phys! + BigInt(v & 0xfff), length: SPAGE_SIZE };
+    return walkTwoLevel32(this.table, iova);
   }
 
   visit(visitor: (entry: PteInfo) => unknown, options?: PageTableVisitOptions): void {
-    const { mem, dt } = this.params;
-    if (mem.chunk(dt) === undefined) return;
-    const from = options?.from === undefined ? 0n : u64(options.from);
-    const to = options?.to === undefined ? U32 - 1n : u64(options.to);
-    for (let i = 0; i < NUM_DT_ENTRIES; i++) {
-      const lo = BigInt(i * DTE_SPAN);
-      if (lo + BigInt(DTE_SPAN) - 1n < from || lo > to) continue;
-      const dte = mem.read32(dt + 4 * i);
-      if (dte === 0) continue;
-      const e = this.info(1, dt, i, dte, lo);
-      if (visitor(e) === false || e.kind !== "table" || e.tableMissing) continue;
-      const t = e.nextTable!;
-      for (let j = 0; j < NUM_PT_ENTRIES; j++) {
-        const va = lo + BigInt(j * SPAGE_SIZE);
-        if (va + BigInt(SPAGE_SIZE) - 1n < from || va > to) continue;
-        const pte = mem.read32(t + 4 * j);
-        if (pte !== 0) visitor(this.info(2, t, j, pte, va));
-      }
-    }
+    visitTwoLevel32(this.table, visitor, options);
   }
 
   stats(): PageTableStats {

@@ -83,7 +83,7 @@ describe("map and unmap", () => {
     iommuMap(d, 0x4000, 0x4000_4000, K4, RW);
     expect(iommuUnmap(d, 0, 0x5000)).toBe(0x3000);
     expect(iommuUnmap(d, 0x4000, K4)).toBe(K4);
-    expect(iommu.poolFor(iommu.allocator).liveCount).toBe(1);
+    expect(iommu.poolFor(iommu.allocator).liveObjects).toBe(1);
     expect(lookup(d, 0)).toEqual({ mapped: false, phys: 0n, length: K4 });
     expect(lookup(d, M)).toEqual({ mapped: false, phys: 0n, length: M });
   });
@@ -133,9 +133,9 @@ describe("the IOMMU instance", () => {
     const { iommu, d } = setup();
     iommuMap(d, 0, 0x4000_0000, 5 * M, RW);
     const pool = iommu.poolFor(iommu.allocator);
-    expect(pool.liveCount).toBe(5);
+    expect(pool.liveObjects).toBe(5);
     d.ops!.free!(d);
-    expect(pool.liveCount).toBe(0);
+    expect(pool.liveObjects).toBe(0);
     expect(d.counters.tablesAllocated - d.counters.tablesFreed).toBe(0);
     expect(iommu.allocator.liveCount).toBe(pool.blockCount);
     expect(rawMap(d, 0, 0, K4, RW).ret).toBe(-19);

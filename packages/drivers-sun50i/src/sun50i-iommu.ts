@@ -16,12 +16,14 @@ import {
   type IommuDomainOps,
   type IotlbGather,
   type IovaRange,
-  type MemChunk,
+  type KmemCache,
   type PageTableInspector,
   type PhysLength,
+  releaseUncounted,
   type SizeOut,
   SZ_1M,
   type TableAllocator,
+  TableView,
 } from "@iommu/core";
 import { atOrAbove, low32, modAddr } from "./bits.js";
 import {
@@ -39,7 +41,6 @@ import {
   sun50iPteIsPageValid,
 } from "./defs.js";
 import { createSun50iInspector } from "./inspect.js";
-import { type PtPool, releaseDetached } from "./pt-pool.js";
 import { Sun50iQuirkError } from "./quirks.js";
 
 const EBUSY = -16;
@@ -52,8 +53,6 @@ const TWO32 = 2 ** 32;
  * `struct sun50i_iommu_domain`: the 16 KiB directory (`dt`) and the 1 KiB page tables of the
  * IOMMU's `pt_pool` it points at; page tables are freed only when the domain is detached.
  */
-const NO_WORDS = new Uint32Array(0);
-
 export class Sun50iDomain implements IommuDomain {
   type: number;
   ops: IommuDomainOps | null;
@@ -62,7 +61,7 @@ export class Sun50iDomain implements IommuDomain {
   readonly counters: IommuCounters;
   readonly allocator: TableAllocator;
   /** The IOMMU's `pt_pool` over {@link allocator}. */
-  readonly ptPool: PtPool;
+  readonly ptPool: KmemCache;
   /** `dt_dma`: PA of the directory; -1 once freed. */
   dt: number;
   /**
@@ -77,18 +76,16 @@ export class Sun50iDomain implements IommuDomain {
   dtOff: number;
   /**
    * Model-only (the kernel resolves `phys_to_virt` for free): the last page table a walk
-   * resolved — its PA (-1: none), its chunk's words and the word index of PTE 0 — so a run of
-   * walks in one 1 MiB slot skips the chunk lookup. Dropped whenever a page table is released.
+   * resolved, so a run of walks in one 1 MiB slot skips the memory lookup. Dropped whenever
+   * the domain's page tables are released.
    */
-  ptPa = -1;
-  ptWords: Uint32Array = NO_WORDS;
-  ptBase = 0;
+  readonly pt = new TableView();
 
   constructor(init: {
     type: number;
     ops: IommuDomainOps;
     allocator: TableAllocator;
-    ptPool: PtPool;
+    ptPool: KmemCache;
     counters: IommuCounters;
     dt: number;
     strict: boolean;
@@ -106,31 +103,10 @@ export class Sun50iDomain implements IommuDomain {
   }
 }
 
-function ptChunk(d: Sun50iDomain, ptPa: number): MemChunk | undefined {
-  return d.allocator.mem.chunk(ptPa);
-}
-
-/**
- * The page table at `ptPa` (1 KiB aligned: one 4 KiB page holds all of it) through the
- * domain's one-table view cache: the word index of PTE 0 in `d.ptWords`, or -1 where no
- * memory is.
- */
+/** The page table at `ptPa` through the domain's view: the word index of PTE 0 in `d.pt.words`, or -1 where no memory is. */
 function ptView(d: Sun50iDomain, ptPa: number): number {
-  if (ptPa === d.ptPa) return d.ptBase;
-  const c = ptChunk(d, ptPa);
-  if (c === undefined) return -1;
-  const base = (ptPa - c.pa) >>> 2;
-  d.ptPa = ptPa;
-  d.ptWords = c.words;
-  d.ptBase = base;
-  return base;
-}
-
-/** Drop the page-table view cache (a page table was released or the domain freed). */
-export function dropPtView(d: Sun50iDomain): void {
-  d.ptPa = -1;
-  d.ptWords = NO_WORDS;
-  d.ptBase = 0;
+  const v = d.pt;
+  return ptPa === v.pa ? v.base : v.resolve(d.allocator.mem, ptPa);
 }
 
 /**
@@ -147,8 +123,8 @@ function sun50iDteGetPageTable(d: Sun50iDomain, idx: number): number {
   if (pt < 0) return ENOMEM;
   d.counters.tablesAllocated++;
   if (dte !== 0) {
-    dropPtView(d);
-    if (d.ptPool.release(pt)) d.counters.tablesFreed++;
+    d.pt.drop();
+    if (d.ptPool.free(pt)) d.counters.tablesFreed++;
     return sun50iDteGetPtAddress(dte);
   }
   d.dtWords[w] = sun50iMkDte(pt);
@@ -174,7 +150,7 @@ export function sun50iIommuMap(d: Sun50iDomain, iova32: number, paddr: Addr, pro
     d.allocator.mem.write32(ptPa + 4 * j, pte);
     return 0;
   }
-  const words = d.ptWords;
+  const words = d.pt.words;
   const w = base + j;
   if (sun50iPteIsPageValid(words[w]!)) return EBUSY; // dev_err "already mapped", no WARN
   words[w] = pte;
@@ -190,7 +166,7 @@ export function sun50iIommuUnmap(d: Sun50iDomain, iova32: number): number {
   const base = ptView(d, sun50iDteGetPtAddress(dte));
   d.counters.pteReads++;
   if (base < 0) return 0;
-  const words = d.ptWords;
+  const words = d.pt.words;
   const w = base + sun50iIovaGetPteIndex(iova32);
   if (!sun50iPteIsPageValid(words[w]!)) return 0;
   words[w] = 0;
@@ -205,7 +181,7 @@ function lookupPte(d: Sun50iDomain, iova32: number): number {
   if (!sun50iDteIsPtValid(dte)) return -1;
   const base = ptView(d, sun50iDteGetPtAddress(dte));
   d.counters.pteReads++;
-  return base >= 0 ? d.ptWords[base + sun50iIovaGetPteIndex(iova32)]! : 0;
+  return base >= 0 ? d.pt.words[base + sun50iIovaGetPteIndex(iova32)]! : 0;
 }
 
 /** `sun50i_iommu_iova_to_phys()`: page address + offset; 0 for an invalid DTE or PTE. */
@@ -243,9 +219,9 @@ export function sun50iIommuIovaToPhysLength(d: Sun50iDomain, iova: Addr, out: Ph
     return;
   }
   const ptPa = sun50iDteGetPtAddress(dte);
-  const base = ptPa === d.ptPa ? d.ptBase : ptView(d, ptPa);
+  const base = ptView(d, ptPa);
   counters.pteReads++;
-  const pte = base >= 0 ? d.ptWords[base + sun50iIovaGetPteIndex(i32)]! : 0;
+  const pte = base >= 0 ? d.pt.words[base + sun50iIovaGetPteIndex(i32)]! : 0;
   if (!sun50iPteIsPageValid(pte)) out.setUnmapped(SPAGE_SIZE);
   // sun50i_pte_get_page_address(pte) / 4 KiB
   else out.setMapped(pte >>> 12, i32 & 0xfff, SPAGE_SIZE);
@@ -323,15 +299,15 @@ export function createSun50iDomainOps(name: string): IommuDomainOps<Sun50iDomain
  */
 export function sun50iIommuDomainFree(d: Sun50iDomain): void {
   if (d.dt < 0) return;
-  dropPtView(d);
+  d.pt.drop();
   for (let i = 0; i < NUM_DT_ENTRIES; i++) {
     const w = d.dtOff + i;
     const dte = d.dtWords[w]!;
     if (!sun50iDteIsPtValid(dte)) continue;
     d.dtWords[w] = 0;
-    if (d.ptPool.release(sun50iDteGetPtAddress(dte))) d.counters.tablesFreed++;
+    if (d.ptPool.free(sun50iDteGetPtAddress(dte))) d.counters.tablesFreed++;
   }
-  releaseDetached(d.allocator, d.dt);
+  releaseUncounted(d.allocator, d.dt);
   d.counters.tablesFreed++;
   d.dt = -1;
 }

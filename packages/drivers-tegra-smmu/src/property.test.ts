@@ -1,4 +1,5 @@
 // drivers/iommu/tegra-smmu.c: random map / unmap / raw call / lookup sequences against a page reference, both modes.
+
 import {
   IOMMU_READ,
   IOMMU_WRITE,
@@ -11,10 +12,10 @@ import {
   PhysLength,
   SizeOut,
 } from "@iommu/core";
+import { PageFrameMap } from "@iommu/testing";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { makeTegra } from "./testing/make.js";
-import { PageRef } from "./testing/page-ref.js";
 
 const PAGES_4G = 2 ** 20;
 /** IOVA window: 16 page tables (64 MiB), so runs meet and tables come and go. */
@@ -95,7 +96,7 @@ function aboveReachLength(p: number): number {
 /** One sequence on a fresh domain; returns the operations executed. */
 function runSequence(ops: readonly Op[], strict: boolean): number {
   const { d, smmu } = makeTegra({ strict });
-  const ref = new PageRef();
+  const ref = new PageFrameMap();
   const mask = smmu.pfnMask;
   const key = (p: number) => p % PAGES_4G;
   let executed = 0;

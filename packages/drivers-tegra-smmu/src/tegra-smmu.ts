@@ -14,6 +14,7 @@
  */
 import {
   type Addr,
+  allocUncounted,
   ERRNO,
   holeSpanOutside,
   IOMMU_DOMAIN_UNMANAGED,
@@ -28,11 +29,13 @@ import {
   type IotlbGather,
   type IovaRange,
   type MemChunk,
+  MmioRegs,
   offOf,
   type PageTableInspector,
   type PhysLength,
   PhysMem,
   pfnOf,
+  releaseUncounted,
   type SizeOut,
   SZ_4K,
   SZ_4M,
@@ -65,7 +68,6 @@ import {
   type TegraSmmuSocInfo,
   type TegraSoc,
 } from "./regs.js";
-import { allocTableMem, releaseTableMem } from "./table-mem.js";
 
 const EINVAL = -ERRNO.EINVAL;
 const ENOMEM = -ERRNO.ENOMEM;
@@ -180,7 +182,7 @@ export class TegraSmmu implements IommuDriver<TegraSmmuDomain> {
   mmioWrites = 0;
   /** `tegra_smmu_ops.default_domain_ops`: shared by every domain of this instance. */
   readonly ops: IommuDomainOps<TegraSmmuDomain>;
-  private readonly regs = new Map<number, number>();
+  private readonly regs = new MmioRegs(0x1000);
   private readonly sharedAllocator: TableAllocator | undefined;
   private readonly strictDefault: boolean;
 
@@ -216,7 +218,7 @@ export class TegraSmmu implements IommuDriver<TegraSmmuDomain> {
     if (flags !== 0) return EOPNOTSUPP;
     const allocator = options.allocator ?? this.sharedAllocator ?? new TableAllocator(new PhysMem());
     const counters = options.counters ?? new IommuCounters();
-    const pd = allocTableMem(allocator, SMMU_SIZE_PD);
+    const pd = allocUncounted(allocator, SMMU_SIZE_PD);
     if (pd < 0) return ENOMEM;
     counters.tablesAllocated++;
     const d: TegraSmmuDomain = {
@@ -281,7 +283,7 @@ export class TegraSmmu implements IommuDriver<TegraSmmuDomain> {
 
   /** The last value written to a register (0 if never written). */
   readReg(offset: number): number {
-    return this.regs.get(offset) ?? 0;
+    return this.regs.read(offset);
   }
 
   /** Zero the MMIO access counters. */
@@ -295,13 +297,13 @@ export class TegraSmmu implements IommuDriver<TegraSmmuDomain> {
   /** `smmu_writel()` */
   writel(value: number, offset: number): void {
     this.mmioWrites++;
-    this.regs.set(offset, value >>> 0);
+    this.regs.write(offset, value);
   }
 
   /** `smmu_readl()` */
   readl(offset: number): number {
     this.mmioReads++;
-    return this.regs.get(offset) ?? 0;
+    return this.regs.read(offset);
   }
 
   /** `smmu_dma_addr_valid()`: the frame number fits pfn_mask. */
@@ -404,7 +406,7 @@ function readPte(d: TegraSmmuDomain, pde: number, pte: number): number {
  */
 function getPt(d: TegraSmmuDomain, pde: number): number {
   if (d.pts[pde]! >= 0) return 0;
-  const pt = allocTableMem(d.allocator, SMMU_SIZE_PT);
+  const pt = allocUncounted(d.allocator, SMMU_SIZE_PT);
   if (pt < 0) return ENOMEM;
   d.counters.tablesAllocated++;
   if (!d.smmu.dmaAddrValid(pt)) {
@@ -419,7 +421,7 @@ function getPt(d: TegraSmmuDomain, pde: number): number {
 
 /** `iommu_free_pages()` of a page directory or page table. */
 function freeTable(d: TegraSmmuDomain, pa: number): void {
-  releaseTableMem(d.allocator, pa);
+  releaseUncounted(d.allocator, pa);
   d.counters.tablesFreed++;
 }
 

@@ -26,6 +26,7 @@ import { checkPtDomainOptions, checkPtFormat } from "./options-check.js";
 import type { PtFormat } from "./pt-common.js";
 import type { PtDriverHooks, PtIommuConfig } from "./pt-defs.js";
 import type { PtTable } from "./pt-table.js";
+import { iovaToPhysRunsOp } from "./runs.js";
 import { unmapOps } from "./unmap.js";
 
 /**
@@ -42,7 +43,7 @@ export interface PtIommu extends IommuDomain {
  * `{ ...ptDomainOps("amdv1"), name: "amd-iommu", iotlbSync, flushIotlbAll, free }`.
  */
 export type PtDomainOps<D extends PtIommu = PtDomain> = Pick<IommuDomainOps<D>, "mapPages" | "unmapPages"> &
-  Required<Pick<IommuDomainOps<D>, "iovaToPhysLength" | "iovaToPhys" | "inspect">>;
+  Required<Pick<IommuDomainOps<D>, "iovaToPhysLength" | "iovaToPhys" | "iovaToPhysRuns" | "inspect">>;
 
 /**
  * `struct pt_iommu` embedding `struct iommu_domain`: a generic_pt paging domain, the
@@ -89,7 +90,14 @@ function makePtDomainOps(): PtDomainOps<PtIommu> {
   const { mapPages } = mapOps();
   const { unmapPages } = unmapOps();
   const { iovaToPhys, iovaToPhysLength } = lookupOps();
-  return { mapPages, unmapPages, iovaToPhysLength, iovaToPhys, inspect: inspectOp };
+  return {
+    mapPages,
+    unmapPages,
+    iovaToPhysLength,
+    iovaToPhys,
+    iovaToPhysRuns: iovaToPhysRunsOp,
+    inspect: inspectOp,
+  };
 }
 
 const PT_OPS = new Map<PtFormat, PtDomainOps<PtIommu>>();

@@ -259,6 +259,7 @@ describe("IOMMU_PT_DOMAIN_OPS: a driver composes its ops from ptDomainOps", () =
       "inspect",
       "iovaToPhys",
       "iovaToPhysLength",
+      "iovaToPhysRuns",
       "mapPages",
       "unmapPages",
     ]);

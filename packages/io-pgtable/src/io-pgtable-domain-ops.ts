@@ -14,7 +14,9 @@ import {
   type IotlbGather,
   negErrno,
   type PageTableInspector,
-  type PhysLength,
+  PHYS_RUN_PROT_UNKNOWN,
+  PhysLength,
+  type PhysRunCollector,
   type SizeOut,
 } from "@iommu/core";
 import type { IoPgtableOps } from "./io-pgtable.js";
@@ -83,6 +85,37 @@ function iovaToPhysLength(d: IoPgtableDomain, iova: Addr, out: PhysLength): void
   ops.iovaToPhysLength(iova, out);
 }
 
+const step = new PhysLength();
+
+/**
+ * Model-only (issue 17): the format's one-descent range walk. No page table → one hole (an
+ * empty table's answer); a format without the walk is stepped with its iovaToPhysLength (one
+ * `walks` per step, as the core's own fallback counts).
+ */
+function iovaToPhysRuns(d: IoPgtableDomain, runs: PhysRunCollector): void {
+  const ops = d.pgtblOps;
+  if (!ops) {
+    runs.hole(0, 2 ** 52, d.pgsizeBitmap ? 2 ** ffs(d.pgsizeBitmap) : 4096);
+    return;
+  }
+  if (ops.iovaToPhysRuns) {
+    ops.iovaToPhysRuns(runs);
+    return;
+  }
+  // The core counted one walk for the call; every further step is a walk of its own.
+  for (let pfn = runs.startPfn, first = true; ; first = false) {
+    if (!first) d.counters.walks++;
+    ops.iovaToPhysLength(pfn * 4096, step);
+    const pfns = Math.max(1, step.length / 4096);
+    const unit = Math.floor(pfn / pfns) * pfns;
+    const more = step.mapped
+      ? runs.leaf(unit, pfns, step.physPfn - (pfn - unit), PHYS_RUN_PROT_UNKNOWN, step.length)
+      : runs.hole(unit, pfns, step.length);
+    if (!more) return;
+    pfn = unit + pfns;
+  }
+}
+
 /** `arm_smmu_iova_to_phys` & co. (legacy): no page table → 0. */
 function iovaToPhys(d: IoPgtableDomain, iova: Addr): Addr {
   const ops = d.pgtblOps;
@@ -108,7 +141,7 @@ export function ioPgtableDomainOps<D extends IoPgtableDomain>(
   name: string,
   extra: IoPgtableDomainOpsExtra<D> = {},
 ): IommuDomainOps<D> {
-  return { name, mapPages, unmapPages, iovaToPhysLength, iovaToPhys, inspect, ...extra };
+  return { name, mapPages, unmapPages, iovaToPhysLength, iovaToPhys, iovaToPhysRuns, inspect, ...extra };
 }
 
 /**

@@ -10,6 +10,7 @@ import type {
   IotlbGather,
   PageTableInspector,
   PhysLength,
+  PhysRunCollector,
   SizeOut,
   TableAllocator,
 } from "@iommu/core";
@@ -154,6 +155,12 @@ export interface IoPgtableOps {
   iovaToPhysLength(iova: Addr, out: PhysLength): void;
   /** Legacy: 0 when unmapped. */
   iovaToPhys(iova: Addr): Addr;
+  /**
+   * Model-only (issue 17): report the leaves and empty entries of the collector's range in one
+   * descent (each entry read once). Optional: without it the domain op steps with
+   * iovaToPhysLength.
+   */
+  iovaToPhysRuns?(runs: PhysRunCollector): void;
   /** `pgtable_walk` (ARM LPAE): the entry seen at each level. */
   pgtableWalk?(iova: Addr, wd: ArmLpaeWalkData): number;
   /** `read_and_clear_dirty` (ARM LPAE S1 with IO_PGTABLE_QUIRK_ARM_HD). */

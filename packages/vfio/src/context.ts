@@ -9,11 +9,14 @@ import type { UserMm } from "./mm.js";
  * - `legacy`: today's kernel, one iommu_iova_to_phys() per PAGE_SIZE plus the mismatching probe;
  * - `length`: the series' version, one iommu_iova_to_phys_length() per leaf (or empty span),
  *   the lookup that ends a run reused as the start of the next one;
- * - `length-naive`: as `length`, but the run-ending lookup is repeated as today's loop does.
+ * - `length-naive`: as `length`, but the run-ending lookup is repeated as today's loop does;
+ * - `runs` (issue 17, beyond the series): one core range lookup (`iommuIovaToPhysRuns`) per
+ *   batch of up to 512 runs — one walk per vfio_dma region for drivers with the one-descent op.
+ *   The unmap calls and IOTLB syncs are those of `length`.
  */
-export type UnmapMode = "legacy" | "length" | "length-naive";
+export type UnmapMode = "legacy" | "length" | "length-naive" | "runs";
 
-export const UNMAP_MODES: readonly UnmapMode[] = ["legacy", "length", "length-naive"];
+export const UNMAP_MODES: readonly UnmapMode[] = ["legacy", "length", "length-naive", "runs"];
 
 /** `struct vfio_iommu_group` */
 export interface VfioIommuGroup {

@@ -4,7 +4,10 @@
  * `counts` line.
  */
 export class VfioCounters {
-  /** iommu_iova_to_phys() (legacy) or iommu_iova_to_phys_length() (length mode) calls by vfio. */
+  /**
+   * iommu_iova_to_phys() (legacy), iommu_iova_to_phys_length() (length modes) or range-lookup
+   * (runs mode: one per batch of runs) calls by vfio.
+   */
   iovaToPhys = 0;
   /** iommu_unmap() + iommu_unmap_fast(), including the unroll unmap inside a failing iommu_map(). */
   unmapCalls = 0;

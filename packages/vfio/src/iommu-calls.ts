@@ -5,10 +5,12 @@ import {
   iommuIotlbSync,
   iommuIovaToPhys,
   iommuIovaToPhysLength,
+  iommuIovaToPhysRuns,
   iommuMap,
   iommuUnmap,
   iommuUnmapFast,
   type PhysLength,
+  type PhysRunVisitor,
 } from "@iommu/core";
 import type { VfioCounters } from "./counters.js";
 
@@ -84,5 +86,11 @@ export class IommuCalls {
   iovaToPhysLength(domain: IommuDomain, iova: number, out: PhysLength): PhysLength {
     this.counters.iovaToPhys++;
     return iommuIovaToPhysLength(domain, iova, out);
+  }
+
+  /** Model-only (issue 17): one range lookup, runs of [iova, iova + size) to `visit`; counts one lookup. */
+  iovaToPhysRuns(domain: IommuDomain, iova: number, size: number, visit: PhysRunVisitor): number {
+    this.counters.iovaToPhys++;
+    return iommuIovaToPhysRuns(domain, iova, size, visit);
   }
 }

@@ -193,15 +193,15 @@ describe("random map/unmap sequences", () => {
     );
   });
 
-  it("legacy and length-aware unmap reach the same state; length never walks more", () => {
+  it("legacy, length-aware and runs unmap reach the same state; length never walks more, runs least", () => {
     fc.assert(
       fc.property(fc.array(opArb, { minLength: 1, maxLength: 25 }), (ops) => {
-        const runs = (["legacy", "length", "length-naive"] as const).map((mode) => {
+        const runs = (["legacy", "length", "length-naive", "runs"] as const).map((mode) => {
           const s = newSetup(mode);
           for (const op of ops) apply(s, null, op);
           return s;
         });
-        const [legacy, length, naive] = runs as [Setup, Setup, Setup];
+        const [legacy, length, naive, ranged] = runs as [Setup, Setup, Setup, Setup];
         const state = (s: Setup) => ({
           dmas: s.c.dmaList(),
           pinned: s.mm.pinned,
@@ -216,6 +216,9 @@ describe("random map/unmap sequences", () => {
         expect(state(naive)).toEqual(state(legacy));
         expect(calls(length)).toEqual(calls(legacy));
         expect(calls(naive)).toEqual(calls(legacy));
+        expect(state(ranged)).toEqual(state(legacy));
+        expect(calls(ranged)).toEqual(calls(legacy));
+        expect(ranged.c.vfioCounters.iovaToPhys).toBeLessThanOrEqual(length.c.vfioCounters.iovaToPhys);
         expect(length.c.vfioCounters.iovaToPhys).toBeLessThanOrEqual(naive.c.vfioCounters.iovaToPhys);
         expect(naive.c.vfioCounters.iovaToPhys).toBeLessThanOrEqual(legacy.c.vfioCounters.iovaToPhys);
       }),

@@ -1,4 +1,4 @@
-import { type IommuCounters, type IommuDomain, PAGE_SIZE, PhysLength } from "@iommu/core";
+import { type IommuCounters, type IommuDomain, PAGE_SIZE, PhysLength, type PhysRun } from "@iommu/core";
 import type { UnmapMode } from "./context.js";
 import type { IommuCalls } from "./iommu-calls.js";
 
@@ -14,6 +14,12 @@ import type { IommuCalls } from "./iommu-calls.js";
  * The length modes step with iommu_iova_to_phys_length(): one lookup per leaf (the step is
  * never below PAGE_SIZE, so sub-page leaves cost no more than today), an empty span is
  * skipped in one step, and in `length` the lookup that broke a run starts the next one.
+ *
+ * `runs` asks the core for the runs themselves (`iommuIovaToPhysRuns`), up to
+ * {@link RUNS_BATCH} per range lookup, from the position asked to the end of the range: one
+ * lookup per region that holds at most that many runs. The batch is only read after the walk
+ * returns, so the caller may unmap the runs it has been given. A position at or before the
+ * previous one (the replay unwind's quirk of not advancing past an unmapped run) looks again.
  */
 export class RunScanner {
   /** Result of {@link at}: a run [iova, iova + len) starting at physical `phys`... */
@@ -31,11 +37,30 @@ export class RunScanner {
   /** iova whose lookup result sits in `cur` (the run-breaking probe), or -1. */
   private cachedIova = -1;
 
+  // `runs` mode: the current batch (start iova, phys, length, mapped), reused arrays.
+  private readonly rIova: number[] = [];
+  private readonly rPhys: number[] = [];
+  private readonly rLen: number[] = [];
+  private readonly rMapped: boolean[] = [];
+  private rCount = 0;
+  private rIdx = 0;
+  private lastPos = -1;
+  private readonly collect: (run: PhysRun) => boolean;
+
   constructor(
     private readonly calls: IommuCalls,
     private readonly mode: UnmapMode,
     private readonly counters: IommuCounters,
-  ) {}
+  ) {
+    this.collect = (run) => {
+      const i = this.rCount++;
+      this.rIova[i] = run.iovaPfn * PAGE_SIZE + run.iovaOffset;
+      this.rPhys[i] = run.physPfn * PAGE_SIZE + run.physOffset;
+      this.rLen[i] = run.size;
+      this.rMapped[i] = run.mapped;
+      return this.rCount < RUNS_BATCH;
+    };
+  }
 
   /** Start scanning [base, base + size) of `domain`. */
   begin(domain: IommuDomain, base: number, size: number, warnOnHole: boolean): void {
@@ -44,11 +69,42 @@ export class RunScanner {
     this.size = size;
     this.warnOnHole = warnOnHole;
     this.cachedIova = -1;
+    this.rCount = 0;
+    this.rIdx = 0;
+    this.lastPos = -1;
   }
 
   /** Look at offset `pos`: true = a run (phys, len), false = a hole (skip). */
   at(pos: number): boolean {
+    if (this.mode === "runs") return this.atRuns(pos);
     return this.mode === "legacy" ? this.atLegacy(pos) : this.atLength(pos);
+  }
+
+  private atRuns(pos: number): boolean {
+    const iova = this.base + pos;
+    if (pos <= this.lastPos) this.rCount = 0;
+    this.lastPos = pos;
+    while (this.rIdx < this.rCount && this.rIova[this.rIdx]! + this.rLen[this.rIdx]! <= iova) this.rIdx++;
+    if (this.rIdx >= this.rCount || this.rIova[this.rIdx]! > iova) {
+      this.rCount = 0;
+      this.rIdx = 0;
+      this.calls.iovaToPhysRuns(this.domain!, iova, this.size - pos, this.collect);
+      if (this.rCount === 0) {
+        // Nothing reported (cannot happen for a valid range): step over the rest as a hole.
+        this.skip = this.size - pos;
+        return false;
+      }
+    }
+    const i = this.rIdx;
+    const end = this.rIova[i]! + this.rLen[i]!;
+    if (!this.rMapped[i]) {
+      if (this.warnOnHole) this.counters.warn("vfio: iova not mapped in the domain (WARN_ON(!phys))");
+      this.skip = end - iova;
+      return false;
+    }
+    this.phys = this.rPhys[i]! + (iova - this.rIova[i]!);
+    this.len = end - iova;
+    return true;
   }
 
   private atLegacy(pos: number): boolean {
@@ -100,6 +156,9 @@ export class RunScanner {
     return true;
   }
 }
+
+/** Runs kept per range lookup in `runs` mode (VFIO_IOMMU_TLB_SYNC_MAX: one sync batch). */
+export const RUNS_BATCH = 512;
 
 /** Bytes from `iova` to the end of the naturally aligned `length` unit holding it, at least a page. */
 function stepFrom(iova: number, length: number): number {

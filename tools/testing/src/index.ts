@@ -31,6 +31,8 @@ export {
   runConformanceCheck,
   type Window,
 } from "./conformance.js";
+export { IOTLB_WINDOW_PAGES, type IotlbOp, iotlbOpArb, runIotlbClean } from "./iotlb-sequences.js";
+export { type PageFrame, PageFrameMap } from "./page-frame-map.js";
 export {
   largestPage,
   type PageTableSemantics,
@@ -43,5 +45,12 @@ export {
   type UnmapOutcome,
   type UnmapPrediction,
 } from "./reference-map.js";
+export {
+  checkRandomRuns,
+  type RandomRunsOptions,
+  type RunRecord,
+  referenceRuns,
+  runsOf,
+} from "./runs.js";
 export { deriveSeed, seedOf } from "./seed.js";
 export { TableShadow } from "./table-shadow.js";

@@ -18,6 +18,7 @@ import {
   type PageTableInspector,
   type PhysLength,
   type PhysMem,
+  type PhysRunCollector,
   type SizeOut,
   SZ_4K,
   SZ_16K,
@@ -41,6 +42,7 @@ import {
   appleDartPaddrLo,
   appleDartProtToPte,
 } from "./pte.js";
+import { appleDartIovaToPhysRuns } from "./runs.js";
 
 const PAGE = 4096;
 // Module-local copies for the hot paths: a local constant folds into the code, an imported
@@ -370,6 +372,11 @@ export class AppleDartIoPgtable implements IoPgtable, IoPgtableOps {
     }
     const phys = this.physOf(lo, hi, pfn, typeof iova === "number" ? iova & 0xfff : Number(iova & 0xfffn));
     out.setMapped(Math.floor(phys / PAGE), phys & 0xfff, this.pgsize);
+  }
+
+  /** Model-only (issue 17): the one-descent range walk of runs.ts. */
+  iovaToPhysRuns(runs: PhysRunCollector): void {
+    appleDartIovaToPhysRuns(this, runs);
   }
 
   /**

@@ -48,7 +48,7 @@ const TTBR_REGISTER = -1;
  * The IOMMU_* prot of a leaf (the inverse of `dart_prot_to_pte()`): READ/WRITE unless
  * NO_READ/NO_WRITE; DART2 also CACHE unless NO_CACHE. DART has no XN, MMIO or PRIV bits.
  */
-function leafProt(lo: number, dart2: boolean): number {
+export function leafProt(lo: number, dart2: boolean): number {
   let prot = 0;
   if (dart2) {
     if (!(lo & APPLE_DART2_PTE_PROT_NO_READ)) prot |= IOMMU_READ;

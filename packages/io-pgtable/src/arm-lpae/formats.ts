@@ -64,6 +64,7 @@ import {
 import { ArmLpaeInspector } from "./inspect.js";
 import { armLpaeMapPages } from "./map.js";
 import { ArmLpaeIoPgtable } from "./pgtable.js";
+import { armLpaeIovaToPhysRuns } from "./runs.js";
 import { armLpaeUnmapPages } from "./unmap.js";
 import {
   armLpaeIovaToPhys,
@@ -153,6 +154,7 @@ function allocPgd(d: ArmLpaeIoPgtable, cfg: IoPgtableCfg): boolean {
     unmapPages: (iova, pgsize, pgcount, gather) => armLpaeUnmapPages(d, iova, pgsize, pgcount, gather),
     iovaToPhysLength: (iova, out) => armLpaeIovaToPhysLength(d, iova, out),
     iovaToPhys: (iova) => armLpaeIovaToPhys(d, iova),
+    iovaToPhysRuns: (runs) => armLpaeIovaToPhysRuns(d, runs),
     pgtableWalk: (iova, wd) => armLpaePgtableWalk(d, iova, wd),
     readAndClearDirty: (iova, size, flags, dirty) => armLpaeReadAndClearDirty(d, iova, size, flags, dirty),
     inspect: () => {

@@ -41,9 +41,9 @@ import type { ArmLpaeIoPgtable } from "./pgtable.js";
 const LAST_LEVEL = 3;
 
 /** Which of the three descriptor dialects a format writes. */
-type Dialect = "s1" | "s2" | "mali";
+export type Dialect = "s1" | "s2" | "mali";
 
-function dialectOf(fmt: IoPgtableFmt): Dialect {
+export function dialectOf(fmt: IoPgtableFmt): Dialect {
   if (fmt === IoPgtableFmt.ARM_64_LPAE_S1 || fmt === IoPgtableFmt.ARM_32_LPAE_S1) return "s1";
   if (fmt === IoPgtableFmt.ARM_MALI_LPAE) return "mali";
   return "s2";
@@ -55,7 +55,7 @@ function dialectOf(fmt: IoPgtableFmt): Dialect {
  * writable: the walker clears AP_RDONLY on the first write), stage 2 and Mali read HAP; the
  * memory type comes from AttrIndx (S1, Mali) or MemAttr (S2); XN is NOEXEC.
  */
-function leafProt(dialect: Dialect, lo: number, hi: number): number {
+export function leafProt(dialect: Dialect, lo: number, hi: number): number {
   const attr = dialect === "s2" ? (lo >> 2) & 0xf : (lo >> 2) & 7;
   let prot = 0;
   if (dialect === "s1") {

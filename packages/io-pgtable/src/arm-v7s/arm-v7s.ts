@@ -17,6 +17,7 @@ import {
   type PageTableInspector,
   type PhysLength,
   type PhysMem,
+  type PhysRunCollector,
   type SizeOut,
   type TableAllocator,
 } from "@iommu/core";
@@ -69,6 +70,7 @@ import {
   armV7sPteToCont,
   armV7sToMtkIopte,
 } from "./pte.js";
+import { armV7sIovaToPhysRuns } from "./runs.js";
 import type { ArmV7sSelftestState } from "./selftest.js";
 
 const TWO32 = 2 ** 32;
@@ -279,6 +281,11 @@ export class ArmV7sIoPgtable implements IoPgtable, IoPgtableOps {
     const len = this.unitLength(pte, lvl);
     const base = armV7sIopteToPaddr(pte, lvl, this.mtk);
     out.setMapped(base / PAGE + (pfn & (len / PAGE - 1)), offOfAddr(iova), len);
+  }
+
+  /** Model-only (issue 17): the one-descent range walk of runs.ts. */
+  iovaToPhysRuns(runs: PhysRunCollector): void {
+    armV7sIovaToPhysRuns(this, runs);
   }
 
   /** Translation unit of a valid leaf: BLOCK_SIZE(lvl), ×16 when contiguous. */

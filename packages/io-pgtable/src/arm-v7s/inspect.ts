@@ -54,7 +54,7 @@ import { armV7sIopteToPaddr, armV7sPteIsCont, armV7sPteIsValid } from "./pte.js"
  * writable unless AP2 (RDONLY); PRIV unless AP1 (UNPRIV); TEX 0 is MMIO, C is CACHE; XN is
  * NOEXEC (bit 15 in a large page). NO_PERMS tables carry no AP/XN bits: full access.
  */
-function leafProt(pte: number, lvl: number, noPerms: boolean): number {
+export function leafProt(pte: number, lvl: number, noPerms: boolean): number {
   const attr = pte >>> (lvl === 1 ? ARM_V7S_L1_ATTR_SHIFT : ARM_V7S_L2_ATTR_SHIFT);
   const largePage = lvl === 2 && armV7sPteIsCont(pte, 2);
   let prot = IOMMU_READ;

@@ -18,6 +18,7 @@ import {
   negErrno,
   PAGE_SIZE,
   type PhysLength,
+  type PhysRunCollector,
   type SizeOut,
 } from "@iommu/core";
 
@@ -135,6 +136,36 @@ function ops(name: string): IommuDomainOps<LpaeLikeDomain> {
         }
       }
       out.setUnmapped(PAGE_SIZE);
+    },
+    // Model of a one-descent range walk: leaf by leaf through the same maps.
+    iovaToPhysRuns(d, runs: PhysRunCollector) {
+      for (let ipfn = runs.startPfn; ; ) {
+        let more = true;
+        let step = 1;
+        let found = false;
+        if (ipfn >= d.iasPages) {
+          more = runs.hole(ipfn, 2 ** 52 - ipfn, PAGE_SIZE);
+          found = true;
+          step = 2 ** 52 - ipfn;
+        }
+        for (const p of [L0, L1, L2, L3]) {
+          if (found) break;
+          const base = ipfn - (ipfn % p);
+          const ppfn = d.leaves.get(p)?.get(base);
+          if (ppfn !== undefined) {
+            more = runs.leaf(base, p, ppfn, 3, p * PAGE_SIZE);
+            step = base + p - ipfn;
+            found = true;
+          } else if (p !== L3 && !d.tables.get(p)!.has(base)) {
+            more = runs.hole(base, p, p * PAGE_SIZE);
+            step = base + p - ipfn;
+            found = true;
+          }
+        }
+        if (!found) more = runs.hole(ipfn, 1, PAGE_SIZE);
+        if (!more) return;
+        ipfn += step;
+      }
     },
     iovaToPhys(d, iova) {
       const a = num(iova);

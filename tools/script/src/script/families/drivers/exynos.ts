@@ -180,8 +180,8 @@ class ExynosScriptTable implements ScriptTable {
   stats(): string {
     const a = this.sysmmu.allocator;
     const cache = this.sysmmu.cacheFor(a);
-    const live = a.liveCount - cache.blockCount + cache.liveCount;
-    const bytes = a.liveBytes - cache.blockCount * 0x1000 + cache.liveCount * 0x400;
+    const live = a.liveCount - cache.blockCount + cache.liveObjects;
+    const bytes = a.liveBytes - cache.blockCount * 0x1000 + cache.liveObjects * 0x400;
     return (
       `stats tables_live=${live} table_bytes_live=${hex(bytes)}` +
       ` tables_allocated_total=${this.counters.tablesAllocated + this.bookkeeping()}` +

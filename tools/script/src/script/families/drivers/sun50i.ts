@@ -78,8 +78,8 @@ class Sun50iScriptTable implements ScriptTable {
   stats(): string {
     const a = this.iommu.allocator;
     const pool = this.iommu.poolFor(a);
-    const live = a.liveCount - pool.blockCount + pool.liveCount;
-    const bytes = a.liveBytes - pool.blockCount * 0x1000 + pool.liveCount * 0x400;
+    const live = a.liveCount - pool.blockCount + pool.liveObjects;
+    const bytes = a.liveBytes - pool.blockCount * 0x1000 + pool.liveObjects * 0x400;
     return (
       `stats tables_live=${live} table_bytes_live=${hex(bytes)}` +
       ` tables_allocated_total=${this.counters.tablesAllocated} warns_total=${this.counters.warns}`
