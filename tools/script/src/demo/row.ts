@@ -27,10 +27,21 @@ export interface DemoRow {
   ns: Pair;
   /** Walks the walk-count model predicts (docs/walk-count-model.md). */
   expected?: Pair;
+  /**
+   * The third mode (beyond the series): range lookups that return whole physically contiguous
+   * runs (`iommuIovaToPhysRuns`), for the callers that have it (VFIO type1 `runs`).
+   */
+  runs?: RunsMeasurement;
+}
+
+/** Walks (range lookups, or fallback steps) and PTE reads of the `runs` mode. */
+export interface RunsMeasurement {
+  walks: number;
+  pteReads: number;
 }
 
 /** The `--json` document's version: bump it when a field changes meaning or goes away. */
-export const DEMO_JSON_SCHEMA_VERSION = 1;
+export const DEMO_JSON_SCHEMA_VERSION = 2;
 
 /**
  * A row's stable id: `caller/driver/format/granule/scenario`, e.g.
@@ -90,6 +101,7 @@ export function toJson(rows: readonly DemoRow[], meta: DemoJsonMeta): string {
       unmapCalls: pair(r.unmapCalls),
       iotlbSyncs: pair(r.iotlbSyncs),
       ns: pair(r.ns),
+      runs: r.runs ? { walks: r.runs.walks, pteReads: r.runs.pteReads } : null,
     })),
   };
   return JSON.stringify(doc, null, 2);

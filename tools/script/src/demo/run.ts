@@ -151,6 +151,8 @@ export function runScenario(
     legacy = keepFastest(legacy, measure(target, scenario, "legacy", clock));
     length = keepFastest(length, measure(target, scenario, "length", clock));
   }
+  // The third mode, once: only its counts are shown (no wall time, no model check).
+  const r = measure(target, scenario, "runs", clock);
   const pair = (k: keyof Measurement) => ({ legacy: legacy![k], length: length![k] });
   const model = walkModel(scenario, target.gapSyncs);
   return {
@@ -166,6 +168,7 @@ export function runScenario(
     iotlbSyncs: pair("iotlbSyncs"),
     ns: pair("ns"),
     expected: { legacy: model.legacy, length: model.length },
+    runs: { walks: r.walks, pteReads: r.pteReads },
   };
 }
 

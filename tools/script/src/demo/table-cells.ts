@@ -42,6 +42,7 @@ export const DEMO_TABLE_HEAD: readonly string[] = [
   "ratio",
   "model",
   "PTE reads",
+  "runs: walks / PTE reads",
   "unmap calls",
   "IOTLB syncs",
   "wall ms",
@@ -60,6 +61,7 @@ export const DEMO_TABLE_ALIGN: readonly ("left" | "center" | "right")[] = [
   "right",
   "right",
   "right",
+  "right",
 ];
 
 /** The cells of one row, in {@link DEMO_TABLE_HEAD} order. */
@@ -74,6 +76,7 @@ export function demoTableCells(r: DemoRow): string[] {
     ratio(r.walks),
     modelCheck(r),
     arrow(r.pteReads),
+    r.runs ? `${int.format(r.runs.walks)} / ${int.format(r.runs.pteReads)}` : "—",
     arrow(r.unmapCalls),
     arrow(r.iotlbSyncs),
     `${ms(r.ns.legacy)} → ${ms(r.ns.length)}`,
