@@ -30,6 +30,8 @@ export {
   U64_LIMIT,
   u64Less,
 } from "./addr.js";
+// Errors.
+export { ArgCheck } from "./arg-check.js";
 // Cost counters.
 export { COUNTER_KEYS, type CounterKey, type CounterSnapshot, IommuCounters } from "./counters.js";
 // The domain contract.
@@ -69,7 +71,6 @@ export {
   type IommuDomainAllocOptions,
   type IommuDriver,
 } from "./driver.js";
-// Errors.
 export { ERRNO, type ErrnoName, errnoName, IommuError, negErrno } from "./errno.js";
 // IOTLB gather.
 export {

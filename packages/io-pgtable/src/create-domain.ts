@@ -1,6 +1,15 @@
 // Model-only short path over drivers/iommu/io-pgtable.c: one call from a format name and a
 // granule to a paging domain, with the defaults the reference harness (and most drivers) use.
-import { IommuCounters, IommuError, PhysMem, SZ_4K, SZ_16K, SZ_64K, TableAllocator } from "@iommu/core";
+import {
+  ArgCheck,
+  IommuCounters,
+  IommuError,
+  PhysMem,
+  SZ_4K,
+  SZ_16K,
+  SZ_64K,
+  TableAllocator,
+} from "@iommu/core";
 import { allocIoPgtableOps } from "./alloc.js";
 import { type IommuFlushOps, type IoPgtableCfg, IoPgtableFmt } from "./io-pgtable.js";
 
@@ -114,15 +123,7 @@ const SPECS: Readonly<Record<IoPgtableFormatName, FormatSpec>> = {
 
 const GRANULE_BYTES: Readonly<Record<string, number>> = { "4K": SZ_4K, "16K": SZ_16K, "64K": SZ_64K };
 
-function invalid(field: string, rule: string, value: unknown): never {
-  throw new IommuError("EINVAL", "createIoPgtableDomain", { [field]: value }, `${field}: ${rule}`);
-}
-
-function optionalInt(o: IoPgtableDomainOptions, field: "ias" | "oas" | "quirks" | "pgsizeBitmap"): void {
-  const v = o[field] as unknown;
-  if (v !== undefined && (typeof v !== "number" || !Number.isInteger(v) || v < 0))
-    invalid(field, "a non-negative integer number", typeof v === "bigint" ? `${v}n` : v);
-}
+const check: ArgCheck = new ArgCheck("createIoPgtableDomain");
 
 /** The cfg the short path hands to alloc_io_pgtable_ops(), after checking every option. */
 export function ioPgtableCfgFor(
@@ -130,17 +131,18 @@ export function ioPgtableCfgFor(
   options: IoPgtableDomainOptions = {},
 ): { fmt: IoPgtableFmt; cfg: IoPgtableCfg } {
   const spec = (SPECS as Partial<Record<string, FormatSpec>>)[format];
-  if (!spec) invalid("format", `one of ${IO_PGTABLE_FORMAT_NAMES.join(", ")}`, format);
-  for (const f of ["ias", "oas", "quirks", "pgsizeBitmap"] as const) optionalInt(options, f);
+  if (!spec) check.fail("format", `one of ${IO_PGTABLE_FORMAT_NAMES.join(", ")}`, format);
+  for (const f of ["ias", "oas", "quirks", "pgsizeBitmap"] as const) check.int(f, options[f], true);
   const g = options.granule;
   const granule = g === undefined ? spec.defaultGranule : typeof g === "string" ? GRANULE_BYTES[g] : g;
   const sizes = granule === undefined ? undefined : spec.granules[granule];
   if (sizes === undefined) {
     const names = Object.keys(spec.granules).map((b) => `${Number(b) / 1024}K`);
-    invalid("granule", `${format} takes ${names.join(" or ")}`, g);
+    check.fail("granule", `${format} takes ${names.join(" or ")}`, g);
   }
-  if (options.coherentWalk !== undefined && typeof options.coherentWalk !== "boolean")
-    invalid("coherentWalk", "a boolean", options.coherentWalk);
+  check.bool("coherentWalk", options.coherentWalk, true);
+  check.allocator("allocator", options.allocator, true);
+  check.counters("counters", options.counters, true);
   const counters = options.counters ?? new IommuCounters();
   const allocator = options.allocator ?? new TableAllocator(options.memory ?? new PhysMem(), { counters });
   return {
