@@ -4,7 +4,7 @@
  * columns) and a wide one (every counter). Drawing it (cli-table3 in the CLI, HTML in the
  * report) is the caller's.
  */
-import { type DemoRow, type Pair, rowCheck } from "./row.js";
+import { type DemoRow, type Pair, rowCheck, walkRatio } from "./row.js";
 import { sizeName } from "./scenarios.js";
 
 const int = new Intl.NumberFormat("en-US");
@@ -16,9 +16,9 @@ export function arrow(p: Pair): string {
 
 /** legacy / length, one decimal below 10. */
 export function ratio(p: Pair): string {
-  if (p.length === 0) return p.legacy === 0 ? "1×" : "∞";
-  const r = p.legacy / p.length;
-  return `${r >= 10 ? int.format(Math.round(r)) : r.toFixed(1)}×`;
+  const r = walkRatio(p);
+  if (r === null) return "∞";
+  return p.length === 0 ? "1×" : `${r >= 10 ? int.format(Math.round(r)) : r.toFixed(1)}×`;
 }
 
 function ms(ns: number): string {
