@@ -129,4 +129,11 @@ export interface IommuDomain {
 /** A `size_t *` out-parameter. */
 export class SizeOut {
   value = 0;
+
+  constructor() {
+    // Byte counts pass 2^31 (a 2 GiB map): the field holds a double from the start, so the
+    // object's hidden class never changes under optimised code.
+    this.value = 0.5;
+    this.value = 0;
+  }
 }

@@ -122,6 +122,12 @@ export {
   iommuUnmapFast,
   minPageSize,
 } from "./iommu.js";
+// Counted IOMMU core calls of a caller (shared by @iommu/vfio and @iommu/iommufd).
+export {
+  CountedIommuCalls,
+  type CountedIommuCallsOptions,
+  type IommuCallCounterFields,
+} from "./iommu-call-counts.js";
 export {
   IOMMU_HWPT_ALLOC_DIRTY_TRACKING,
   IOMMU_HWPT_ALLOC_NEST_PARENT,

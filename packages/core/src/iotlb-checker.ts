@@ -16,7 +16,7 @@
  *
  * and, as a statistic, bytes invalidated by range commands against bytes unmapped.
  */
-import { type Addr, hex, toNumber } from "./addr.js";
+import { type Addr, hex, normalizeAddr, toNumber } from "./addr.js";
 import type { IommuDomain } from "./domain.js";
 import type { IotlbGather } from "./gather.js";
 import { iommuFlushIotlbAll, iommuIotlbSync, iommuMap, iommuUnmap, iommuUnmapFast } from "./iommu.js";
@@ -46,9 +46,14 @@ export interface IotlbFinding {
   readonly kind: IotlbFindingKind;
   /** The operation during or after which it was seen: "access", "unmap", "map", "sync", "flush-all". */
   readonly op: string;
-  /** The IOVA range concerned: the accessed address (size 1) or the stale entry's span. */
+  /**
+   * The IOVA range concerned: the accessed address (size 1) or the stale entry's span. Above
+   * 2^53 an accessed address that is not 4 KiB aligned is rounded here; `address` has it exactly.
+   */
   readonly iova: number;
   readonly size: number;
+  /** The accessed address, exactly (set only when `iova` cannot hold it: above 2^53, unaligned). */
+  readonly address?: Addr;
   /** Which cache held the stale entry. */
   readonly cache: "iotlb" | "walk";
   /** The operation that made the entry stale. */
@@ -93,7 +98,7 @@ export class IotlbChecker {
   unmap(iova: Addr, size: Addr): number {
     const n = iommuUnmap(this.domain, iova, size);
     this.countUnmapped(n);
-    this.afterOp("unmap", toNumber(iova), Math.max(toNumber(size), n), true);
+    this.afterOp("unmap", toNumber(iova), Math.max(toNumber(size), n), true, false, true);
     return n;
   }
 
@@ -101,7 +106,7 @@ export class IotlbChecker {
   unmapFast(iova: Addr, size: Addr, gather: IotlbGather): number {
     const n = iommuUnmapFast(this.domain, iova, size, gather);
     this.countUnmapped(n);
-    this.afterOp("unmap-fast", toNumber(iova), Math.max(toNumber(size), n), false);
+    this.afterOp("unmap-fast", toNumber(iova), Math.max(toNumber(size), n), false, false, true);
     return n;
   }
 
@@ -119,13 +124,33 @@ export class IotlbChecker {
     this.afterOp("flush-all", 0, 0, true, true);
   }
 
+  /**
+   * Model-only: the check after an operation a caller ran on the domain itself (VFIO's
+   * `iommu_unmap_fast` + `iommu_iotlb_sync`, a GPU driver's own map/unmap and MMU flush):
+   * mark what [iova, iova + size) changed stale, drain the feed, and for a `syncing`
+   * operation report stale entries still cached for the range. `unmapped` bytes count in the
+   * over-invalidation statistic.
+   */
+  observe(op: string, iova: Addr, size: Addr, syncing: boolean, unmapped = 0): void {
+    this.countUnmapped(unmapped);
+    this.afterOp(op, toNumber(iova), toNumber(size), syncing);
+  }
+
+  /**
+   * Model-only: drain the feed and report every stale entry still cached, whatever range
+   * made it stale — the check at the end of a caller's operation (an ioctl, a VM_BIND) or
+   * after a flush of everything.
+   */
+  observeAll(op: string): void {
+    this.afterOp(op, 0, 0, true, true);
+  }
+
   /** A device access of `iova`; a stale translation is recorded as a finding. */
   access(iova: Addr, access: IotlbAccess = "read"): IotlbTranslation {
-    const va = toNumber(iova);
-    const r = this.model.translate(va, access);
-    if (r.hit && r.entry?.stale) this.reportAccess("stale-access", va, r.entry, "iotlb", access);
+    const r = this.model.translate(iova, access);
+    if (r.hit && r.entry?.stale) this.reportAccess("stale-access", iova, r.entry, "iotlb", access);
     else if (r.walkHit && r.walkEntry?.stale)
-      this.reportAccess("stale-walk", va, r.walkEntry, "walk", access);
+      this.reportAccess("stale-walk", iova, r.walkEntry, "walk", access);
     return r;
   }
 
@@ -153,38 +178,42 @@ export class IotlbChecker {
    * After an operation on [iova, iova + size): mark the cached entries it changed stale (by
    * re-walking the page table), feed the driver's commands, then — for a syncing operation —
    * report what is still cached for a changed range (`all`: any stale entry, for a sync or
-   * flush that covers every earlier change).
+   * flush that covers every earlier change). An unmap re-walks every cached entry (`wide`): a
+   * driver may remove more than was asked (virtio-iommu drops whole intervals), and what it
+   * removed beyond the range is this operation's change too.
    */
-  private afterOp(op: string, iova: number, size: number, syncing: boolean, all = false): void {
-    if (size > 0) this.markStale(op, iova, size);
+  private afterOp(op: string, iova: number, size: number, syncing: boolean, all = false, wide = false): void {
+    const cause = size > 0 || wide ? this.markStale(op, iova, size, wide) : undefined;
     this.feed?.drain(this.model);
     if (!syncing) return;
+    const mine = (e: IotlbEntry | WalkCacheEntry) => all || overlaps(e, iova, size) || e.stale === cause;
     for (const e of this.model.entries)
-      if (e.stale && !e.reported && (all || overlaps(e, iova, size))) this.reportSync(op, e, "iotlb");
+      if (e.stale && !e.reported && mine(e)) this.reportSync(op, e, "iotlb");
     for (const w of this.model.walkEntries)
-      if (w.stale && !w.reported && (all || overlaps(w, iova, size))) this.reportSync(op, w, "walk");
+      if (w.stale && !w.reported && mine(w)) this.reportSync(op, w, "walk");
   }
 
-  private markStale(op: string, iova: number, size: number): void {
+  private markStale(op: string, iova: number, size: number, wide: boolean): IotlbStaleCause {
     const m = this.model;
     const cause: IotlbStaleCause = { op, iova, size };
     for (const e of m.entries) {
-      if (e.stale || !overlaps(e, iova, size)) continue;
+      if (e.stale || !(wide || overlaps(e, iova, size))) continue;
       const t = m.walkTruth(e.iova);
       if (!t?.mapped || t.length !== e.size || t.physNumber !== e.phys) e.stale = cause;
     }
-    if (m.walkEntries.length === 0) return;
+    if (m.walkEntries.length === 0) return cause;
     const insp = m.inspector();
     for (const w of m.walkEntries) {
-      if (w.stale || !overlaps(w, iova, size)) continue;
+      if (w.stale || !(wide || overlaps(w, iova, size))) continue;
       // Still linked: the walk of its first IOVA passes a table entry at the same depth
       // pointing to the same table.
       let linked = false;
       if (insp)
-        for (const s of insp.walk(w.iova).steps)
+        for (const s of insp.walk(normalizeAddr(w.iova)).steps)
           if (s.depth === w.depth && s.kind === "table" && s.nextTable === w.table) linked = true;
       if (!linked) w.stale = cause;
     }
+    return cause;
   }
 
   private reportSync(op: string, e: IotlbEntry | WalkCacheEntry, cache: "iotlb" | "walk"): void {
@@ -208,22 +237,24 @@ export class IotlbChecker {
 
   private reportAccess(
     kind: IotlbFindingKind,
-    va: number,
+    iova: Addr,
     e: IotlbEntry | WalkCacheEntry,
     cache: "iotlb" | "walk",
     access: IotlbAccess,
   ): void {
     const queued = this.model.pendingCovers(e);
     const what = cache === "iotlb" ? "a stale IOTLB entry" : "a walk-cache entry of a removed table";
+    const va = Number(iova);
     this.findings.push({
       kind,
       op: "access",
       iova: va,
       size: 1,
+      ...(BigInt(va) === BigInt(iova) ? {} : { address: iova }),
       cache,
       cause: e.stale,
       message:
-        `device ${access} of ${hex(va)} used ${what} [${hex(e.iova)}, +${hex(e.size)}) (${causeText(e.stale)})` +
+        `device ${access} of ${hex(iova)} used ${what} [${hex(e.iova)}, +${hex(e.size)}) (${causeText(e.stale)})` +
         (queued
           ? ": its invalidation is still waiting for a barrier"
           : ": no covering invalidation followed"),

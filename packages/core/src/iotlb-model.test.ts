@@ -258,3 +258,112 @@ describe("IotlbChecker", () => {
     expect(evictions).toBeGreaterThan(0);
   });
 });
+
+describe("IotlbModel: IOVAs exact to 2^64", () => {
+  /** A fake domain whose aperture is the whole 64-bit space, fed by its synced ranges (u64 sizes). */
+  function wide(drop = false) {
+    const d = makeDomain();
+    d.geometry = { apertureStart: 0, apertureEnd: (1n << 64n) - 1n, forceAperture: true };
+    const m = new IotlbModel(d);
+    let seen = 0;
+    const feed: IotlbCommandFeed = {
+      drain(model) {
+        for (; seen < d.synced.length; seen++) {
+          const r = d.synced[seen]!;
+          // endExcl wraps to 0 for a range ending at 2^64.
+          const size = r.endExcl > r.start ? r.endExcl - r.start : 2 ** 64 - r.start + r.endExcl;
+          if (!drop)
+            model.issue({
+              scope: "range",
+              tag: model.tag,
+              iova: r.start,
+              size,
+              leafOnly: false,
+              leafSize: 0,
+            });
+          model.sync();
+        }
+      },
+    };
+    return { d, m, c: new IotlbChecker(d, m, feed) };
+  }
+
+  it("at 2^53: adjacent pages keep their own translation and exact offsets", () => {
+    const { m, c } = wide();
+    const base = 1n << 53n;
+    c.map(base, 0x1_0000_0000, SZ_4K, RW);
+    c.map(base + 0x1000n, 0x2_0000_0000, SZ_4K, RW);
+    expect(c.access(base + 0xfffn, "read")).toMatchObject({ ok: true, hit: false, phys: 0x1_0000_0fff });
+    expect(c.access(base + 0x1001n, "write")).toMatchObject({ ok: true, hit: false, phys: 0x2_0000_0001 });
+    expect(c.access(base + 0x10n, "read")).toMatchObject({ ok: true, hit: true, phys: 0x1_0000_0010 });
+    expect(m.lookup(base + 0x1fffn)?.phys).toBe(0x2_0000_0000);
+    expect(m.entries.map((e) => e.iova)).toEqual([2 ** 53, 2 ** 53 + 0x1000]);
+    // Below the first page: nothing cached there.
+    expect(m.lookup(base - 1n)).toBeUndefined();
+    expect(c.findings).toEqual([]);
+  });
+
+  it("at 2^63: a 2 MiB block is one entry; its last byte translates exactly", () => {
+    const { m, c } = wide();
+    const base = 1n << 63n;
+    c.map(base, 0x4000_0000, SZ_2M, RW);
+    expect(c.access(base + 0x1f_ffffn, "read")).toMatchObject({ ok: true, hit: false, phys: 0x401f_ffff });
+    expect(c.access(base + 0x12_3457n, "read")).toMatchObject({ ok: true, hit: true, phys: 0x4012_3457 });
+    expect(m.entries).toHaveLength(1);
+    expect(m.entries[0]).toMatchObject({ iova: 2 ** 63, size: SZ_2M, phys: 0x4000_0000 });
+    // The next byte is outside the block.
+    expect(c.access(base + 0x20_0000n, "read").ok).toBe(false);
+    c.unmap(base, SZ_2M);
+    expect(m.entries).toHaveLength(0);
+    expect(c.findings).toEqual([]);
+  });
+
+  it("at 2^64 − 4K: the last page, its last byte, and its invalidation (the range ends at 2^64)", () => {
+    const { m, c } = wide();
+    const last = (1n << 64n) - 0x1000n;
+    c.map(last, 0x7000_0000, SZ_4K, RW);
+    expect(c.access((1n << 64n) - 1n, "write")).toMatchObject({ ok: true, phys: 0x7000_0fff });
+    expect(m.entries[0]!.iova).toBe(2 ** 64 - 4096);
+    expect(c.unmap(last, SZ_4K)).toBe(SZ_4K);
+    expect(c.findings).toEqual([]);
+    expect(m.entries).toHaveLength(0);
+    expect(c.access(last + 0x800n).ok).toBe(false);
+  });
+
+  it("TTBR1-style upper half: pages just below 2^64 − 2 MiB stay apart from the lower half's", () => {
+    const { m, c } = wide();
+    const upper = 0xffff_ffff_ffe0_0000n;
+    for (let i = 0; i < 8; i++) c.map(upper + BigInt(i * SZ_4K), 0x9000_0000 + i * 0x10_0000, SZ_4K, RW);
+    // The same low 48 bits in the lower half map elsewhere.
+    c.map(0xffff_ffe0_0000, 0x5000_0000, SZ_4K, RW);
+    for (let i = 0; i < 8; i++)
+      expect(c.access(upper + BigInt(i * SZ_4K + 0x123), "read").phys).toBe(0x9000_0123 + i * 0x10_0000);
+    expect(c.access(0xffff_ffe0_0123, "read").phys).toBe(0x5000_0123);
+    expect(m.entries).toHaveLength(9);
+    // Invalidating the upper half leaves the lower half's entry.
+    m.invalidateRange(1n << 63n, 1n << 63n);
+    expect(m.entries.map((e) => e.iova)).toEqual([0xffff_ffe0_0000]);
+    expect(c.findings).toEqual([]);
+  });
+
+  it("a dropped invalidation up there is reported with exact ranges and the exact accessed address", () => {
+    const { c } = wide(true);
+    const upper = 0xffff_ffff_ffe0_0000n;
+    c.map(upper, 0x9000_0000, 4 * SZ_4K, RW);
+    c.access(upper + 0x3abcn, "read");
+    c.unmap(upper + 0x3000n, SZ_4K);
+    expect(c.findings).toHaveLength(1);
+    expect(c.findings[0]).toMatchObject({
+      kind: "sync-stale",
+      op: "unmap",
+      iova: 0xffff_ffff_ffe0_3000,
+      size: SZ_4K,
+    });
+    expect(BigInt(c.findings[0]!.iova)).toBe(upper + 0x3000n);
+    const r = c.access(upper + 0x3abdn, "write");
+    expect(r).toMatchObject({ hit: true, phys: 0x9000_3abd });
+    const f = c.findings[1]!;
+    expect(f).toMatchObject({ kind: "stale-access", address: upper + 0x3abdn });
+    expect(f.message).toContain("0xffffffffffe03abd");
+  });
+});

@@ -11,8 +11,13 @@
  * Entries are leaf-sized (one per translation unit, so a 2 MiB block is one entry) and tagged
  * with the ASID / VMID / domain id the device's transactions carry. Capacities are small, so
  * lookups scan arrays; the model is a checking tool, not a kernel hot path.
+ *
+ * Addresses are exact to 2^64: entries hold their IOVA as a number, which is exact for any
+ * 4 KiB-aligned address below 2^64 (a page frame number < 2^52 times 2^12). An access above
+ * 2^53 is split into its 4 KiB page (compared exactly) and the offset inside it, as the core's
+ * runs.ts splits addresses into frames and offsets; below 2^53 addresses are used as they are.
  */
-import { type Addr, toNumber } from "./addr.js";
+import { type Addr, normalizeAddr, offOf, PAGE_SIZE, pfnOf, toNumber } from "./addr.js";
 import type { IommuDomain } from "./domain.js";
 import type { PageTableInspector } from "./inspector.js";
 import { PhysLength } from "./phys-length.js";
@@ -50,7 +55,10 @@ export interface IotlbStaleCause {
 /** One IOTLB entry: a whole translation unit. */
 export interface IotlbEntry {
   tag: number;
-  /** First IOVA of the unit and its size (a power of two, naturally aligned). */
+  /**
+   * First IOVA of the unit and its size (a power of two, naturally aligned). Exact to 2^64:
+   * the unit is at least 4 KiB aligned above 2^53.
+   */
   iova: number;
   size: number;
   /** Physical address of the unit's first byte (exact below 2^53). */
@@ -70,7 +78,7 @@ export interface WalkCacheEntry {
   tag: number;
   /** Depth of the table entry (0 = in the top table). */
   depth: number;
-  /** IOVA span the pointed-to table translates. */
+  /** IOVA span the pointed-to table translates (aligned: exact to 2^64). */
   iova: number;
   size: number;
   /** Physical address of the pointed-to table. */
@@ -79,6 +87,27 @@ export interface WalkCacheEntry {
   reported: boolean;
   stamp: number;
 }
+
+/** Largest address a number holds exactly with any offset (2^53 − 1). */
+const MAX_EXACT = Number.MAX_SAFE_INTEGER;
+const MAX_EXACT_BIG = BigInt(Number.MAX_SAFE_INTEGER);
+
+/**
+ * Model-only: split `a` into the number the model compares (`a` itself when it is exact as a
+ * number, else its 4 KiB page's first byte, exact below 2^64) and the offset left over (0, or
+ * the offset inside the page). Writes the module's scratch pair: no allocation.
+ */
+function split(a: Addr): void {
+  if (typeof a === "number" ? a <= MAX_EXACT : a <= MAX_EXACT_BIG) {
+    splitBase = typeof a === "number" ? a : Number(a);
+    splitOff = 0;
+  } else {
+    splitBase = pfnOf(a) * PAGE_SIZE;
+    splitOff = offOf(a);
+  }
+}
+let splitBase = 0;
+let splitOff = 0;
 
 /** Scope of an invalidation. */
 export type IotlbInvalidationScope = "all" | "tag" | "range" | "walk";
@@ -173,13 +202,23 @@ export class IotlbModel {
   }
 
   /** The IOTLB entry of this model's tag that translates `iova`, if any (no stats, no LRU update). */
-  lookup(iova: number, tag = this.tag): IotlbEntry | undefined {
+  lookup(iova: Addr, tag = this.tag): IotlbEntry | undefined {
+    split(iova);
+    return this.lookupAt(splitBase, tag);
+  }
+
+  private lookupAt(iova: number, tag: number): IotlbEntry | undefined {
     for (const e of this.entries) if (e.tag === tag && iova >= e.iova && iova - e.iova < e.size) return e;
     return undefined;
   }
 
   /** The deepest walk-cache entry of `tag` whose table translates `iova`. */
-  lookupWalk(iova: number, tag = this.tag): WalkCacheEntry | undefined {
+  lookupWalk(iova: Addr, tag = this.tag): WalkCacheEntry | undefined {
+    split(iova);
+    return this.lookupWalkAt(splitBase, tag);
+  }
+
+  private lookupWalkAt(iova: number, tag: number): WalkCacheEntry | undefined {
     let best: WalkCacheEntry | undefined;
     for (const w of this.walkEntries)
       if (w.tag === tag && iova >= w.iova && iova - w.iova < w.size && (!best || w.depth > best.depth))
@@ -193,7 +232,10 @@ export class IotlbModel {
    * record: copy what you keep.
    */
   translate(iova: Addr, access: IotlbAccess = "read"): IotlbTranslation {
-    const va = toNumber(iova);
+    split(iova);
+    // va: the address (below 2^53) or its page (above); off: what is left of it.
+    const va = splitBase;
+    const off = splitOff;
     const r = this.result;
     r.ok = false;
     r.phys = 0;
@@ -204,7 +246,7 @@ export class IotlbModel {
     r.permissionFault = false;
     this.stats.accesses++;
     const want = access === "write" ? IOMMU_WRITE : IOMMU_READ;
-    const e = this.lookup(va);
+    const e = this.lookupAt(va, this.tag);
     if (e) {
       this.stats.hits++;
       if (this.replacement === "lru") e.stamp = ++this.clock;
@@ -216,11 +258,11 @@ export class IotlbModel {
         return r;
       }
       r.ok = true;
-      r.phys = e.phys + (va - e.iova);
+      r.phys = e.phys + (va - e.iova) + off;
       return r;
     }
     this.stats.misses++;
-    const w = this.walkCapacity > 0 ? this.lookupWalk(va) : undefined;
+    const w = this.walkCapacity > 0 ? this.lookupWalkAt(va, this.tag) : undefined;
     if (w) {
       this.stats.walkCacheHits++;
       if (this.replacement === "lru") w.stamp = ++this.clock;
@@ -239,20 +281,21 @@ export class IotlbModel {
       return r;
     }
     r.ok = true;
-    r.phys = filled.phys + (va - filled.iova);
+    r.phys = filled.phys + (va - filled.iova) + off;
     return r;
   }
 
   /**
    * The truth for `iova`: a walk of the page table now, not counted anywhere (the domain's
-   * pteReads are restored). `out` is the model's reused record.
+   * pteReads are restored). `out` is the model's reused record. Addresses above 2^53 reach
+   * the domain as bigints.
    */
-  walkTruth(iova: number): PhysLength | null {
+  walkTruth(iova: Addr): PhysLength | null {
     const op = this.domain.ops?.iovaToPhysLength;
     if (!op) return null;
     const c = this.domain.counters;
     const reads = c.pteReads;
-    op.call(this.domain.ops, this.domain, iova, this.out);
+    op.call(this.domain.ops, this.domain, normalizeAddr(iova), this.out);
     c.pteReads = reads;
     return this.out;
   }
@@ -267,12 +310,13 @@ export class IotlbModel {
     const t = this.walkTruth(va);
     if (!t?.mapped) return null;
     const size = t.length;
+    // Exact for a 4 KiB-aligned va below 2^64 and a power-of-two size.
     const base = va - (va % size);
     const phys = t.physNumber - (va - base);
     let prot = -1;
     const insp = this.inspector();
     if (insp) {
-      const walk = insp.walk(va);
+      const walk = insp.walk(normalizeAddr(va));
       for (const s of walk.steps) {
         if (s.kind === "leaf" && s.prot !== undefined) prot = s.prot;
         else if (s.kind === "table" && s.nextTable !== undefined && this.walkCapacity > 0)
@@ -282,21 +326,31 @@ export class IotlbModel {
     return this.insert(base, size, phys, prot);
   }
 
-  /** Put a translation in the IOTLB (evicting per the policy when full). */
-  insert(iova: number, size: number, phys: number, prot = -1, tag = this.tag): IotlbEntry {
+  /** Put a translation in the IOTLB (evicting per the policy when full). `iova` exact: below 2^53 or 4 KiB aligned. */
+  insert(iova: Addr, size: number, phys: number, prot = -1, tag = this.tag): IotlbEntry {
     if (this.entries.length >= this.capacity) {
       this.evict(this.entries);
       this.stats.evictions++;
     }
-    const e: IotlbEntry = { tag, iova, size, phys, prot, stale: null, reported: false, stamp: ++this.clock };
+    const e: IotlbEntry = {
+      tag,
+      iova: toNumber(iova),
+      size,
+      phys,
+      prot,
+      stale: null,
+      reported: false,
+      stamp: ++this.clock,
+    };
     this.entries.push(e);
     return e;
   }
 
   /** Put a table pointer in the walk cache (refreshing an identical one). */
-  insertWalk(depth: number, iova: number, size: number, table: number, tag = this.tag): WalkCacheEntry {
+  insertWalk(depth: number, iova: Addr, size: number, table: number, tag = this.tag): WalkCacheEntry {
+    const va = toNumber(iova);
     for (const w of this.walkEntries)
-      if (w.tag === tag && w.depth === depth && w.iova === iova && w.table === table && !w.stale) {
+      if (w.tag === tag && w.depth === depth && w.iova === va && w.table === table && !w.stale) {
         if (this.replacement === "lru") w.stamp = ++this.clock;
         return w;
       }
@@ -307,7 +361,7 @@ export class IotlbModel {
     const w: WalkCacheEntry = {
       tag,
       depth,
-      iova,
+      iova: va,
       size,
       table,
       stale: null,
@@ -379,25 +433,32 @@ export class IotlbModel {
     this.apply({ scope: "tag", tag, iova: 0, size: 0, leafOnly: false, leafSize: 0 });
   }
 
-  /** Convenience: apply "range" now. */
+  /** Convenience: apply "range" now (`iova`, `size` 4 KiB aligned above 2^53; `size` up to 2^64). */
   invalidateRange(
-    iova: number,
-    size: number,
+    iova: Addr,
+    size: Addr,
     opts: { tag?: number; leafOnly?: boolean; leafSize?: number } = {},
   ): void {
     this.apply({
       scope: "range",
       tag: opts.tag ?? this.tag,
-      iova,
-      size,
+      iova: toNumber(iova),
+      size: toNumber(size),
       leafOnly: opts.leafOnly ?? false,
       leafSize: opts.leafSize ?? 0,
     });
   }
 
   /** Convenience: apply "walk" now. */
-  invalidateWalk(iova: number, size: number, tag = this.tag): void {
-    this.apply({ scope: "walk", tag, iova, size, leafOnly: false, leafSize: 0 });
+  invalidateWalk(iova: Addr, size: Addr, tag = this.tag): void {
+    this.apply({
+      scope: "walk",
+      tag,
+      iova: toNumber(iova),
+      size: toNumber(size),
+      leafOnly: false,
+      leafSize: 0,
+    });
   }
 
   /** Whether a queued invalidation would drop `e` (an IOTLB or walk-cache entry). */

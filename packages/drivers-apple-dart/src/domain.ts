@@ -10,6 +10,7 @@ import {
   IommuError,
   type IotlbGather,
   type PhysLength,
+  type PhysRunCollector,
   type TableAllocator,
   U64_LIMIT,
 } from "@iommu/core";
@@ -96,6 +97,22 @@ function iovaToPhysLength(d: AppleDartDomain, iova: Addr, out: PhysLength): void
   ops.iovaToPhysLength(iova, out);
 }
 
+/** io-pgtable's forwarding members, for the delegations below. */
+const shared = ioPgtableDomainOps<AppleDartDomain>("apple-dart");
+
+/**
+ * Model-only (issue 17): the run lookup, with iova_to_phys_length's guard — before finalize
+ * the whole IOVA space is one hole of 2^64 — then io-pgtable DART's one descent (TTBR index
+ * masking included, so runs alias exactly as the per-page lookup does).
+ */
+function iovaToPhysRuns(d: AppleDartDomain, runs: PhysRunCollector): void {
+  if (!d.pgtblOps) {
+    runs.hole(0, 2 ** 52, U64_LIMIT);
+    return;
+  }
+  shared.iovaToPhysRuns!(d, runs);
+}
+
 /** `apple_dart_iotlb_sync_map`: a whole-stream invalidation after every map; returns 0. */
 function iotlbSyncMap(d: AppleDartDomain): number {
   appleDartDomainFlushTlb(d);
@@ -120,6 +137,7 @@ export function createAppleDartDomainOps(name: string): IommuDomainOps<AppleDart
   return ioPgtableDomainOps<AppleDartDomain>(name, {
     unmapPages,
     iovaToPhysLength,
+    iovaToPhysRuns,
     iotlbSync: appleDartDomainFlushTlb,
     flushIotlbAll: appleDartDomainFlushTlb,
     iotlbSyncMap,

@@ -23,6 +23,7 @@ import {
   type IommuDomainOps,
   type IotlbGather,
   type PhysLength,
+  type PhysRunCollector,
   type TableAllocator,
 } from "@iommu/core";
 import {
@@ -188,6 +189,24 @@ function iovaToPhysLength(d: ArmSmmuDomain, iova: Addr, out: PhysLength): void {
     );
 }
 
+/** io-pgtable's forwarding members, for the run lookup's delegation. */
+const shared = ioPgtableDomainOps<ArmSmmuDomain>("arm-smmu");
+
+/**
+ * Model-only (issue 17): the run lookup — the io-pgtable's one descent (LPAE, or v7s for
+ * AArch32-S contexts) behind iova_to_phys_length's guard (no table before the first attach:
+ * one hole of the smallest page). Always the software walk: ATS1PR translates one page per
+ * request and PAR carries no leaf size, so the hardware path has no range form; unlike
+ * iova_to_phys_length, runs are not cross-checked against it.
+ */
+function iovaToPhysRuns(d: ArmSmmuDomain, runs: PhysRunCollector): void {
+  if (!d.pgtblOps) {
+    runs.hole(0, 2 ** 52, 2 ** ffs(d.pgsizeBitmap));
+    return;
+  }
+  shared.iovaToPhysRuns!(d, runs);
+}
+
 /** `arm_smmu_domain_free` → `arm_smmu_destroy_domain_context`: disable the bank, free the table, release the bank. */
 function armSmmuDomainFree(d: ArmSmmuDomain): void {
   const smmu = d.smmu;
@@ -206,6 +225,7 @@ export function createArmSmmuDomainOps(name: string): IommuDomainOps<ArmSmmuDoma
   return ioPgtableDomainOps<ArmSmmuDomain>(name, {
     iovaToPhys,
     iovaToPhysLength,
+    iovaToPhysRuns,
     iotlbSync: (d: ArmSmmuDomain, g: IotlbGather) => armSmmuIotlbSync(d, g),
     flushIotlbAll: armSmmuFlushIotlbAll,
     free: armSmmuDomainFree,

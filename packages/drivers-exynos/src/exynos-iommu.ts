@@ -48,6 +48,8 @@ import {
 } from "./defs.js";
 import { createExynosInspector } from "./inspect.js";
 import { ExynosQuirkError } from "./quirks.js";
+import { exynosIommuIovaToPhysRuns } from "./runs.js";
+import type { ExynosTlbLog } from "./tlb-log.js";
 
 const EADDRINUSE = -98;
 const ENOMEM = -12;
@@ -114,6 +116,11 @@ export class ExynosDomain implements IommuDomain {
   l2Pa = -1;
   l2Words: Uint32Array = NO_WORDS;
   l2Base = 0;
+  /**
+   * Model-only: the register writes of the TLB maintenance this domain's unmaps and maps make
+   * on its SysMMU, kept once an IOTLB feed turned the log on (null: not kept).
+   */
+  tlbLog: ExynosTlbLog | null = null;
 
   constructor(init: {
     type: number;
@@ -180,23 +187,41 @@ export function mkLv2entSpage(hw: ExynosSysmmuHw, pa: Addr, prot: number): numbe
 /**
  * `exynos_iommu_tlb_invalidate_entry()` → `sysmmu_tlb_invalidate_entry()`: one invalidation
  * by VA (v2.x: min(size / 4K, 64) of them, set-associative TLB); v5+ issue a range
- * invalidation only when more than one is needed, which never happens.
+ * invalidation only when more than one is needed, which never happens. `iova` is the unmap's
+ * 32-bit IOVA; the writes go to the domain's {@link ExynosDomain.tlbLog} when it is on.
  */
-function tlbInvalidateEntry(d: ExynosDomain, size: number): void {
+function tlbInvalidateEntry(d: ExynosDomain, iova: number, size: number): void {
   let numInv = 1;
   if (d.hw.major === 2) numInv = Math.min(Math.floor(size / SPAGE_SIZE), 64);
-  if (d.hw.major < 5 || numInv === 1) d.counters.flushPage += numInv;
+  const byEntry = d.hw.major < 5 || numInv === 1;
+  if (byEntry) d.counters.flushPage += numInv;
   else d.counters.flushRange++;
+  const log = d.tlbLog;
+  if (log === null) return;
+  // __sysmmu_tlb_invalidate_entry(): (iova & SPAGE_MASK) | 1 per page, or START / END / RANGE.
+  const va = (iova & ~(SPAGE_SIZE - 1)) >>> 0;
+  if (byEntry) for (let i = 0; i < numInv; i++) log.record("flush_entry", ((va + i * SPAGE_SIZE) | 1) >>> 0);
+  else {
+    log.record("flush_start", va);
+    log.record("flush_end", (va + (numInv - 1) * SPAGE_SIZE) >>> 0);
+    log.record("flush_range", 1);
+  }
 }
 
 /**
  * `sysmmu_tlb_invalidate_flpdcache()`: after a level-2 table replaces the zero link, SysMMU
- * ≥ 3.3 drops the FLPD cache (v5+: the whole TLB, v3.3: the entry by VA).
+ * ≥ 3.3 drops the FLPD cache (v5+: the whole TLB, v3.3: the entry by VA, which the driver notes
+ * also drops the FLPD cache entry of that VA).
  */
-function flpdCacheInvalidate(d: ExynosDomain): void {
+function flpdCacheInvalidate(d: ExynosDomain, iova: number): void {
   if (d.hw.version < makeMmuVer(3, 3)) return;
-  if (d.hw.version >= makeMmuVer(5, 0)) d.counters.flushAll++;
+  const v5 = d.hw.version >= makeMmuVer(5, 0);
+  if (v5) d.counters.flushAll++;
   else d.counters.flushPage++;
+  const log = d.tlbLog;
+  if (log === null) return;
+  if (v5) log.record("flush_all", 1);
+  else log.record("flush_entry", ((iova & ~(SPAGE_SIZE - 1)) | 1) >>> 0);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -264,7 +289,7 @@ function allocLv2entry(d: ExynosDomain, idx: number, iova: number): number {
   d.l1[w] = mkLv1entPage(hw, pent);
   d.counters.pteWrites++;
   d.lv2entcnt[idx] = NUM_LV2ENTRIES;
-  if (needFlushFlpdCache) flpdCacheInvalidate(d);
+  if (needFlushFlpdCache) flpdCacheInvalidate(d, iova);
   return pent;
 }
 
@@ -462,7 +487,7 @@ export function exynosIommuUnmap(d: ExynosDomain, iova: number, size: number): n
       d.lv2entcnt[idx]! += SPAGES_PER_LPAGE;
     }
   }
-  tlbInvalidateEntry(d, size);
+  tlbInvalidateEntry(d, iova, size);
   return size;
 }
 
@@ -637,8 +662,8 @@ function strictUnmap(d: ExynosDomain, iova: Addr, size: number): number {
  * `exynos_iommu_ops.default_domain_ops` as an {@link IommuDomainOps}: the era's legacy `.map`
  * and `.unmap` take one page (the core of that era called them once per page and took
  * `mapped = pgsize`), so `mapPages` maps one page of `pgsize` whatever `pgcount` is and
- * `unmapPages` unmaps one. `free` is `exynos_iommu_domain_free`. Each {@link ExynosSysmmu}
- * owns one table.
+ * `unmapPages` unmaps one. `free` is `exynos_iommu_domain_free`. Model-only addition
+ * (issue 17): `iovaToPhysRuns` (runs.ts). Each {@link ExynosSysmmu} owns one table.
  */
 export function createExynosDomainOps(name: string): IommuDomainOps<ExynosDomain> {
   return {
@@ -660,6 +685,7 @@ export function createExynosDomainOps(name: string): IommuDomainOps<ExynosDomain
     },
     iovaToPhys: exynosIommuIovaToPhys,
     iovaToPhysLength: exynosIommuIovaToPhysLength,
+    iovaToPhysRuns: exynosIommuIovaToPhysRuns,
     free: exynosIommuDomainFree,
     inspect(d): PageTableInspector | null {
       if (d.pgtable < 0) return null;

@@ -1,7 +1,7 @@
 /**
  * drivers/iommu/exynos-iommu.c: @iommu/drivers-exynos's public surface — the SysMMU instance
  * (an IommuDriver), its domains and their ops, the table format's constants and entry
- * builders, the inspector and the strict-mode quirk error.
+ * builders, the inspector, the strict-mode quirk error, the run lookup and the IOTLB feed.
  */
 
 // The table format.
@@ -54,8 +54,18 @@ export {
   createExynosInspector,
   ExynosInspector,
   type ExynosTableParams,
+  exynosLeafProt,
 } from "./inspect.js";
+// The IOTLB feed (issue 17): the TLB maintenance writes, decoded for the core's IOTLB model.
+export {
+  type ExynosIotlbFeedOptions,
+  exynosDecodeWrite,
+  exynosIotlbFeed,
+  exynosIotlbModel,
+} from "./iotlb.js";
 export { type ExynosQuirk, ExynosQuirkError } from "./quirks.js";
+// The run lookup (issue 17).
+export { exynosIommuIovaToPhysRuns } from "./runs.js";
 // The driver instance.
 export {
   type ExynosDomainAllocOptions,
@@ -63,3 +73,4 @@ export {
   type ExynosSysmmuOptions,
   parseSysmmuVersion,
 } from "./sysmmu.js";
+export { ExynosTlbLog, type ExynosTlbReg, type ExynosTlbWrite } from "./tlb-log.js";

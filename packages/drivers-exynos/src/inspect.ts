@@ -52,6 +52,19 @@ export interface ExynosTableParams {
   readonly lv2entcntMem?: PhysMem;
 }
 
+/**
+ * Model-only (the inverse of `LV1_PROT[]` / `LV2_PROT[]`): the IOMMU_* permissions a level-`lvl`
+ * leaf grants — v5+: the AP index in bits 5:4 (level 1) or 3:2 (level 2); v1–v3: none without
+ * the AP bit, read-only with APX, else read/write.
+ */
+export function exynosLeafProt(ent: number, lvl: number, pgEntShift: number): number {
+  if (pgEntShift) return (ent >>> (lvl === 1 ? 4 : 2)) & 3;
+  const apx = lvl === 1 ? 15 : 9;
+  const ap = lvl === 1 ? 10 : 4;
+  if (!((ent >>> ap) & 1)) return 0;
+  return (ent >>> apx) & 1 ? IOMMU_READ : IOMMU_READ | IOMMU_WRITE;
+}
+
 function field(name: string, raw: number, hi: number, lo: number = hi): PteField {
   const width = hi - lo + 1;
   const value = width >= 32 ? raw >>> 0 : (raw >>> lo) & ((1 << width) - 1);
@@ -107,11 +120,7 @@ export class ExynosInspector implements PageTableInspector {
 
   /** The IOMMU_* permissions a leaf grants (the inverse of `LV1_PROT[]` / `LV2_PROT[]`). */
   private prot(ent: number, lvl: number): number {
-    if (this.params.pgEntShift) return (ent >>> (lvl === 1 ? 4 : 2)) & 3;
-    const apx = lvl === 1 ? 15 : 9;
-    const ap = lvl === 1 ? 10 : 4;
-    if (!((ent >>> ap) & 1)) return 0;
-    return (ent >>> apx) & 1 ? IOMMU_READ : IOMMU_READ | IOMMU_WRITE;
+    return exynosLeafProt(ent, lvl, this.params.pgEntShift);
   }
 
   private accessFields(ent: number, lvl: number): PteField[] {

@@ -19,6 +19,7 @@ import {
   pfnOf,
 } from "@iommu/core";
 import { PAACE_NUMBER_ENTRIES, PAMU_WINDOW_BITS, Paact } from "./fsl-pamu.js";
+import { fslPamuIovaToPhysRuns } from "./fsl-pamu-runs.js";
 
 const EINVAL = -22;
 const ENODEV = -19;
@@ -93,8 +94,8 @@ export function fslPamuDomainFree(d: FslDmaDomain): void {
 }
 
 /**
- * `fsl_pamu_ops.default_domain_ops`: attach, iova_to_phys (plus the length-aware lookup) and
- * free. The kernel table has no map_pages/unmap_pages; the model's ops type requires them, so
+ * `fsl_pamu_ops.default_domain_ops`: attach, iova_to_phys (plus the length-aware and the run
+ * lookups) and free. The kernel table has no map_pages/unmap_pages; the model's ops type requires them, so
  * they are stubs the core never reaches (it stops at the empty pgsize_bitmap first).
  */
 function createOps(): IommuDomainOps<FslDmaDomain> {
@@ -104,6 +105,7 @@ function createOps(): IommuDomainOps<FslDmaDomain> {
     unmapPages: () => 0,
     iovaToPhys: fslPamuIovaToPhys,
     iovaToPhysLength: fslPamuIovaToPhysLength,
+    iovaToPhysRuns: fslPamuIovaToPhysRuns,
     free: fslPamuDomainFree,
     inspect: () => null,
   };

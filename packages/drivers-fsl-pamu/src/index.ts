@@ -14,3 +14,4 @@ export {
   fslPamuIovaToPhys,
   fslPamuIovaToPhysLength,
 } from "./fsl-pamu-domain.js";
+export { FSL_PAMU_WINDOW_PROT, fslPamuIovaToPhysRuns } from "./fsl-pamu-runs.js";

@@ -10,6 +10,7 @@ import {
   IommuError,
   type IotlbGather,
   type PhysLength,
+  type PhysRunCollector,
   type SizeOut,
   type TableAllocator,
 } from "@iommu/core";
@@ -91,6 +92,19 @@ function iovaToPhysLength(d: IpmmuVmsaDomain, iova: Addr, out: PhysLength): void
   ops.iovaToPhysLength(iova, out);
 }
 
+/** io-pgtable's forwarding members, for the run lookup's delegation. */
+const shared = ioPgtableDomainOps<IpmmuVmsaDomain>("ipmmu-vmsa");
+
+/**
+ * Model-only (issue 17): the run lookup, written the way the driver writes iova_to_phys — no
+ * NULL check, so before the first attach (no context, no table) it oopses like the lookups;
+ * then the ARM_32_LPAE_S1 table's one descent.
+ */
+function iovaToPhysRuns(d: IpmmuVmsaDomain, runs: PhysRunCollector): void {
+  if (!d.pgtblOps) oops(d, "ipmmu_iova_to_phys_runs", runs.startPfn * 4096);
+  shared.iovaToPhysRuns!(d, runs);
+}
+
 /**
  * `ipmmu_domain_free`: disable and release the context, then free the table — whose
  * tlb_flush_all flushes the context just released (see README, known kernel quirks).
@@ -120,6 +134,7 @@ export function createIpmmuDomainOps(name: string, fixNullIop: boolean): IommuDo
         unmapPages,
         iovaToPhys,
         iovaToPhysLength,
+        iovaToPhysRuns,
         ...driver,
       });
 }

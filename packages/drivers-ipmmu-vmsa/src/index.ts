@@ -18,11 +18,14 @@ export {
   type IpmmuSocInfo,
   ipmmuDeviceIsAllowed,
 } from "./features.js";
+// The IOTLB model's feed (issue 17): whole-context IMCTR flushes and their completion.
+export { type IpmmuIotlbFeedOptions, ipmmuIotlbFeed, ipmmuIotlbModel, ipmmuIotlbTag } from "./iotlb.js";
 // The IPMMU instance, its devices and domains.
 export {
   IPMMU_PGSIZE_BITMAP,
   type IpmmuMaster,
   type IpmmuMasterOptions,
+  type IpmmuTlbEvent,
   IpmmuVmsa,
   type IpmmuVmsaOptions,
 } from "./ipmmu-vmsa.js";

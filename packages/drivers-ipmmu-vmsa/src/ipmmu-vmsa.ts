@@ -86,6 +86,22 @@ export interface IpmmuVmsaOptions {
    * answer -ENODEV / 0 / 0 instead of oopsing (default false: the kernel's behaviour).
    */
   fixNullIop?: boolean;
+  /**
+   * Model-only: TLB events kept in {@link IpmmuVmsa.tlbLog} (IMCTR writes with FLUSH and the
+   * completions `ipmmu_tlb_sync` observes), for the IOTLB feed. Default 0: no log, nothing
+   * allocated on the flush path.
+   */
+  tlbLogCapacity?: number;
+}
+
+/**
+ * Model-only: one TLB event of a context — an IMCTR write with FLUSH set (`"flush"`, the value
+ * written), or `ipmmu_tlb_sync` reading IMCTR with FLUSH clear (`"done"`: the flush completed).
+ */
+export interface IpmmuTlbEvent {
+  readonly kind: "flush" | "done";
+  readonly ctx: number;
+  readonly value: number;
 }
 
 /**
@@ -120,6 +136,10 @@ export class IpmmuVmsa implements IommuDriver<IpmmuVmsaDomain> {
   tlbFlushes = 0;
   /** dev_err messages (TLB sync timeouts), for tests. */
   readonly messages: string[] = [];
+  /** Model-only: TLB events recorded so far (the log keeps the latest `tlbLogCapacity`). */
+  tlbEvents = 0;
+  private readonly tlbEventLog: IpmmuTlbEvent[] = [];
+  private readonly tlbLogCapacity: number;
   private readonly regs = new Map<number, number>();
   private readonly aliasOffset: number;
   private readonly sharedAllocator: TableAllocator | undefined;
@@ -138,6 +158,7 @@ export class IpmmuVmsa implements IommuDriver<IpmmuVmsaDomain> {
     this.utlbCtx = new Int8Array(this.features.numUtlbs).fill(IPMMU_CTX_INVALID);
     this.contexts = [];
     this.sharedAllocator = options.allocator;
+    this.tlbLogCapacity = options.tlbLogCapacity ?? 0;
     // Root: no cache-leaf nodes, or no `renesas,ipmmu-main` link.
     if (!this.features.hasCacheLeafNodes || options.main) this.root = this;
     else {
@@ -208,7 +229,30 @@ export class IpmmuVmsa implements IommuDriver<IpmmuVmsaDomain> {
 
   /** `ipmmu_ctx_write` */
   ctxWrite(ctx: number, reg: number, value: number): void {
+    if (reg === IMCTR && value & IMCTR_FLUSH && this.tlbLogCapacity > 0)
+      this.recordTlb({ kind: "flush", ctx, value: value >>> 0 });
     this.write(this.ctxReg(ctx, reg), value, reg === IMCTR);
+  }
+
+  /** Model-only: `ipmmu_tlb_sync` saw the context's flush complete (IMCTR.FLUSH clear). */
+  tlbDone(ctx: number): void {
+    if (this.tlbLogCapacity > 0) this.recordTlb({ kind: "done", ctx, value: 0 });
+  }
+
+  /** Whether TLB events are logged (`tlbLogCapacity` > 0). */
+  get tlbLogging(): boolean {
+    return this.tlbLogCapacity > 0;
+  }
+
+  /** Model-only: the latest TLB events, oldest first. */
+  get tlbLog(): readonly IpmmuTlbEvent[] {
+    return this.tlbEventLog;
+  }
+
+  private recordTlb(e: IpmmuTlbEvent): void {
+    this.tlbEvents++;
+    if (this.tlbEventLog.length >= this.tlbLogCapacity) this.tlbEventLog.shift();
+    this.tlbEventLog.push(e);
   }
 
   /** Model-only: a register's value without counting an access (tests). */

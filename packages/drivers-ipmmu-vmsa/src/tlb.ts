@@ -16,6 +16,7 @@ export function ipmmuTlbSync(d: IpmmuVmsaDomain): void {
   const root = d.mmu!.root;
   if (root.ctxRead(d.contextId, IMCTR) & IMCTR_FLUSH)
     root.log("ipmmu_tlb_sync: TLB sync timed out -- MMU may be deadlocked");
+  else root.tlbDone(d.contextId);
 }
 
 /** `ipmmu_ctx_write_all`: the leaf's copy of a context register (when it has one), then the root's. */

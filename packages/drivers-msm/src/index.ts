@@ -4,6 +4,14 @@
  * hardware V2P translation, and the register fields it works with.
  */
 
+// The IOTLB model's feed (issue 17): TLBIVA / CTX_TLBIALL as the context bank applies them.
+export {
+  type MsmIotlbFeedOptions,
+  type MsmTlbWrite,
+  msmIotlbFeed,
+  msmIotlbModel,
+  msmIotlbTag,
+} from "./iotlb.js";
 export { type MsmLengthMode, type MsmPriv, msmIommuHwIovaToPhys } from "./msm-domain.js";
 // The IOMMU and its domains.
 export {
@@ -14,6 +22,8 @@ export {
   MsmIommu,
   type MsmIommuMaster,
   type MsmIommuOptions,
+  type MsmTlbEvent,
+  type MsmTlbSink,
 } from "./msm-iommu.js";
 // Registers (msm_iommu_hw-8xxx.h) and the hardware table walk behind V2PPR.
 export {

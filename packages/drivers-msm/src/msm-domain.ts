@@ -18,6 +18,7 @@ import {
   IommuError,
   type IotlbGather,
   type PhysLength,
+  type PhysRunCollector,
   type SizeOut,
   type TableAllocator,
   toNumber,
@@ -114,9 +115,11 @@ export function msmIommuHwIovaToPhys(d: MsmPriv, iova: Addr): number {
   const ctx = iommu.context(iommu.master.num);
   if (!ctx) return 0;
   const va = toNumber(iova) % 2 ** 32;
-  ctx.tlbiall++;
+  ctx.writeTlbiall();
   d.counters.flushAll++;
   const par = ctx.v2ppr((va & V2PXX_VA) >>> 0, d.counters);
+  // Reading PAR waits for the translation, which the CTX_TLBIALL before it precedes.
+  iommu.tlbDone();
   lastPar = par;
   if (par & PAR_FAULT) return 0;
   return par & PAR_NOFAULT_SS
@@ -159,6 +162,20 @@ function msmIommuIovaToPhysLength(d: MsmPriv, iova: Addr, out: PhysLength): void
   }
 }
 
+/** io-pgtable's forwarding members, for the run lookup's delegation. */
+const shared = ioPgtableDomainOps<MsmPriv>("msm");
+
+/**
+ * Model-only (issue 17): the run lookup — the v7s table's one descent, in every
+ * {@link MsmLengthMode}. The hardware V2P path translates one page per request (after a
+ * CTX_TLBIALL) and cannot tell leaf sizes apart, so it serves only the legacy iova_to_phys and
+ * the `"checked"` cross-check of iova_to_phys_length. Same NULL `priv->iop` dereference.
+ */
+function msmIommuIovaToPhysRuns(d: MsmPriv, runs: PhysRunCollector): void {
+  if (!d.pgtblOps) throw nullDeref("msm_iommu_iova_to_phys_runs", "priv->iop is NULL");
+  shared.iovaToPhysRuns!(d, runs);
+}
+
 /** `msm_iommu_domain_free`: kfree only (the table is freed by the identity attach, if any). */
 function msmIommuDomainFree(_d: MsmPriv): void {}
 
@@ -170,6 +187,7 @@ export function createMsmDomainOps(name: string): IommuDomainOps<MsmPriv> {
     iotlbSyncMap: msmIommuSyncMap,
     iovaToPhys: msmIommuIovaToPhys,
     iovaToPhysLength: msmIommuIovaToPhysLength,
+    iovaToPhysRuns: msmIommuIovaToPhysRuns,
     free: msmIommuDomainFree,
   });
 }

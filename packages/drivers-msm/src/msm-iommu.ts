@@ -23,7 +23,7 @@ import {
 } from "@iommu/core";
 import { allocIoPgtableOps, freeIoPgtableOps, type IoPgtableCfg, IoPgtableFmt } from "@iommu/io-pgtable";
 import { createMsmDomainOps, type MsmLengthMode, type MsmPriv } from "./msm-domain.js";
-import { SCTLR_AFE, SCTLR_M, SCTLR_TRE } from "./regs.js";
+import { CONTEXTIDR_ASID_MASK, SCTLR_AFE, SCTLR_M, SCTLR_TRE, TLBIVA_VA } from "./regs.js";
 import { msmIommuFlushOps } from "./tlb.js";
 import { msmV2pTranslate } from "./v2p.js";
 
@@ -43,6 +43,27 @@ export interface MsmIommuMaster {
   num: number;
 }
 
+/**
+ * Model-only: one TLB maintenance event of an MSM IOMMU — a CTX_TLBIALL, a run of `count`
+ * TLBIVA writes (`value` the first one: VA[31:12] | ASID, each next one `granule` further on,
+ * wrapping at 2^32 as the kernel's `unsigned long` does), or `"done"`: the end of a
+ * maintenance sequence on this IOMMU (`__disable_clocks()`; the driver has no TLBSYNC and
+ * relies on the posted writes having landed by its next register access).
+ */
+export interface MsmTlbEvent {
+  readonly kind: "TLBIALL" | "TLBIVA" | "done";
+  /** The context bank (-1 for `"done"`). */
+  readonly ctx: number;
+  readonly value: number;
+  readonly count: number;
+  readonly granule: number;
+}
+
+/** Model-only: where a context bank reports its TLB writes (its IOMMU). */
+export interface MsmTlbSink {
+  recordTlb(kind: MsmTlbEvent["kind"], ctx: number, value: number, count: number, granule: number): void;
+}
+
 /** One context bank's registers, as the paging side programs and reads them. */
 export class MsmContextBank {
   sctlr = 0;
@@ -60,7 +81,26 @@ export class MsmContextBank {
   v2p = 0;
   lastTlbiva = 0;
 
-  constructor(readonly index: number) {}
+  constructor(
+    readonly index: number,
+    /** The IOMMU whose TLB log records this bank's writes (null: none). */
+    private readonly sink: MsmTlbSink | null = null,
+  ) {}
+
+  /** A write to CTX_TLBIALL: the context's whole TLB. */
+  writeTlbiall(): void {
+    this.tlbiall++;
+    this.sink?.recordTlb("TLBIALL", this.index, 0, 1, 0);
+  }
+
+  /** `n` writes to TLBIVA: `first`, then `granule` further on each (VA wraps at 2^32). */
+  writeTlbiva(first: number, n: number, granule: number): void {
+    this.tlbiva += n;
+    const va = first & TLBIVA_VA;
+    this.lastTlbiva =
+      ((((va + (n - 1) * granule) % 2 ** 32) & TLBIVA_VA) | (first & CONTEXTIDR_ASID_MASK)) >>> 0;
+    this.sink?.recordTlb("TLBIVA", this.index, first >>> 0, n, granule);
+  }
 
   /** A write to V2PPR: the hardware walks the tables at TTBR0 and latches PAR, which it returns. */
   v2ppr(va: number, counters: IommuCounters): number {
@@ -75,7 +115,7 @@ export class MsmContextBank {
     this.ttbr0 = 0;
     this.ttbcr = 0;
     this.par = 0;
-    this.tlbiall++;
+    this.writeTlbiall();
   }
 }
 
@@ -93,6 +133,11 @@ export interface MsmIommuOptions {
   lengthMode?: MsmLengthMode;
   /** Receives the driver's dev_err lines. */
   onMessage?: (line: string) => void;
+  /**
+   * Model-only: TLB events kept in {@link MsmIommu.tlbLog} for the IOTLB feed. Default 0: no
+   * log, nothing allocated on the flush path.
+   */
+  tlbLogCapacity?: number;
 }
 
 /** Options of {@link MsmIommu.domainAllocPagingFlags}. */
@@ -114,7 +159,7 @@ export const MSM_IOMMU_PGTABLE_CFG = {
 let instances = 0;
 
 /** `struct msm_iommu_dev` with `msm_iommu_ops`. */
-export class MsmIommu implements IommuDriver<MsmPriv> {
+export class MsmIommu implements IommuDriver<MsmPriv>, MsmTlbSink {
   readonly name: string;
   /** `iommu->ncb` */
   readonly ncb: number;
@@ -129,11 +174,16 @@ export class MsmIommu implements IommuDriver<MsmPriv> {
   private readonly sharedAllocator: TableAllocator | undefined;
   private readonly lengthMode: MsmLengthMode;
   private readonly onMessage: ((line: string) => void) | undefined;
+  /** Model-only: TLB events recorded so far (the log keeps the latest `tlbLogCapacity`). */
+  tlbEvents = 0;
+  private readonly tlbEventLog: MsmTlbEvent[] = [];
+  private readonly tlbLogCapacity: number;
 
   constructor(options: MsmIommuOptions = {}) {
     this.name = options.name ?? `msm-iommu.${instances++}`;
     this.ncb = options.ncb ?? 4;
-    this.contexts = Array.from({ length: this.ncb }, (_, i) => new MsmContextBank(i));
+    this.tlbLogCapacity = options.tlbLogCapacity ?? 0;
+    this.contexts = Array.from({ length: this.ncb }, (_, i) => new MsmContextBank(i, this));
     this.contextMap = new Array<boolean>(this.ncb).fill(false);
     this.master = { mids: options.mids ?? [0], num: 0 };
     this.sharedAllocator = options.allocator;
@@ -155,6 +205,29 @@ export class MsmIommu implements IommuDriver<MsmPriv> {
   /** Context bank `n`, or undefined for a number the hardware does not have. */
   context(n: number): MsmContextBank | undefined {
     return n >= 0 ? this.contexts[n] : undefined;
+  }
+
+  /** Whether TLB events are logged (`tlbLogCapacity` > 0). */
+  get tlbLogging(): boolean {
+    return this.tlbLogCapacity > 0;
+  }
+
+  /** Model-only: the latest TLB events, oldest first. */
+  get tlbLog(): readonly MsmTlbEvent[] {
+    return this.tlbEventLog;
+  }
+
+  /** @internal A bank's TLB write, or the end of a maintenance sequence (`"done"`). */
+  recordTlb(kind: MsmTlbEvent["kind"], ctx: number, value: number, count: number, granule: number): void {
+    if (this.tlbLogCapacity === 0) return;
+    this.tlbEvents++;
+    if (this.tlbEventLog.length >= this.tlbLogCapacity) this.tlbEventLog.shift();
+    this.tlbEventLog.push({ kind, ctx, value, count, granule });
+  }
+
+  /** Model-only: a maintenance sequence on this IOMMU ended (`__disable_clocks()`). */
+  tlbDone(): void {
+    this.recordTlb("done", -1, 0, 0, 0);
   }
 
   private message(line: string): void {
@@ -256,6 +329,7 @@ export class MsmIommu implements IommuDriver<MsmPriv> {
       if (n >= 0 && n < iommu.ncb) {
         iommu.contextMap[n] = false;
         iommu.contexts[n]!.reset();
+        iommu.tlbDone();
       }
     }
   }
@@ -278,7 +352,8 @@ export class MsmIommu implements IommuDriver<MsmPriv> {
     ctx.prrr = v7s?.prrr ?? 0;
     ctx.nmrr = v7s?.nmrr ?? 0;
     ctx.mem = d.allocator.mem;
-    ctx.tlbiall++;
+    ctx.writeTlbiall();
     ctx.sctlr |= SCTLR_M;
+    this.tlbDone();
   }
 }

@@ -31,9 +31,11 @@ export function msmTlbivaCount(size: number, granule: number): number {
 export function msmFlushIotlb(priv: MsmPriv): void {
   for (const iommu of priv.listAttached) {
     const ctx = iommu.context(iommu.master.num);
-    if (!ctx) continue;
-    ctx.tlbiall++;
-    priv.counters.flushAll++;
+    if (ctx) {
+      ctx.writeTlbiall();
+      priv.counters.flushAll++;
+    }
+    iommu.tlbDone();
   }
 }
 
@@ -56,10 +58,9 @@ export function msmFlushIotlbRange(
       continue;
     }
     const asid = ctx.contextidr & CONTEXTIDR_ASID_MASK;
-    const last = iova + (n - 1) * granule;
-    ctx.tlbiva += n;
-    ctx.lastTlbiva = (((last % 2 ** 32) & TLBIVA_VA) | asid) >>> 0;
+    ctx.writeTlbiva((((iova % 2 ** 32) & TLBIVA_VA) | asid) >>> 0, n, granule);
     counters[kind] += n;
+    iommu.tlbDone();
   }
 }
 

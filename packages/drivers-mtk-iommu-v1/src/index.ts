@@ -5,6 +5,14 @@
 
 export { MtkIommuV1Inspector } from "./inspect.js";
 export {
+  type MtkIommuV1DecodeState,
+  type MtkIommuV1IotlbFeedOptions,
+  type MtkIommuV1MmioAccess,
+  mtkIommuV1DecodeMmio,
+  mtkIommuV1IotlbFeed,
+  mtkIommuV1IotlbModel,
+} from "./iotlb.js";
+export {
   createMtkIommuV1Ops,
   F_DESC_NONSEC,
   F_DESC_VALID,
@@ -14,6 +22,7 @@ export {
   MTK_V1_ENTRIES,
   MtkIommuV1,
   type MtkIommuV1Domain,
+  type MtkIommuV1MmioTap,
   type MtkIommuV1Options,
   type MtkIommuV1Quirk,
   mtkV1InTable,

@@ -39,6 +39,7 @@ import {
   TableAllocator,
 } from "@iommu/core";
 import { MtkIommuV1Inspector } from "./inspect.js";
+import { mtkV1IovaToPhysRuns } from "./runs.js";
 
 /** `REG_MMU_PT_BASE_ADDR`: the table's physical address (32 bits). */
 export const REG_MMU_PT_BASE_ADDR = 0x000;
@@ -152,6 +153,9 @@ export interface MtkIommuV1Domain extends IommuDomain {
   freed: boolean;
 }
 
+/** Model-only: an observer of the M4U's register accesses (`write` false for a read). */
+export type MtkIommuV1MmioTap = (write: boolean, offset: number, value: number) => void;
+
 /** `struct mtk_iommu_v1_data` hardware description. */
 export interface MtkIommuV1Options {
   /** Page-table memory (default: a fresh arena at 0x80000000). */
@@ -178,6 +182,11 @@ export class MtkIommuV1 implements IommuDriver<MtkIommuV1Domain> {
   mmioWrites = 0;
   /** `mtk_iommu_v1_ops.default_domain_ops` */
   readonly ops: IommuDomainOps<MtkIommuV1Domain>;
+  /**
+   * Model-only: sees every MMIO access (`write` false for a read) as the M4U takes it, e.g. an
+   * IOTLB feed (`mtkIommuV1IotlbFeed`); null (the default) costs one test per access.
+   */
+  mmioTap: MtkIommuV1MmioTap | null = null;
   private readonly regs = new MmioRegs(0x1000);
   private readonly allocator: TableAllocator;
   private readonly strictDefault: boolean;
@@ -255,12 +264,15 @@ export class MtkIommuV1 implements IommuDriver<MtkIommuV1Domain> {
   writel(value: number, offset: number): void {
     this.mmioWrites++;
     this.regs.write(offset, value);
+    if (this.mmioTap) this.mmioTap(true, offset, value >>> 0);
   }
 
   /** `readl_relaxed()`: CPE_DONE reads 1 (the fake completes at once). */
   readl(offset: number): number {
     this.mmioReads++;
-    return offset === REG_MMU_CPE_DONE ? 1 : this.regs.read(offset);
+    const value = offset === REG_MMU_CPE_DONE ? 1 : this.regs.read(offset);
+    if (this.mmioTap) this.mmioTap(false, offset, value);
+    return value;
   }
 
   /**
@@ -442,6 +454,7 @@ export function createMtkIommuV1Ops(name = "mtk-iommu-v1"): IommuDomainOps<MtkIo
     mapPages: mtkMapPages,
     unmapPages: mtkUnmapPages,
     iovaToPhysLength: mtkIovaToPhysLength,
+    iovaToPhysRuns: mtkV1IovaToPhysRuns,
     iovaToPhys: mtkIovaToPhys,
     free: mtkDomainFree,
     inspect: (d): PageTableInspector | null => (d.pgtChunk ? new MtkIommuV1Inspector(d) : null),

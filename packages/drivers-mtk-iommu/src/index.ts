@@ -4,6 +4,14 @@
  * the cfg rules of `mtk_iommu_domain_finalise()`, and the bank registers the TLB code writes.
  */
 
+// The IOTLB model's feed (issue 17): range flushes, CPE_DONE, full flushes.
+export {
+  type MtkIommuIotlbFeedOptions,
+  mtkIommuIotlbFeed,
+  mtkIommuIotlbModel,
+  mtkIommuIotlbTag,
+  mtkIommuTlbAddrDecode,
+} from "./iotlb.js";
 // The M4U and its domains.
 export {
   MTK_IOMMU_PGSIZES,
@@ -12,6 +20,7 @@ export {
   type MtkIommuMaster,
   type MtkIommuOptions,
   type MtkIommuPgtableCfg,
+  type MtkIommuTlbWrite,
   type MtkLarbIommu,
   MtkM4uList,
   mtkIommuGetBankId,
@@ -60,6 +69,8 @@ export {
   TF_PORT_TO_ADDR_MT8173,
   WR_THROT_EN,
 } from "./plat-data.js";
+// The run lookup's 4GB-mode front (issue 17).
+export { MtkIommu4gbRuns, mtkIommu4gbRuns, mtkIommuStrip4gbPfn } from "./runs-4gb.js";
 // The bank registers and TLB maintenance.
 export {
   F_ALL_INVLD,
@@ -67,4 +78,8 @@ export {
   MTK_IOMMU_TLB_SYNC_TIMEOUT_US,
   MtkIommuBank,
   mtkIommuTlbAddr,
+  REG_MMU_CPE_DONE,
+  REG_MMU_INVALIDATE,
+  REG_MMU_INVLD_END_A,
+  REG_MMU_INVLD_START_A,
 } from "./tlb.js";

@@ -20,6 +20,7 @@ import {
   iotlbGatherAddRange,
   offOf,
   type PhysLength,
+  type PhysRunCollector,
   pfnOf,
   type SizeOut,
   type TableAllocator,
@@ -27,13 +28,13 @@ import {
 } from "@iommu/core";
 import { type IoPgtableCfg, type IoPgtableDomain, ioPgtableDomainOps } from "@iommu/io-pgtable";
 import type { MtkIommu } from "./mtk-iommu.js";
+import { mtkIommu4gbRuns, mtkIommuStrip4gbPfn } from "./runs-4gb.js";
 import { type MtkIommuBank, mtkIommuTlbFlushAll, mtkIommuTlbFlushRangeSync } from "./tlb.js";
 
 /** `MTK_IOMMU_4GB_MODE_REMAP_BASE`: lookups at or above it lose bit 32 in 4GB mode. */
 export const MTK_IOMMU_4GB_MODE_REMAP_BASE = 0x1_4000_0000;
 /** Bit 32 of a PA as a bit of its 4 KiB frame number. */
 const PFN_BIT32 = 2 ** 20;
-const REMAP_BASE_PFN = MTK_IOMMU_4GB_MODE_REMAP_BASE / 4096;
 
 /** `struct mtk_iommu_domain` (paging): cfg and iop are shared with the M4U's `share_dom`. */
 export interface MtkIommuDomain extends IoPgtableDomain {
@@ -119,8 +120,7 @@ function mtkIommuFlushIotlbAll(d: MtkIommuDomain): void {
 
 /** 4GB mode (and a 64-bit phys_addr_t): `pa >= 0x1_4000_0000` → `pa &= ~BIT_ULL(32)`, on the frame. */
 function strip4gb(d: MtkIommuDomain, pfn: number): number {
-  if (!d.bank?.parent.enable4GB || pfn < REMAP_BASE_PFN) return pfn;
-  return Math.floor(pfn / PFN_BIT32) % 2 === 1 ? pfn - PFN_BIT32 : pfn;
+  return d.bank?.parent.enable4GB ? mtkIommuStrip4gbPfn(pfn) : pfn;
 }
 
 /** `mtk_iommu_iova_to_phys` */
@@ -146,6 +146,24 @@ function mtkIommuIovaToPhysLength(d: MtkIommuDomain, iova: Addr, out: PhysLength
   if (out.mapped && d.bank?.parent.enable4GB) out.physPfn = strip4gb(d, out.physPfn);
 }
 
+/** io-pgtable's forwarding members, for the run lookup's delegation. */
+const shared = ioPgtableDomainOps<MtkIommuDomain>("mtk-iommu");
+
+function sharedRuns(d: MtkIommuDomain, runs: PhysRunCollector): void {
+  shared.iovaToPhysRuns!(d, runs);
+}
+
+/**
+ * Model-only (issue 17): the run lookup as mtk_iommu would write it — the shared v7s table's
+ * one descent, every leaf's PA passed through the iova_to_phys 4GB-mode strip (runs-4gb.ts),
+ * so runs report what the per-page lookup reports. Same NULL dereference before attach.
+ */
+function mtkIommuIovaToPhysRuns(d: MtkIommuDomain, runs: PhysRunCollector): void {
+  if (!d.pgtblOps) throw nullDeref("mtk_iommu_iova_to_phys", "dom->iop");
+  if (d.bank?.parent.enable4GB) mtkIommu4gbRuns(runs, d, sharedRuns);
+  else sharedRuns(d, runs);
+}
+
 /** `mtk_iommu_domain_free`: kfree only — the io-pgtable stays with the M4U's `share_dom`. */
 function mtkIommuDomainFree(d: MtkIommuDomain): void {
   d.freed = true;
@@ -161,6 +179,7 @@ export function createMtkIommuDomainOps(name: string): IommuDomainOps<MtkIommuDo
     unmapPages: mtkIommuUnmap,
     iovaToPhys: mtkIommuIovaToPhys,
     iovaToPhysLength: mtkIommuIovaToPhysLength,
+    iovaToPhysRuns: mtkIommuIovaToPhysRuns,
     iotlbSync: mtkIommuIotlbSync,
     iotlbSyncMap: mtkIommuSyncMap,
     flushIotlbAll: mtkIommuFlushIotlbAll,

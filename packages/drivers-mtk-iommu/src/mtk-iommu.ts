@@ -98,6 +98,22 @@ export interface MtkIommuOptions {
   runtimeActive?: boolean;
   /** Receives the driver's dev_err/dev_warn lines. */
   onMessage?: (line: string) => void;
+  /**
+   * Model-only: TLB register accesses kept in {@link MtkIommu.tlbLog} for the IOTLB feed.
+   * Default 0: no log, nothing allocated on the flush path.
+   */
+  tlbLogCapacity?: number;
+}
+
+/**
+ * Model-only: one TLB register access of a bank — a write of REG_MMU_INVLD_START_A / _END_A /
+ * REG_MMU_INVALIDATE (the value written), or the CPE_DONE poll's outcome (`REG_MMU_CPE_DONE`,
+ * value 1 when the range flush completed, 0 when the poll timed out).
+ */
+export interface MtkIommuTlbWrite {
+  readonly bank: number;
+  readonly reg: number;
+  readonly value: number;
 }
 
 /** Options of {@link MtkIommu.domainAllocPagingFlags}. */
@@ -198,6 +214,10 @@ export class MtkIommu implements IommuDriver<MtkIommuDomain> {
   runtimeActive: boolean;
   /** Model-only: the next n CPE_DONE polls time out (hardware fault injection). */
   cpeDoneTimeouts = 0;
+  /** Model-only: TLB register accesses recorded so far (the log keeps the latest `tlbLogCapacity`). */
+  tlbWrites = 0;
+  private readonly tlbWriteLog: MtkIommuTlbWrite[] = [];
+  private readonly tlbLogCapacity: number;
   /** PM_CLK_AO: range flushes never check runtime PM. */
   readonly pmClkAlwaysOn: boolean;
   private readonly sharedAllocator: TableAllocator | undefined;
@@ -237,6 +257,7 @@ export class MtkIommu implements IommuDriver<MtkIommuDomain> {
     this.sharedAllocator = options.allocator;
     this.defaultMaster = options.master ?? { larb: 0, ports: [0] };
     this.onMessage = options.onMessage;
+    this.tlbLogCapacity = options.tlbLogCapacity ?? 0;
     this.ops = createMtkIommuDomainOps(this.name);
   }
 
@@ -256,6 +277,24 @@ export class MtkIommu implements IommuDriver<MtkIommuDomain> {
   }
 
   /** Model-only: one CPE_DONE poll of a range flush; false when it timed out (1000 µs). */
+  /** Whether TLB register accesses are logged (`tlbLogCapacity` > 0). */
+  get tlbLogging(): boolean {
+    return this.tlbLogCapacity > 0;
+  }
+
+  /** Model-only: the latest TLB register accesses, oldest first. */
+  get tlbLog(): readonly MtkIommuTlbWrite[] {
+    return this.tlbWriteLog;
+  }
+
+  /** @internal Record a TLB register access of bank `bank`. */
+  recordTlb(bank: number, reg: number, value: number): void {
+    if (this.tlbLogCapacity === 0) return;
+    this.tlbWrites++;
+    if (this.tlbWriteLog.length >= this.tlbLogCapacity) this.tlbWriteLog.shift();
+    this.tlbWriteLog.push({ bank, reg, value });
+  }
+
   pollCpeDone(): boolean {
     if (this.cpeDoneTimeouts <= 0) return true;
     this.cpeDoneTimeouts--;

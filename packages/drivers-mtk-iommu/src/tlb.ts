@@ -73,6 +73,7 @@ export function mtkIommuTlbFlushAll(data: MtkIommu, counters: IommuCounters): vo
   const bank = data.banks[0]!;
   bank.invSel = F_INVLD_EN01;
   bank.invalidate = F_ALL_INVLD;
+  data.recordTlb(0, REG_MMU_INVALIDATE, F_ALL_INVLD);
   bank.fullFlushes++;
   counters.flushAll++;
 }
@@ -97,9 +98,16 @@ export function mtkIommuTlbFlushRangeSync(
     cur.invldStartA = mtkIommuTlbAddr(iova);
     cur.invldEndA = mtkIommuTlbAddr(iova + size - 1);
     cur.invalidate = F_MMU_INV_RANGE;
+    if (data.tlbLogging) {
+      data.recordTlb(cur.id, REG_MMU_INVLD_START_A, cur.invldStartA);
+      data.recordTlb(cur.id, REG_MMU_INVLD_END_A, cur.invldEndA);
+      data.recordTlb(cur.id, REG_MMU_INVALIDATE, F_MMU_INV_RANGE);
+    }
     cur.rangeFlushes++;
     counters.flushRange++;
-    if (data.pollCpeDone()) continue;
+    const done = data.pollCpeDone();
+    data.recordTlb(cur.id, REG_MMU_CPE_DONE, done ? 1 : 0);
+    if (done) continue;
     cur.syncTimeouts++;
     data.message("Partial TLB flush timed out, falling back to full flush");
     mtkIommuTlbFlushAll(data, counters);

@@ -4,6 +4,7 @@
  */
 
 export { OmapInspector } from "./inspect.js";
+export { type OmapIotlbFeedOptions, omapDecodeFlush, omapIotlbFeed, omapIotlbModel } from "./iotlb.js";
 export {
   createOmapOps,
   OMAP_MMU_NAMES,

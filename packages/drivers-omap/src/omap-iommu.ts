@@ -86,6 +86,7 @@ import {
   PTRS_PER_IOPGD,
   PTRS_PER_IOPTE,
 } from "./omap-iopgtable.js";
+import { omapIovaToPhysRuns } from "./runs.js";
 
 const EINVAL = -ERRNO.EINVAL;
 const ENOMEM = -ERRNO.ENOMEM;
@@ -174,6 +175,12 @@ export class OmapMmu {
   domain: OmapDomain | null = null;
   mmioReads = 0;
   mmioWrites = 0;
+  /**
+   * Model-only: sees every TLB flush the driver asks of this MMU — `flush_iotlb_page(da)` as
+   * `da`, `flush_iotlb_all()` as -1 — e.g. an IOTLB feed (`omapIotlbFeed`), which applies what
+   * the real TLB would do; null (the default) costs one test per flush.
+   */
+  flushTap: ((da: number) => void) | null = null;
   private readonly regs = new MmioRegs(0x100, { [MMU_REVISION]: 0x21 });
 
   constructor(
@@ -234,7 +241,8 @@ export class OmapMmu {
    * `flush_iotlb_page()`: scan every TLB entry (lock get/set, read CAM and RAM) for one
    * covering `da`; the fake TLB is empty, so nothing is flushed.
    */
-  flushIotlbPage(_da: number): void {
+  flushIotlbPage(da: number): void {
+    if (this.flushTap) this.flushTap(da);
     const n = this.nrTlbEntries;
     if (n > 0 && n <= 32) {
       // The loop below in closed form: each victim write keeps the bits outside the victim
@@ -255,6 +263,7 @@ export class OmapMmu {
 
   /** `flush_iotlb_all()`: lock base and victim 0, global flush. */
   flushIotlbAll(): void {
+    if (this.flushTap) this.flushTap(-1);
     this.writeReg(0, MMU_LOCK);
     this.writeReg(1, MMU_GFLUSH);
   }
@@ -890,6 +899,7 @@ export function createOmapOps(name = "omap-iommu"): IommuDomainOps<OmapDomain> {
     mapPages: omapMapPages,
     unmapPages: omapUnmapPages,
     iovaToPhysLength: omapIovaToPhysLength,
+    iovaToPhysRuns: omapIovaToPhysRuns,
     iovaToPhys: omapIovaToPhys,
     free: omapDomainFree,
     inspect: (d): PageTableInspector | null => (d.attached ? new OmapInspector(d) : null),

@@ -1,7 +1,7 @@
 /**
  * drivers/iommu/rockchip-iommu.c: @iommu/drivers-rockchip's public surface — the IOMMU
  * instance (an IommuDriver), its domains and their ops, the v1/v2 entry encodings, the
- * inspector and the strict-mode quirk error.
+ * inspector, the strict-mode quirk error, the run lookup and the IOTLB feed.
  */
 
 // The table format and its two encodings.
@@ -37,6 +37,13 @@ export {
 export { type RockchipDomainAllocOptions, RockchipIommu, type RockchipIommuOptions } from "./driver.js";
 // Inspection.
 export { createRockchipInspector, RockchipInspector, type RockchipTableParams } from "./inspect.js";
+// The IOTLB feed (issue 17): the RK_MMU_ZAP_ONE_LINE writes, decoded for the core's IOTLB model.
+export {
+  type RockchipIotlbFeedOptions,
+  rockchipDecodeWrite,
+  rockchipIotlbFeed,
+  rockchipIotlbModel,
+} from "./iotlb.js";
 export { type RockchipQuirk, RockchipQuirkError } from "./quirks.js";
 // Domains and their ops.
 export {
@@ -48,3 +55,6 @@ export {
   rkIommuMap,
   rkIommuUnmap,
 } from "./rockchip-iommu.js";
+// The run lookup (issue 17).
+export { rkIommuIovaToPhysRuns } from "./runs.js";
+export { RK_MMU_ZAP_ONE_LINE, RockchipTlbLog, type RockchipTlbWrite } from "./tlb-log.js";

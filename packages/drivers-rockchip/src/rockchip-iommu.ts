@@ -40,6 +40,8 @@ import {
 } from "./defs.js";
 import { createRockchipInspector } from "./inspect.js";
 import { RockchipQuirkError } from "./quirks.js";
+import { rkIommuIovaToPhysRuns } from "./runs.js";
+import { RK_MMU_ZAP_ONE_LINE, type RockchipTlbLog } from "./tlb-log.js";
 
 const EADDRINUSE = -98;
 const ENOMEM = -12;
@@ -78,6 +80,11 @@ export class RockchipDomain implements IommuDomain {
    * the domain's page tables are released.
    */
   readonly pt = new TableView();
+  /**
+   * Model-only: the RK_MMU_ZAP_ONE_LINE writes this domain's maps and unmaps make on its
+   * IOMMU, kept once an IOTLB feed turned the log on (null: not kept).
+   */
+  tlbLog: RockchipTlbLog | null = null;
 
   constructor(init: {
     type: number;
@@ -169,11 +176,22 @@ function rkIommuUnmapIova(d: RockchipDomain, ptPa: number, slot: number, total: 
 }
 
 /**
+ * `rk_iommu_zap_lines()` for the domain's IOMMU: one RK_MMU_ZAP_ONE_LINE write per 4 KiB page
+ * of [iova32, iova32 + size), logged when the domain's log is on (the counters are the caller's).
+ */
+function rkIommuZapLines(d: RockchipDomain, iova32: number, size: number): void {
+  const log = d.tlbLog;
+  if (log === null) return;
+  for (let off = 0; off < size; off += SPAGE_SIZE) log.record(RK_MMU_ZAP_ONE_LINE, (iova32 + off) >>> 0);
+}
+
+/**
  * `rk_iommu_map_iova()`: write size / 4 KiB PTEs from `slot`; on a valid PTE invalidate the
  * ones this call wrote and return -EADDRINUSE (no WARN). Then zap the first and last page.
  */
 function rkIommuMapIova(
   d: RockchipDomain,
+  iova32: number,
   ptPa: number,
   slot: number,
   pfn: number,
@@ -207,6 +225,8 @@ function rkIommuMapIova(
   }
   // rk_iommu_zap_iova_first_last(): one ZAP_ONE_LINE for the first page, one for the last.
   d.counters.flushPage += size > SPAGE_SIZE ? 2 : 1;
+  rkIommuZapLines(d, iova32, SPAGE_SIZE);
+  if (size > SPAGE_SIZE) rkIommuZapLines(d, iova32 + size - SPAGE_SIZE, SPAGE_SIZE);
   return 0;
 }
 
@@ -228,7 +248,7 @@ export function rkIommuMap(
 ): number {
   const ptPa = rkDteGetPageTable(d, rkIovaDteIndex(iova32));
   if (ptPa < 0) return ptPa;
-  return rkIommuMapIova(d, ptPa, rkIovaPteIndex(iova32), pfnOf(paddr), size, prot);
+  return rkIommuMapIova(d, iova32, ptPa, rkIovaPteIndex(iova32), pfnOf(paddr), size, prot);
 }
 
 /**
@@ -247,6 +267,7 @@ export function rkIommuUnmap(d: RockchipDomain, iova32: number, size: number): n
     Math.floor(size / SPAGE_SIZE),
   );
   d.counters.flushPage += n; // rk_iommu_zap_iova(): one ZAP_ONE_LINE per 4 KiB unmapped
+  rkIommuZapLines(d, iova32, n * SPAGE_SIZE);
   return n * SPAGE_SIZE;
 }
 
@@ -339,8 +360,9 @@ function strictMapCheck(d: RockchipDomain, iova: Addr, paddr: Addr, size: number
  * `rk_iommu_ops.default_domain_ops` as an {@link IommuDomainOps}: `map_pages` = `rk_iommu_map`
  * (maps one "page" of `pgsize` whatever `pgcount`, reporting `mapped = pgsize`),
  * `unmap_pages` = `rk_iommu_unmap`, `iova_to_phys`, the series' `iova_to_phys_length`, and
- * `free` = `rk_iommu_domain_free`. The driver has no iotlb_sync: it zaps as it goes. Each
- * {@link RockchipIommu} owns one table.
+ * `free` = `rk_iommu_domain_free`. The driver has no iotlb_sync: it zaps as it goes.
+ * Model-only addition (issue 17): `iovaToPhysRuns` (runs.ts). Each {@link RockchipIommu} owns
+ * one table.
  */
 export function createRockchipDomainOps(name: string): IommuDomainOps<RockchipDomain> {
   return {
@@ -365,6 +387,7 @@ export function createRockchipDomainOps(name: string): IommuDomainOps<RockchipDo
     },
     iovaToPhys: rkIommuIovaToPhys,
     iovaToPhysLength: rkIommuIovaToPhysLength,
+    iovaToPhysRuns: rkIommuIovaToPhysRuns,
     free: rkIommuDomainFree,
     inspect(d): PageTableInspector | null {
       if (d.dt < 0) return null;

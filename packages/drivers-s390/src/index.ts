@@ -6,6 +6,13 @@
 
 export { S390Inspector, s390PteProt } from "./inspect.js";
 export {
+  type S390IotlbFeedOptions,
+  type S390Rpcit,
+  s390DecodeRpcit,
+  s390IotlbFeed,
+  s390IotlbModel,
+} from "./iotlb.js";
+export {
   S390_ORIGIN_TYPES,
   type S390OriginType,
   ZPCI_IOTA_DT_RF,

@@ -77,6 +77,7 @@ import {
   ZPCI_TABLE_TYPE_RTX,
   ZPCI_TABLE_TYPE_SX,
 } from "./pci-dma.js";
+import { s390IovaToPhysRuns } from "./runs.js";
 
 const EINVAL = -ERRNO.EINVAL;
 const ENOMEM = -ERRNO.ENOMEM;
@@ -377,9 +378,16 @@ export class S390Iommu implements IommuDriver<S390Domain> {
     this.iota = 0n;
   }
 
-  /** `zpci_refresh_trans()`: one RPCIT. */
-  refreshTrans(_addr: number, _size: number): number {
+  /**
+   * Model-only: sees every RPCIT (`addr`, `size`) as the function issues it, e.g. an IOTLB
+   * feed (`s390IotlbFeed`); null (the default) costs one test per RPCIT.
+   */
+  rpcitTap: ((addr: number, size: number) => void) | null = null;
+
+  /** `zpci_refresh_trans()`: one RPCIT (synchronous: the purge is done when it returns). */
+  refreshTrans(addr: number, size: number): number {
     this.rpcits++;
+    if (this.rpcitTap) this.rpcitTap(addr, size);
     return 0;
   }
 }
@@ -898,6 +906,7 @@ export function createS390Ops(name = "s390-iommu"): IommuDomainOps<S390Domain> {
     mapPages: s390MapPages,
     unmapPages: s390UnmapPages,
     iovaToPhysLength: s390IovaToPhysLength,
+    iovaToPhysRuns: s390IovaToPhysRuns,
     iovaToPhys: s390IovaToPhys,
     iotlbSync: s390IotlbSync,
     iotlbSyncMap: s390IotlbSyncMap,

@@ -1,7 +1,7 @@
 /**
  * drivers/iommu/sprd-iommu.c: @iommu/drivers-sprd's public surface — the IOMMU instance (an
  * IommuDriver), its domains and their ops, the flat table's constants, the inspector and the
- * strict-mode quirk error.
+ * strict-mode quirk error, the run lookup and the IOTLB feed.
  */
 
 // The table format.
@@ -21,7 +21,11 @@ export {
 export { type SprdDomainAllocOptions, SprdIommu, type SprdIommuOptions } from "./driver.js";
 // Inspection.
 export { createSprdInspector, SprdInspector, type SprdTableParams } from "./inspect.js";
+// The IOTLB feed (issue 17): the TLB clears, decoded for the core's IOTLB model.
+export { type SprdIotlbFeedOptions, sprdDecodeWrite, sprdIotlbFeed, sprdIotlbModel } from "./iotlb.js";
 export { type SprdQuirk, SprdQuirkError } from "./quirks.js";
+// The run lookup (issue 17).
+export { sprdIommuIovaToPhysRuns } from "./runs.js";
 // Domains and their ops.
 export {
   createSprdDomainOps,
@@ -33,3 +37,4 @@ export {
   sprdIommuSyncMap,
   sprdIommuUnmap,
 } from "./sprd-iommu.js";
+export { SprdTlbLog, type SprdTlbWrite } from "./tlb-log.js";

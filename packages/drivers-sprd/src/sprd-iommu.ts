@@ -27,13 +27,17 @@ import {
 import { low32, modAddr } from "./bits.js";
 import {
   SPRD_APERTURE_END,
+  SPRD_EX_REGS,
   SPRD_IOMMU_PAGE_SIZE,
   SPRD_PGT_ENTRIES,
+  SPRD_VAU_REGS,
   type SprdIommuVersion,
   sprdMkEntry,
 } from "./defs.js";
 import { createSprdInspector } from "./inspect.js";
 import { SprdQuirkError } from "./quirks.js";
+import { sprdIommuIovaToPhysRuns } from "./runs.js";
+import type { SprdTlbLog } from "./tlb-log.js";
 
 const EINVAL = -22;
 const EEXIST = -17;
@@ -65,6 +69,11 @@ export class SprdDomain implements IommuDomain {
   /** The table's words and the index of entry 0 in them (hot-path view). */
   pgtWords: Uint32Array = new Uint32Array(0);
   pgtOff = 0;
+  /**
+   * Model-only: the TLB-clear writes this domain's syncs make on its IOMMU, kept once an IOTLB
+   * feed turned the log on (null: not kept).
+   */
+  tlbLog: SprdTlbLog | null = null;
 
   constructor(init: {
     type: number;
@@ -217,6 +226,7 @@ export function sprdIommuIovaToPhysLength(d: SprdDomain, iova: Addr, out: PhysLe
 /** `sprd_iommu_sync_map()` (and `sprd_iommu_sync()`): write all-ones to EX/VAU_UPDATE, clearing the TLB. */
 export function sprdIommuSyncMap(d: SprdDomain, _iova: number, _size: number): number {
   d.counters.flushAll++;
+  d.tlbLog?.record((d.version === "vau" ? SPRD_VAU_REGS : SPRD_EX_REGS).update, 0xffff_ffff);
   return 0;
 }
 
@@ -276,7 +286,8 @@ function strictUnmap(d: SprdDomain, iova: Addr, pgcount: number): number {
  * `sprd_iommu_ops.default_domain_ops` as an {@link IommuDomainOps}: `map_pages`/`unmap_pages`
  * take `pgcount` 4 KiB entries whatever `pgsize` is, `iotlb_sync_map` and `iotlb_sync` clear
  * the TLB, `iova_to_phys`, the series' `iova_to_phys_length`, `free` =
- * `sprd_iommu_domain_free`. Each {@link SprdIommu} owns one table.
+ * `sprd_iommu_domain_free`. Model-only addition (issue 17): `iovaToPhysRuns` (runs.ts). Each
+ * {@link SprdIommu} owns one table.
  */
 export function createSprdDomainOps(name: string): IommuDomainOps<SprdDomain> {
   return {
@@ -296,6 +307,7 @@ export function createSprdDomainOps(name: string): IommuDomainOps<SprdDomain> {
     iotlbSync: (d) => void sprdIommuSyncMap(d, 0, 0),
     iovaToPhys: sprdIommuIovaToPhys,
     iovaToPhysLength: sprdIommuIovaToPhysLength,
+    iovaToPhysRuns: sprdIommuIovaToPhysRuns,
     free: sprdIommuDomainFree,
     inspect(d): PageTableInspector | null {
       if (d.pgt < 0) return null;

@@ -1,7 +1,7 @@
 /**
  * drivers/iommu/sun50i-iommu.c: @iommu/drivers-sun50i's public surface — the IOMMU instance
  * (an IommuDriver), its domains and their ops, the entry encodings with the ACI permissions,
- * the inspector and the strict-mode quirk error.
+ * the inspector, the strict-mode quirk error, the run lookup and the IOTLB feed.
  */
 
 // The table format.
@@ -40,7 +40,17 @@ export {
 export { type Sun50iDomainAllocOptions, Sun50iIommu, type Sun50iIommuOptions } from "./driver.js";
 // Inspection.
 export { createSun50iInspector, Sun50iInspector, type Sun50iTableParams } from "./inspect.js";
+// The IOTLB feed (issue 17): the TLB / PTW-cache maintenance, decoded for the core's IOTLB model.
+export {
+  type Sun50iInvalidationRegs,
+  type Sun50iIotlbFeedOptions,
+  sun50iDecodeAccess,
+  sun50iIotlbFeed,
+  sun50iIotlbModel,
+} from "./iotlb.js";
 export { type Sun50iQuirk, Sun50iQuirkError } from "./quirks.js";
+// The run lookup (issue 17).
+export { sun50iIommuIovaToPhysRuns } from "./runs.js";
 // Domains and their ops.
 export {
   createSun50iDomainOps,
@@ -53,3 +63,16 @@ export {
   sun50iIommuMap,
   sun50iIommuUnmap,
 } from "./sun50i-iommu.js";
+export {
+  IOMMU_PC_IVLD_ADDR_REG,
+  IOMMU_PC_IVLD_ENABLE_REG,
+  IOMMU_TLB_FLUSH_MACRO_TLB,
+  IOMMU_TLB_FLUSH_MICRO_TLBS,
+  IOMMU_TLB_FLUSH_PTW_CACHE,
+  IOMMU_TLB_FLUSH_REG,
+  IOMMU_TLB_IVLD_ADDR_MASK_REG,
+  IOMMU_TLB_IVLD_ADDR_REG,
+  IOMMU_TLB_IVLD_ENABLE_REG,
+  type Sun50iTlbAccess,
+  Sun50iTlbLog,
+} from "./tlb-log.js";

@@ -42,6 +42,19 @@ import {
 } from "./defs.js";
 import { createSun50iInspector } from "./inspect.js";
 import { Sun50iQuirkError } from "./quirks.js";
+import { sun50iIommuIovaToPhysRuns } from "./runs.js";
+import {
+  IOMMU_PC_IVLD_ADDR_REG,
+  IOMMU_PC_IVLD_ENABLE_REG,
+  IOMMU_TLB_FLUSH_MACRO_TLB,
+  IOMMU_TLB_FLUSH_MICRO_TLBS,
+  IOMMU_TLB_FLUSH_PTW_CACHE,
+  IOMMU_TLB_FLUSH_REG,
+  IOMMU_TLB_IVLD_ADDR_MASK_REG,
+  IOMMU_TLB_IVLD_ADDR_REG,
+  IOMMU_TLB_IVLD_ENABLE_REG,
+  type Sun50iTlbLog,
+} from "./tlb-log.js";
 
 const EBUSY = -16;
 const ENOMEM = -12;
@@ -80,6 +93,11 @@ export class Sun50iDomain implements IommuDomain {
    * the domain's page tables are released.
    */
   readonly pt = new TableView();
+  /**
+   * Model-only: the TLB / PTW-cache maintenance accesses this domain's syncs make on its
+   * IOMMU, kept once an IOTLB feed turned the log on (null: not kept).
+   */
+  tlbLog: Sun50iTlbLog | null = null;
 
   constructor(init: {
     type: number;
@@ -235,15 +253,54 @@ export function sun50iIommuIovaToPhysLength(d: Sun50iDomain, iova: Addr, out: Ph
  * two and (size > 4 KiB) the two pages after the range, and PTW-cache invalidations of the
  * first two and (size > 1 MiB) the two sections after it.
  */
-export function sun50iIommuIotlbSyncMap(d: Sun50iDomain, _iova: number, size: number): number {
+export function sun50iIommuIotlbSyncMap(d: Sun50iDomain, iova: number, size: number): number {
   d.counters.flushPage += size > SPAGE_SIZE ? 4 : 2;
   d.counters.flushWalk += size > SZ_1M ? 4 : 2;
+  const log = d.tlbLog;
+  if (log === null) return 0;
+  zapIova(log, iova);
+  zapIova(log, iova + SPAGE_SIZE);
+  if (size > SPAGE_SIZE) {
+    zapIova(log, iova + size);
+    zapIova(log, iova + size + SPAGE_SIZE);
+  }
+  zapPtwCache(log, iova);
+  zapPtwCache(log, iova + SZ_1M);
+  if (size > SZ_1M) {
+    zapPtwCache(log, iova + size);
+    zapPtwCache(log, iova + size + SZ_1M);
+  }
   return 0;
 }
 
-/** `sun50i_iommu_flush_iotlb_all()` (also `iotlb_sync`): flush every TLB and the PTW cache. */
+/** `sun50i_iommu_zap_iova()`: invalidate the TLB entry of one page, then wait for it. */
+function zapIova(log: Sun50iTlbLog, iova: number): void {
+  log.write(IOMMU_TLB_IVLD_ADDR_REG, iova);
+  log.write(IOMMU_TLB_IVLD_ADDR_MASK_REG, 0xffff_f000); // GENMASK(31, 12)
+  log.write(IOMMU_TLB_IVLD_ENABLE_REG, 1);
+  log.poll(IOMMU_TLB_IVLD_ENABLE_REG);
+}
+
+/** `sun50i_iommu_zap_ptw_cache()`: invalidate the cached DTE of one IOVA, then wait for it. */
+function zapPtwCache(log: Sun50iTlbLog, iova: number): void {
+  log.write(IOMMU_PC_IVLD_ADDR_REG, iova);
+  log.write(IOMMU_PC_IVLD_ENABLE_REG, 1);
+  log.poll(IOMMU_PC_IVLD_ENABLE_REG);
+}
+
+/**
+ * `sun50i_iommu_flush_iotlb_all()` (also `iotlb_sync`) → `sun50i_iommu_flush_all_tlb()`: flush
+ * the macro TLB, the six micro TLBs and the PTW cache, then poll until done.
+ */
 export function sun50iIommuFlushIotlbAll(d: Sun50iDomain): void {
   d.counters.flushAll++;
+  const log = d.tlbLog;
+  if (log === null) return;
+  log.write(
+    IOMMU_TLB_FLUSH_REG,
+    IOMMU_TLB_FLUSH_PTW_CACHE | IOMMU_TLB_FLUSH_MACRO_TLB | IOMMU_TLB_FLUSH_MICRO_TLBS,
+  );
+  log.poll(IOMMU_TLB_FLUSH_REG);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -259,7 +316,8 @@ function aliasCheck(op: string, iova: Addr, pgsize: number): void {
  * `sun50i_iommu_ops.default_domain_ops` as an {@link IommuDomainOps}: `map_pages` maps one
  * 4 KiB PTE and reports `mapped = pgsize`, `unmap_pages` clears one, plus `iotlb_sync_map`,
  * `iotlb_sync`, `flush_iotlb_all`, `iova_to_phys`, the series' `iova_to_phys_length` and
- * `free` (detach + `sun50i_iommu_domain_free`). Each {@link Sun50iIommu} owns one table.
+ * `free` (detach + `sun50i_iommu_domain_free`). Model-only addition (issue 17):
+ * `iovaToPhysRuns` (runs.ts). Each {@link Sun50iIommu} owns one table.
  */
 export function createSun50iDomainOps(name: string): IommuDomainOps<Sun50iDomain> {
   return {
@@ -285,6 +343,7 @@ export function createSun50iDomainOps(name: string): IommuDomainOps<Sun50iDomain
     flushIotlbAll: sun50iIommuFlushIotlbAll,
     iovaToPhys: sun50iIommuIovaToPhys,
     iovaToPhysLength: sun50iIommuIovaToPhysLength,
+    iovaToPhysRuns: sun50iIommuIovaToPhysRuns,
     free: sun50iIommuDomainFree,
     inspect(d): PageTableInspector | null {
       if (d.dt < 0) return null;

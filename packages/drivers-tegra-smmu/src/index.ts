@@ -6,6 +6,14 @@
 
 export { TegraSmmuInspector, tegraPteProt } from "./inspect.js";
 export {
+  type TegraSmmuDecodeState,
+  type TegraSmmuIotlbFeedOptions,
+  type TegraSmmuMmioAccess,
+  tegraSmmuDecodeMmio,
+  tegraSmmuIotlbFeed,
+  tegraSmmuIotlbModel,
+} from "./iotlb.js";
+export {
   SMMU_NUM_PDE,
   SMMU_NUM_PTE,
   SMMU_PDE_ATTR,
@@ -32,6 +40,7 @@ export {
   TEGRA_SMMU_QUIRKS,
   TegraSmmu,
   type TegraSmmuDomain,
+  type TegraSmmuMmioTap,
   type TegraSmmuOptions,
   type TegraSmmuQuirk,
   tegraMkPde,

@@ -68,6 +68,7 @@ import {
   type TegraSmmuSocInfo,
   type TegraSoc,
 } from "./regs.js";
+import { tegraIovaToPhysRuns } from "./runs.js";
 
 const EINVAL = -ERRNO.EINVAL;
 const ENOMEM = -ERRNO.ENOMEM;
@@ -140,6 +141,9 @@ export interface TegraSmmuDomain extends IommuDomain {
   freed: boolean;
 }
 
+/** Model-only: an observer of the SMMU's register accesses (`write` false for a read). */
+export type TegraSmmuMmioTap = (write: boolean, offset: number, value: number) => void;
+
 /** `struct tegra_smmu` hardware description: a SoC name, or its parameters, or both (overrides win). */
 export interface TegraSmmuOptions extends Partial<TegraSmmuSocInfo> {
   /** Which SoC's tables to start from (default tegra210). */
@@ -182,6 +186,11 @@ export class TegraSmmu implements IommuDriver<TegraSmmuDomain> {
   mmioWrites = 0;
   /** `tegra_smmu_ops.default_domain_ops`: shared by every domain of this instance. */
   readonly ops: IommuDomainOps<TegraSmmuDomain>;
+  /**
+   * Model-only: sees every MMIO access (`write` false for a read) as the SMMU takes it, e.g.
+   * an IOTLB feed (`tegraSmmuIotlbFeed`); null (the default) costs one test per access.
+   */
+  mmioTap: TegraSmmuMmioTap | null = null;
   private readonly regs = new MmioRegs(0x1000);
   private readonly sharedAllocator: TableAllocator | undefined;
   private readonly strictDefault: boolean;
@@ -298,12 +307,15 @@ export class TegraSmmu implements IommuDriver<TegraSmmuDomain> {
   writel(value: number, offset: number): void {
     this.mmioWrites++;
     this.regs.write(offset, value);
+    if (this.mmioTap) this.mmioTap(true, offset, value >>> 0);
   }
 
   /** `smmu_readl()` */
   readl(offset: number): number {
     this.mmioReads++;
-    return this.regs.read(offset);
+    const value = this.regs.read(offset);
+    if (this.mmioTap) this.mmioTap(false, offset, value);
+    return value;
   }
 
   /** `smmu_dma_addr_valid()`: the frame number fits pfn_mask. */
@@ -593,6 +605,7 @@ export function createTegraSmmuOps(name = "tegra-smmu"): IommuDomainOps<TegraSmm
     mapPages: tegraMapPages,
     unmapPages: tegraUnmapPages,
     iovaToPhysLength: tegraIovaToPhysLength,
+    iovaToPhysRuns: tegraIovaToPhysRuns,
     iovaToPhys: tegraIovaToPhys,
     free: tegraDomainFree,
     inspect: (d): PageTableInspector | null => (d.freed && d.strict ? null : new TegraSmmuInspector(d)),

@@ -6,6 +6,14 @@
  */
 
 export { IntervalTree } from "./interval-tree.js";
+// The IOTLB feed: UNMAP/ATTACH/DETACH requests and the syncs that complete them.
+export {
+  type ViommuIotlbFeedOptions,
+  viommuDecodeRequest,
+  viommuIotlbFeed,
+  viommuIotlbModel,
+} from "./iotlb.js";
+export { VIOMMU_LOG_PENDING, type ViommuLoggedRequest, ViommuRequestLog } from "./request-log.js";
 // Its domains and their ops.
 export {
   alignedBlockIn,
@@ -21,6 +29,7 @@ export {
   viommuMapPages,
   viommuUnmapPages,
 } from "./viommu-domain.js";
+export { alignedBlockAt, viommuIovaToPhysRuns, viommuProtOfFlags } from "./viommu-runs.js";
 // The guest driver.
 export {
   MSI_IOVA_BASE,

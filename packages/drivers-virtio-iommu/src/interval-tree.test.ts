@@ -101,3 +101,57 @@ describe("IntervalTree against a linear reference", () => {
     expect(t.startAfter(0)).toBe(top - 2 * P);
   });
 });
+
+describe("visitOverlaps (interval_tree_iter_first/next) against the linear reference", () => {
+  it("every overlapping interval in order, the largest end before the first, the next start past the range", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.nat(63), fc.integer({ min: 1, max: 8 })), { maxLength: 60 }),
+        fc.nat(70),
+        fc.integer({ min: 1, max: 16 }),
+        (ins, lo, len) => {
+          const t = new IntervalTree();
+          const ref = new RefTree();
+          ins.forEach(([s, l], i) => {
+            t.insert(s * P, (s + l) * P, i, 3);
+            ref.insert(s * P, (s + l) * P, i, 3);
+          });
+          const a = lo * P;
+          const b = (lo + len) * P;
+          const got: number[] = [];
+          let before = -1;
+          const next = t.visitOverlaps(a, b, (n, m) => {
+            if (before < 0) before = m;
+            got.push(t.paddrOf(n));
+          });
+          const hit = ref.list.filter((r) => r.start < b && r.end > a);
+          expect(got).toEqual(hit.map((r) => r.paddr));
+          if (hit.length > 0) {
+            const i = ref.list.indexOf(hit[0]!);
+            expect(before).toBe(Math.max(0, ...ref.list.slice(0, i).map((r) => r.end)));
+          }
+          const past = ref.list.find((r) => r.start >= b);
+          expect(next).toBe(past ? past.start : Number.POSITIVE_INFINITY);
+          // Reads: every overlapping node, plus the one past the range when there is one.
+          expect(t.lastReads).toBeGreaterThanOrEqual(hit.length + (past ? 1 : 0));
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+  it("stops when the callback returns false; nested walks from the callback are allowed", () => {
+    const t = new IntervalTree();
+    for (let i = 0; i < 10; i++) t.insert(i * P, (i + 1) * P, i, 3);
+    const outer: number[] = [];
+    let inner = 0;
+    t.visitOverlaps(0, 10 * P, (n) => {
+      outer.push(t.paddrOf(n));
+      t.visitOverlaps(0, 10 * P, () => {
+        inner++;
+      });
+      return outer.length < 3;
+    });
+    expect(outer).toEqual([0, 1, 2]);
+    expect(inner).toBe(30);
+  });
+});

@@ -38,6 +38,8 @@ export class IntervalTree {
   /** Largest end of the intervals ordered before the last {@link lookup} result. */
   private skipped = 0;
   private readonly stack: number[] = [];
+  private readonly iterStack: number[] = [];
+  private iterDepth = 0;
 
   /** Number of intervals. */
   get size(): number {
@@ -153,6 +155,64 @@ export class IntervalTree {
       return NIL;
     }
   }
+
+  /**
+   * `interval_tree_iter_first(root, lo, hi − 1)` then `interval_tree_iter_next()` until the
+   * end: call `fn(n, before)` for every interval overlapping [lo, hi), in order (start, then
+   * insertion), pruning subtrees whose largest end is ≤ lo as the kernel's iterator does.
+   * `before` is the largest end of the intervals ordered before the first overlapping one
+   * (each ≤ lo). `fn` must not change the tree; returning exactly false stops. Returns the
+   * start of the first interval at or after `hi` the walk read (+Infinity when it reached the
+   * end of the tree or was stopped); {@link lastReads} then says how many nodes it read.
+   * O(log n + k); nested calls (from `fn`) are allowed.
+   */
+  visitOverlaps(lo: number, hi: number, fn: (node: number, before: number) => unknown): number {
+    const stack = this.iterDepth++ === 0 ? this.iterStack : [];
+    stack.length = 0;
+    const left = this.left;
+    const right = this.right;
+    const maxEnd = this.maxEnd;
+    let before = 0;
+    let found = false;
+    let reads = 0;
+    let next = Number.POSITIVE_INFINITY;
+    let n = this.root;
+    try {
+      for (;;) {
+        while (n !== NIL) {
+          if (maxEnd[n]! <= lo) {
+            // The whole subtree ends at or before lo: skipped, in order.
+            if (!found && maxEnd[n]! > before) before = maxEnd[n]!;
+            break;
+          }
+          stack.push(n);
+          n = left[n]!;
+        }
+        if (stack.length === 0) break;
+        n = stack.pop()!;
+        reads++;
+        const s = this.start[n]!;
+        if (s >= hi) {
+          next = s;
+          break;
+        }
+        const e = this.end[n]!;
+        if (e > lo) {
+          found = true;
+          if (fn(n, before) === false) break;
+        } else if (!found && e > before) before = e;
+        n = right[n]!;
+      }
+    } finally {
+      this.iterDepth--;
+      stack.length = 0;
+    }
+    this.lastReads = reads;
+    return next;
+  }
+
+  /** Nodes the last {@link visitOverlaps} read (overlapping ones and the one past the range). */
+  lastReads = 0;
 
   /** Largest end among the intervals starting at or before `x` (0 if none). */
   maxEndAtOrBefore(x: number): number {

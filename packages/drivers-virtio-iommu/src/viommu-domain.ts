@@ -24,6 +24,7 @@ import {
   U64_LIMIT,
 } from "@iommu/core";
 import { IntervalTree } from "./interval-tree.js";
+import { viommuIovaToPhysRuns } from "./viommu-runs.js";
 import type { VirtioIommu } from "./virtio-iommu.js";
 import {
   VIRTIO_IOMMU_MAP_F_MMIO,
@@ -285,13 +286,14 @@ export function viommuDomainFree(d: ViommuDomain): void {
   d.freed = true;
 }
 
-/** `viommu_ops.default_domain_ops`, with the length-aware lookup. */
+/** `viommu_ops.default_domain_ops`, with the length-aware lookup and the run lookup. */
 export const viommuDomainOps: IommuDomainOps<ViommuDomain> = {
   name: "virtio-iommu",
   mapPages: viommuMapPages,
   unmapPages: viommuUnmapPages,
   iovaToPhys: viommuIovaToPhys,
   iovaToPhysLength: viommuIovaToPhysLength,
+  iovaToPhysRuns: viommuIovaToPhysRuns,
   iotlbSync: viommuIotlbSync,
   iotlbSyncMap: viommuIotlbSyncMap,
   flushIotlbAll: viommuFlushIotlbAll,

@@ -20,6 +20,7 @@ import {
   type PhysMem,
 } from "@iommu/core";
 import { readLe64, writeLe64, writeLe64Last } from "./le64.js";
+import { type ViommuLoggedRequest, ViommuRequestLog } from "./request-log.js";
 import { ViommuDomain, viommuAddMapping, viommuDomainOps } from "./viommu-domain.js";
 import type { VirtioIommuDevice } from "./virtio-iommu-device.js";
 import {
@@ -97,6 +98,11 @@ export interface VirtioIommuOptions {
   readonly queueSize?: number;
   /** Default counters of new domains. */
   readonly counters?: IommuCounters;
+  /**
+   * Model-only: keep a log of the requests added and the syncs that completed them (the
+   * IOTLB feed reads it), this many entries at most. Default 0: no log.
+   */
+  readonly logCapacity?: number;
 }
 
 /** Bytes of one request slot (the largest non-PROBE request is 40). */
@@ -132,6 +138,10 @@ export class VirtioIommu implements IommuDriver<ViommuDomain> {
   readonly sent = new Uint32Array(6);
   /** `viommu_sync_req()` calls. */
   syncs = 0;
+  /** Model-only: the request log (`logCapacity` > 0), else null. */
+  readonly log: ViommuRequestLog | null;
+  /** Per slot: its log entry until the device's status is collected. */
+  private readonly slotLog: (ViommuLoggedRequest | null)[];
   private readonly counters: IommuCounters | undefined;
   private readonly mem: PhysMem;
   private readonly bufferBase: number;
@@ -182,6 +192,9 @@ export class VirtioIommu implements IommuDriver<ViommuDomain> {
     this.firstDomain = first;
     this.lastDomain = last;
     this.domainOps = { ...viommuDomainOps };
+    // Sub-page granules make sub-page intervals, which the frame-based run collector cannot
+    // take: the core then steps with iova_to_phys_length (page by page below 4 KiB).
+    if (device.granule < PAGE_SIZE) delete this.domainOps.iovaToPhysRuns;
 
     const num = options.queueSize ?? 256;
     this.mem = device.mem;
@@ -194,6 +207,8 @@ export class VirtioIommu implements IommuDriver<ViommuDomain> {
     this.slotLen = new Uint32Array(num + 1);
     this.slotWriteOff = new Uint32Array(num + 1);
     this.slotWriteback = new Uint8Array(num + 1);
+    this.log = (options.logCapacity ?? 0) > 0 ? new ViommuRequestLog(options.logCapacity!) : null;
+    this.slotLog = this.log ? new Array(num + 1).fill(null) : [];
     // Slot `num` is the PROBE buffer; 0..num-1 the others.
     for (let i = num - 1; i >= 0; i--) this.freeSlots.push(i);
     this.identity =
@@ -433,9 +448,15 @@ export class VirtioIommu implements IommuDriver<ViommuDomain> {
       // Only a complete write is copied back to a synchronous caller (`len == write_len`).
       if (this.slotWriteback[slot] && len === this.slotLen[slot]! - this.slotWriteOff[slot]!)
         this.writebackStatus = this.mem.read32(tail) & 0xff;
+      if (this.log) {
+        const r = this.slotLog[slot];
+        if (r) r.status = this.mem.read32(tail) & 0xff;
+        this.slotLog[slot] = null;
+      }
       if (slot < this.vq.num) this.freeSlots.push(slot);
       this.pending--;
     }
+    this.log?.sync();
     return 0;
   }
 
@@ -467,6 +488,7 @@ export class VirtioIommu implements IommuDriver<ViommuDomain> {
       return ret;
     }
     this.sent[this.mem.read32(pa) & 0xff]!++;
+    if (this.log) this.slotLog[slot] = this.log.request(this.mem, pa);
     this.pending++;
     return 0;
   }

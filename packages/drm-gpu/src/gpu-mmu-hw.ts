@@ -33,6 +33,26 @@ export interface AsCommandCounts {
   cacheFlush: number;
 }
 
+/**
+ * Model-only: one AS_COMMAND write in the command log — the AS, the command, and the region
+ * it acts on (the region AS_COMMAND_LOCK locked, still locked when FLUSH_PT / FLUSH_MEM /
+ * UNLOCK runs; null when nothing is locked).
+ */
+export interface AsCommandLogEntry {
+  readonly as: number;
+  readonly cmd: number;
+  readonly region: LockRegion | null;
+}
+
+/** Model-only: {@link GpuMmuHw} construction options. */
+export interface GpuMmuHwOptions {
+  /**
+   * AS_COMMAND writes the log keeps (the newest; default 0: no log). The IOTLB feed
+   * (`gpuMmuIotlbFeed`) reads it.
+   */
+  logCapacity?: number;
+}
+
 /** The GPU's MMU registers: what the drivers write, counted. */
 export class GpuMmuHw implements AsCommandCounts {
   lock = 0;
@@ -44,6 +64,21 @@ export class GpuMmuHw implements AsCommandCounts {
   /** The region of the last AS_COMMAND_LOCK, by AS. */
   readonly locked = new Map<number, LockRegion>();
   private readonly regs = new Map<number, AsRegs>();
+  /** Model-only: AS_COMMAND writes so far (a mark for {@link commandLog}). */
+  commands = 0;
+  /** Model-only: the newest `logCapacity` AS_COMMAND writes, oldest first. */
+  readonly log: AsCommandLogEntry[] = [];
+  readonly logCapacity: number;
+
+  constructor(options: GpuMmuHwOptions = {}) {
+    this.logCapacity = options.logCapacity ?? 0;
+  }
+
+  /** Model-only: the logged commands written since `mark` (a past value of `commands`). */
+  commandLog(mark: number): AsCommandLogEntry[] {
+    const n = this.commands - mark;
+    return this.log.slice(Math.max(0, this.log.length - n));
+  }
 
   /** The registers of AS `as` (created zeroed). */
   as(as: number): AsRegs {
@@ -57,6 +92,11 @@ export class GpuMmuHw implements AsCommandCounts {
 
   /** `write_cmd(as, cmd)` after a successful `wait_ready()`. */
   command(as: number, cmd: number): void {
+    this.commands++;
+    if (this.logCapacity > 0) {
+      if (this.log.length >= this.logCapacity) this.log.shift();
+      this.log.push({ as, cmd, region: this.locked.get(as) ?? null });
+    }
     if (cmd === AS_COMMAND_LOCK) this.lock++;
     else if (cmd === AS_COMMAND_UNLOCK) {
       this.unlock++;

@@ -11,7 +11,15 @@ export { GpuBo, type GpuBoOptions } from "./gem.js";
 export { alignBits, getPgsize, PgCount } from "./get-pgsize.js";
 export { type BackingKind, GpuMemory, type GpuMemoryOptions, GpuPages } from "./gpu-memory.js";
 // The GPU's MMU registers.
-export { type AsCommandCounts, type AsRegs, GpuMmuHw } from "./gpu-mmu-hw.js";
+export {
+  type AsCommandCounts,
+  type AsCommandLogEntry,
+  type AsRegs,
+  GpuMmuHw,
+  type GpuMmuHwOptions,
+} from "./gpu-mmu-hw.js";
+// The GPU MMU's AS commands for the core's IOTLB model (issue 17).
+export { type GpuMmuIotlbFeedOptions, gpuIotlbDomain, gpuMmuIotlbFeed, gpuMmuIotlbModel } from "./iotlb.js";
 export type { LookupMode } from "./lookup-mode.js";
 export {
   AS_COMMAND_FLUSH_MEM,

@@ -1,10 +1,11 @@
 /**
  * The @iommu/testing conformance suite on every generic_pt format, as the domain
- * `createPtDomain()` builds with the driver defaults.
+ * `createPtDomain()` builds with the driver defaults (amdv1_mock: the iommufd selftest's two
+ * mock domain configurations).
  */
 import { IommuCounters, TableAllocator } from "@iommu/core";
 import { type ConformanceOptions, describeDomainConformance } from "@iommu/testing";
-import { createPtDomain } from "./domain.js";
+import { type CreatePtDomainOptions, createPtDomain } from "./domain.js";
 import type { PtFormatName } from "./formats/index.js";
 
 /** generic_pt (iommu_pt.h): the same kernel behaviours for every format. */
@@ -34,11 +35,11 @@ const NO_WRITE_ONLY: ConformanceOptions = {
   },
 };
 
-function factory(format: PtFormatName) {
+function factory(format: PtFormatName, options: CreatePtDomainOptions = {}) {
   return () => {
     const counters = new IommuCounters();
     const allocator = new TableAllocator(undefined, { counters });
-    return { domain: createPtDomain(format, { allocator, counters }), allocator };
+    return { domain: createPtDomain(format, { ...options, allocator, counters }), allocator };
   };
 }
 
@@ -46,3 +47,19 @@ describeDomainConformance("generic_pt amdv1", factory("amdv1"), GENERIC_PT);
 describeDomainConformance("generic_pt vtdss", factory("vtdss"), GENERIC_PT);
 describeDomainConformance("generic_pt x86_64", factory("x86_64"), NO_WRITE_ONLY);
 describeDomainConformance("generic_pt riscv", factory("riscv"), NO_WRITE_ONLY);
+
+// amdv1_mock as the iommufd selftest allocates it (selftest.c mock_domain_alloc_pgtable):
+// MOCK_IOMMUPT_DEFAULT narrows the aperture to [MOCK_APERTURE_START, MOCK_APERTURE_LAST] and
+// keeps the format's 2K..128G page sizes (requests up to 16M: the kit aligns its window to the
+// largest size, and the aperture starts at 16M); MOCK_IOMMUPT_HUGE keeps the table's aperture
+// and maps with MOCK_HUGE_PAGE_SIZE (512 × 2K) | PAGE_SIZE only.
+describeDomainConformance(
+  "generic_pt amdv1_mock (selftest DEFAULT)",
+  factory("amdv1_mock", { aperture: { start: 1 << 24, end: 2 ** 31 - 1 } }),
+  { ...GENERIC_PT, pageSizes: [0x800, 0x1000, 0x1_0000, 0x10_0000, 0x20_0000, 0x100_0000] },
+);
+describeDomainConformance(
+  "generic_pt amdv1_mock (selftest HUGE)",
+  factory("amdv1_mock", { pgsizeBitmap: 512 * 0x800 + 0x1000 }),
+  GENERIC_PT,
+);

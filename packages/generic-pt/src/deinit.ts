@@ -3,7 +3,7 @@
  * table below an item (map's `clear_contig`, teardown) and free a whole table.
  */
 import { cPfn, cType } from "./entry-codec.js";
-import { EADDRINUSE, PAGE, PT_ENTRY_OA, PT_ENTRY_TABLE } from "./pt-defs.js";
+import { EADDRINUSE, PT_ENTRY_OA, PT_ENTRY_TABLE } from "./pt-defs.js";
 import type { PtTable } from "./pt-table.js";
 
 /**
@@ -37,7 +37,7 @@ export function collectTables(
     pt.counters.pteReads++;
     const t = cType(pt.codec, lo, hi, level);
     if (t === PT_ENTRY_TABLE) {
-      const cpa = cPfn(pt.codec, lo, hi) * PAGE;
+      const cpa = cPfn(pt.codec, lo, hi) * pt.gSize;
       list.push(cpa);
       if (!checkMapped && level - 1 === 0) {
         i++;

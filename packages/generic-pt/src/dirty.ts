@@ -12,8 +12,9 @@ import {
 } from "@iommu/core";
 import type { PtIommu } from "./domain.js";
 import { cPfn, cType } from "./entry-codec.js";
+import { gFrameOf, gOffOf } from "./granule.js";
 import { lookup } from "./lookup.js";
-import { EOPNOTSUPP, PAGE, PT_ENTRY_OA, PT_ENTRY_TABLE } from "./pt-defs.js";
+import { EOPNOTSUPP, PT_ENTRY_OA, PT_ENTRY_TABLE } from "./pt-defs.js";
 import { P2 } from "./pt-log2.js";
 import type { PtTable } from "./pt-table.js";
 
@@ -27,7 +28,11 @@ export function ptReadAndClearDirty(
 ): number {
   const fmt = pt.fmt;
   if (!fmt.isWriteDirty || !fmt.makeWriteClean) return EOPNOTSUPP;
-  let ret = pt.makeRange(pfnOf(iova), offOf(iova), size);
+  const g = pt.gLg2;
+  let ret =
+    g === 12
+      ? pt.makeRange(pfnOf(iova), offOf(iova), size)
+      : pt.makeRange(gFrameOf(g, iova), gOffOf(g, iova), size);
   if (!ret) ret = pt.checkTopRange();
   if (ret) return ret;
   const feat = pt.features;
@@ -64,10 +69,10 @@ export function ptReadAndClearDirty(
     if (t === PT_ENTRY_OA) {
       n = pt.contigLg2(lo, hi, level);
       if (fmt.isWriteDirty(words, i, level, feat)) {
-        const isz = P2[12 + 9 * level]!;
+        const isz = P2[pt.gLg2 + 9 * level]!;
         // The kernel takes index|(2^n-1) as the end: one item short for a contiguous entry.
         const len = n === 0 ? isz : (Math.min(i | ((1 << n) - 1), end) - i) * isz;
-        const va = pt.curPfn * PAGE + pt.curOff;
+        const va = pt.curPfn * pt.gSize + pt.curOff;
         dirty.record(va, len);
         if (!(flags & IOMMU_DIRTY_NO_CLEAR)) {
           fmt.makeWriteClean(words, i, level, feat);
@@ -86,7 +91,8 @@ export function ptReadAndClearDirty(
 export function ptSetDirty(pt: PtTable, iova: Addr): number {
   const fmt = pt.fmt;
   if (!fmt.makeWriteDirty) return EOPNOTSUPP;
-  const r = lookup(pt, pfnOf(iova), offOf(iova));
+  const g = pt.gLg2;
+  const r = g === 12 ? lookup(pt, pfnOf(iova), offOf(iova)) : lookup(pt, gFrameOf(g, iova), gOffOf(g, iova));
   if (r) return r;
   // lookup left the cursor on iova: walk again to find the item.
   let level = pt.topLevel;
@@ -97,7 +103,7 @@ export function ptSetDirty(pt: PtTable, iova: Addr): number {
     const hi = words[2 * i + 1]!;
     const t = cType(pt.codec, lo, hi, level);
     if (t === PT_ENTRY_TABLE) {
-      words = pt.tableWords(cPfn(pt.codec, lo, hi) * PAGE);
+      words = pt.tableWords(cPfn(pt.codec, lo, hi) * pt.gSize);
       level--;
       continue;
     }

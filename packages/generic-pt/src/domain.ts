@@ -7,6 +7,7 @@
 
 import {
   __IOMMU_DOMAIN_PAGING,
+  type Addr,
   IommuCounters,
   type IommuDirtyOps,
   type IommuDomain,
@@ -86,10 +87,10 @@ function inspectOp(d: PtIommu): PtInspector | null {
  * V8 feedback (measured: a shared op function costs the later formats of a mixed run 2–3 ns
  * per lookup).
  */
-function makePtDomainOps(): PtDomainOps<PtIommu> {
-  const { mapPages } = mapOps();
-  const { unmapPages } = unmapOps();
-  const { iovaToPhys, iovaToPhysLength } = lookupOps();
+function makePtDomainOps(fmt: PtFormat): PtDomainOps<PtIommu> {
+  const { mapPages } = mapOps(fmt);
+  const { unmapPages } = unmapOps(fmt);
+  const { iovaToPhys, iovaToPhysLength } = lookupOps(fmt);
   return {
     mapPages,
     unmapPages,
@@ -111,7 +112,7 @@ export function ptDomainOps<D extends PtIommu = PtDomain>(format: PtFormatName |
   const fmt = ptFormatOf(format);
   let o = PT_OPS.get(fmt);
   if (!o) {
-    o = makePtDomainOps();
+    o = makePtDomainOps(fmt);
     PT_OPS.set(fmt, o);
   }
   return o as PtDomainOps<D>;
@@ -167,6 +168,18 @@ export interface CreatePtDomainOptions extends Partial<PtIommuConfig> {
   allocator?: TableAllocator;
   counters?: IommuCounters;
   hooks?: PtDriverHooks;
+  /**
+   * `domain->pgsize_bitmap` set by the driver after init, replacing what `get_info` gave (the
+   * iommufd selftest's MOCK_IOMMUPT_HUGE: `MOCK_HUGE_PAGE_SIZE | PAGE_SIZE`). map_pages picks
+   * leaf sizes from it, as the kernel's does from the domain's bitmap.
+   */
+  pgsizeBitmap?: number;
+  /**
+   * `domain->geometry.aperture_start/_end` set by the driver after init (the selftest's
+   * MOCK_IOMMUPT_DEFAULT: `[MOCK_APERTURE_START, MOCK_APERTURE_LAST]`); inclusive end. The
+   * table still translates its whole range: the aperture is what callers may use.
+   */
+  aperture?: { start: Addr; end: Addr };
 }
 
 /**
@@ -194,5 +207,13 @@ export function createPtDomain(
   };
   const r = ptIommuInit(fmt, cfg, allocator, counters, options.hooks);
   if (typeof r === "number") throw IommuError.fromReturn(r, `pt_iommu_${fmt.name}_init`, { ...cfg });
-  return PtDomain.of(r);
+  const d = PtDomain.of(r);
+  if (options.pgsizeBitmap !== undefined) d.pgsizeBitmap = options.pgsizeBitmap;
+  if (options.aperture)
+    d.geometry = {
+      apertureStart: options.aperture.start,
+      apertureEnd: options.aperture.end,
+      forceAperture: true,
+    };
+  return d;
 }

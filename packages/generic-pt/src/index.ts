@@ -1,6 +1,6 @@
 /**
  * drivers/iommu/generic_pt/ (+ include/linux/generic_pt/): the generic page-table framework and
- * its amdv1, vtdss, x86_64 and riscv formats. The public surface, by kernel seam.
+ * its amdv1, vtdss, x86_64 and riscv formats, and the iommufd selftest's amdv1_mock. The public surface, by kernel seam.
  */
 
 // Domains and the ops drivers compose (include/linux/generic_pt/iommu.h).
@@ -36,6 +36,7 @@ export {
 // The formats (fmt/*.h) and their registry.
 export {
   AMDV1,
+  AMDV1_MOCK,
   PT_FORMAT_DEFAULTS,
   PT_FORMAT_NAMES,
   PT_FORMATS,

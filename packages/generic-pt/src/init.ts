@@ -2,7 +2,7 @@
  * drivers/iommu/generic_pt/iommu_pt.h `pt_iommu_<fmt>_init`: config checks in the kernel's
  * order (`pt_init_common`, `fmt_init`), `get_info`, the domain aperture and the top table.
  */
-import { fromPfn, type IommuCounters, type TableAllocator } from "@iommu/core";
+import type { IommuCounters, TableAllocator } from "@iommu/core";
 import {
   bit,
   PT_FEAT_DMA_INCOHERENT,
@@ -12,12 +12,12 @@ import {
   PT_FEAT_FULL_VA,
   PT_FEAT_SIGN_EXTEND,
 } from "./features.js";
+import { gAddr } from "./granule.js";
 import type { PtFormat } from "./pt-common.js";
 import {
   EINVAL,
   ENOMEM,
   EOPNOTSUPP,
-  PAGE,
   type PtCommonInit,
   type PtDriverHooks,
   type PtIommuConfig,
@@ -55,7 +55,7 @@ export function ptIommuInit(
   const dyn = pt.feature(PT_FEAT_DYNAMIC_TOP);
   const topMax =
     dyn && common.topLevel !== fmt.maxTopLevel
-      ? Math.min(common.maxVasz, fmt.numItemsLg2(common.topLevel) + 12 + 9 * common.topLevel)
+      ? Math.min(common.maxVasz, fmt.numItemsLg2(common.topLevel) + fmt.granuleLg2 + 9 * common.topLevel)
       : common.maxVasz;
   if (common.topLevel > fmt.maxTopLevel) return EINVAL;
   if (common.topLevel === fmt.maxTopLevel || common.maxVasz === topMax)
@@ -64,7 +64,8 @@ export function ptIommuInit(
   if (common.features & ~fmt.supported || (common.features & fmt.forced) !== fmt.forced) return EOPNOTSUPP;
   pt.features = common.features;
   if (!pt.feature(PT_FEAT_DYNAMIC_TOP) && common.topLevel !== fmt.maxTopLevel) {
-    if (common.maxVasz > fmt.numItemsLg2(common.topLevel) + 12 + 9 * common.topLevel) return EOPNOTSUPP;
+    if (common.maxVasz > fmt.numItemsLg2(common.topLevel) + fmt.granuleLg2 + 9 * common.topLevel)
+      return EOPNOTSUPP;
   }
   common.maxOasz = common.maxOasz === 0 ? fmt.maxOaLg2 : Math.min(common.maxOasz, fmt.maxOaLg2);
   if (pt.feature(PT_FEAT_SIGN_EXTEND) && (pt.feature(PT_FEAT_FULL_VA) || pt.feature(PT_FEAT_DYNAMIC_TOP)))
@@ -109,7 +110,7 @@ export function ptSetup(pt: PtTable, common: PtCommonInit, existingTop?: number)
   // pt_iommu_init_domain: the aperture, with DYNAMIC_TOP the range at PT_MAX_TOP_LEVEL.
   const apBits = (pt.fDyn ? pt.maxVasz : pt.rangeMaxVasz) - (pt.fSign ? 1 : 0);
   pt.apertureStart = 0;
-  pt.apertureEnd = fromPfn(P2[apBits - 12]! - 1, PAGE - 1);
+  pt.apertureEnd = gAddr(pt.gLg2, P2[apBits - pt.gLg2]! - 1, pt.gSize - 1);
   // table_alloc_top
   if (existingTop !== undefined) {
     // Adopt a table that already lives in memory (a dumped image): nothing to allocate.

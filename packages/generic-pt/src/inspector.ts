@@ -16,7 +16,7 @@ import {
   pageTableStatsOf,
 } from "@iommu/core";
 import { cContig, cPfn, cType } from "./entry-codec.js";
-import { PAGE, PT_ENTRY_OA, PT_ENTRY_TABLE, PtAttrs } from "./pt-defs.js";
+import { PT_ENTRY_OA, PT_ENTRY_TABLE, PtAttrs } from "./pt-defs.js";
 import type { PtTable } from "./pt-table.js";
 
 const MASK64 = (1n << 64n) - 1n;
@@ -99,7 +99,7 @@ export class PtInspector implements PageTableInspector {
     if (!words) return { iova: va, steps, end: "missing-table" };
     const path: number[] = [];
     for (let depth = 0; ; depth++) {
-      const isz = BigInt(12 + 9 * level);
+      const isz = BigInt(pt.gLg2 + 9 * level);
       const index =
         depth === 0 ? Number(inRange >> isz) % entries : Number((inRange >> isz) & BigInt(entries - 1));
       path.push(index);
@@ -140,7 +140,7 @@ export class PtInspector implements PageTableInspector {
     ) => {
       const words = this.tableAt(pa, entries);
       if (!words) return;
-      const isz = 12 + 9 * level;
+      const isz = pt.gLg2 + 9 * level;
       const size = 1n << BigInt(isz);
       for (let i = 0; i < entries; i++) {
         if (words[2 * i] === 0 && words[2 * i + 1] === 0) continue;
@@ -193,7 +193,7 @@ export class PtInspector implements PageTableInspector {
     const pfn = cContig(pt.codec, lo, hi)
       ? pt.fmt.entryOaPfn(lo, hi, level, pt.features)
       : cPfn(pt.codec, lo, hi);
-    return BigInt(pfn) << 12n;
+    return BigInt(pfn) << BigInt(pt.gLg2);
   }
 
   /** Decode item `index` of a table (its raw IOVA `base`, before sign extension). */
@@ -213,7 +213,7 @@ export class PtInspector implements PageTableInspector {
     const lo = words[2 * index]!;
     const hi = words[2 * index + 1]!;
     const raw = (BigInt(hi) << 32n) | BigInt(lo);
-    const isz = 12 + 9 * level;
+    const isz = pt.gLg2 + 9 * level;
     const t = cType(pt.codec, lo, hi, level);
     // One object per entry, its properties added in a fixed order (no spreads: each would copy).
     const e: { -readonly [K in keyof PtPteInfo]: PtPteInfo[K] } = {
@@ -231,7 +231,7 @@ export class PtInspector implements PageTableInspector {
       attrBits: raw & this.keep,
     };
     if (t === PT_ENTRY_TABLE) {
-      e.nextTable = cPfn(pt.codec, lo, hi) * PAGE;
+      e.nextTable = cPfn(pt.codec, lo, hi) * pt.gSize;
       e.tableMissing = this.tableAt(e.nextTable, 512) === null;
       return e;
     }

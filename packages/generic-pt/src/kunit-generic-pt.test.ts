@@ -31,16 +31,20 @@ function refBestPgsize(bitmap: bigint, va: bigint, last: bigint, oa: bigint): nu
   return 0;
 }
 
-function bestOf(bitmap: bigint, va: bigint, last: bigint, oa: bigint): number {
+/** computeBestPgsizeLg2 on addresses split into frames of 2^g bytes (4 KiB, amdv1_mock 2 KiB). */
+function bestOf(bitmap: bigint, va: bigint, last: bigint, oa: bigint, g = 12): number {
   const sizes = bitmapSizesDesc(Number(bitmap));
+  const G = BigInt(g);
+  const m = (1n << G) - 1n;
   return computeBestPgsizeLg2(
     sizes,
-    Number(va >> 12n),
-    Number(va & 0xfffn),
-    Number(last >> 12n),
-    Number(last & 0xfffn),
-    Number(oa >> 12n),
-    Number(oa & 0xfffn),
+    Number(va >> G),
+    Number(va & m),
+    Number(last >> G),
+    Number(last & m),
+    Number(oa >> G),
+    Number(oa & m),
+    g,
   );
 }
 
@@ -80,6 +84,24 @@ describe("test_best_pgsize", () => {
     }
     // va >= last → 0 (a one-byte range included)
     expect(bestOf(0x1000n, 0x1000n, 0x1000n, 0n)).toBe(0);
+  });
+
+  it("matches the brute-force reference in 2 KiB frames (amdv1_mock's granule)", () => {
+    const rnd = prng(3);
+    // The mock's get_info bitmap, MOCK_IOMMUPT_HUGE's, 2K alone.
+    for (const bitmap of [0x3f_ffff_f800n, 0x10_1000n, 0x800n]) {
+      for (let k = 0; k < 2000; k++) {
+        const lg = (n: number) => BigInt(Math.floor(rnd() * n));
+        const va = (lg(2 ** 26) << lg(26)) << 11n;
+        const oa = (lg(2 ** 20) << lg(20)) << 11n;
+        const len = ((lg(2 ** 20) + 1n) << lg(20)) << 11n;
+        const last = va + len - 1n;
+        if (last >= 1n << 64n) continue;
+        expect(bestOf(bitmap, va, last, oa, 11)).toBe(refBestPgsize(bitmap, va, last, oa));
+      }
+    }
+    // A sub-granule start fits nothing.
+    expect(bestOf(0x800n, 0x400n, 0xfffn, 0x400n, 11)).toBe(0);
   });
 });
 
@@ -125,7 +147,7 @@ for (const cfg of KUNIT_CFGS) {
     it("test_table_ptr", () => {
       const words = new Uint32Array(1024);
       for (let l = 1; l <= top; l++) {
-        const pfn = Number(f.testOa >> 12n) % 2 ** 30;
+        const pfn = Number(f.testOa >> BigInt(fmt.granuleLg2)) % 2 ** 30;
         fmt.writeTable(words, 2, pfn, l, feat);
         fmt.writeTable(words, 2, pfn, l, feat);
         expect(fmt.entryType(words[2]!, words[3]!, l, feat)).toBe(PT_ENTRY_TABLE);
@@ -147,13 +169,13 @@ for (const cfg of KUNIT_CFGS) {
             const oa = oaSrc & ~((1n << BigInt(lg2)) - 1n);
             if (lg2 >= pt.maxOasz) continue;
             const words = new Uint32Array(1024);
-            const n = fmt.writeLeaf(words, 0, l, Number(oa >> 12n), lg2, attrs, feat);
+            const n = fmt.writeLeaf(words, 0, l, Number(oa >> BigInt(fmt.granuleLg2)), lg2, attrs, feat);
             expect(n).toBe(2 ** (lg2 - isz));
             for (let i = 0; i < n; i++) {
               const lo = words[2 * i]!;
               const hi = words[2 * i + 1]!;
               expect(fmt.entryType(lo, hi, l, feat)).toBe(PT_ENTRY_OA);
-              expect(fmt.entryOaPfn(lo, hi, l, feat)).toBe(Number(oa >> 12n));
+              expect(fmt.entryOaPfn(lo, hi, l, feat)).toBe(Number(oa >> BigInt(fmt.granuleLg2)));
               expect(fmt.numContigLg2(lo, hi, l, feat)).toBe(lg2 - isz);
             }
             // a contiguous entry never spans the whole table

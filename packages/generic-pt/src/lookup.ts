@@ -1,10 +1,13 @@
 /**
  * drivers/iommu/generic_pt/iommu_pt.h `iova_to_phys` (`__iova_to_phys`), and the series'
  * `iova_to_phys_length`: one descent from the walk cache or the top, no allocation, no BigInt.
+ * Frames are the format's granule (4 KiB; amdv1_mock's 2 KiB through granule.ts).
  */
 import { type Addr, ERRNO, fromPfn, holeSpanOutside, offOf, type PhysLength, pfnOf } from "@iommu/core";
 import type { PtIommu } from "./domain.js";
 import { cContig, cPfn, cType } from "./entry-codec.js";
+import { gAddr, gFrameOf, gOffOf, gSetMapped } from "./granule.js";
+import type { PtFormat } from "./pt-common.js";
 import { PT_ENTRY_EMPTY, PT_ENTRY_TABLE } from "./pt-defs.js";
 import { P2, P2INV } from "./pt-log2.js";
 import type { PtTable } from "./pt-table.js";
@@ -42,13 +45,13 @@ export function lookup(pt: PtTable, vaPfn: number, vaOff: number): number {
     if (level !== top) pt.rememberWalk(vaPfn, level, words);
     pt.lLevel = level;
     if (t === PT_ENTRY_EMPTY) {
-      pt.lLenLg2 = 12 + 9 * level;
+      pt.lLenLg2 = pt.gLg2 + 9 * level;
       return ENOENT;
     }
     // Contiguous entries out of line: the plain-leaf walk stays small enough for V8 to
     // inline it, with iova_to_phys, into the caller's loop (no boxed double per call).
     if (cContig(codec, lo, hi)) return lookupContig(pt, vaPfn, lo, hi, level);
-    pt.lLenLg2 = 12 + 9 * level;
+    pt.lLenLg2 = pt.gLg2 + 9 * level;
     // OA of the item plus the iova's frame offset inside it.
     pt.lPhysPfn =
       cPfn(codec, lo, hi) +
@@ -59,16 +62,17 @@ export function lookup(pt: PtTable, vaPfn: number, vaOff: number): number {
 
 /** `__iova_to_phys` at a contiguous leaf entry (out of line, see {@link lookup}). */
 export function lookupContig(pt: PtTable, vaPfn: number, lo: number, hi: number, level: number): number {
-  const lg2 = 12 + 9 * level + pt.contigLg2(lo, hi, level);
+  const lg2 = pt.gLg2 + 9 * level + pt.contigLg2(lo, hi, level);
+  const k = lg2 - pt.gLg2;
   pt.lLenLg2 = lg2;
   pt.lPhysPfn =
-    pt.oaPfnOf(lo, hi, level) +
-    (lg2 >= 64 ? vaPfn : vaPfn - Math.floor(vaPfn * P2INV[lg2 - 12]!) * P2[lg2 - 12]!);
+    pt.oaPfnOf(lo, hi, level) + (lg2 >= 64 ? vaPfn : vaPfn - Math.floor(vaPfn * P2INV[k]!) * P2[k]!);
   return 0;
 }
 
 /** `iova_to_phys`: 0 if unmapped, `(phys_addr_t)-ERANGE` (a bigint) outside the table. */
 export function ptIovaToPhys(pt: PtTable, iova: Addr): Addr {
+  if (pt.gLg2 !== 12) return subIovaToPhys(pt, iova);
   const pfn = pfnOf(iova);
   const off = offOf(iova);
   const r = lookup(pt, pfn, off);
@@ -83,6 +87,10 @@ export function ptIovaToPhys(pt: PtTable, iova: Addr): Addr {
  * is the largest naturally aligned block around the iova that misses `pt.translatableRanges`.
  */
 export function ptIovaToPhysLength(pt: PtTable, iova: Addr, out: PhysLength): void {
+  if (pt.gLg2 !== 12) {
+    subIovaToPhysLength(pt, iova, out);
+    return;
+  }
   const pfn = pfnOf(iova);
   const off = offOf(iova);
   const r = lookup(pt, pfn, off);
@@ -91,16 +99,42 @@ export function ptIovaToPhysLength(pt: PtTable, iova: Addr, out: PhysLength): vo
   else out.setUnmapped(holeSpanOutside(iova, pt.translatableRanges));
 }
 
+/** {@link ptIovaToPhys} for a granule below 4 KiB (amdv1_mock). */
+function subIovaToPhys(pt: PtTable, iova: Addr): Addr {
+  const g = pt.gLg2;
+  const off = gOffOf(g, iova);
+  const r = lookup(pt, gFrameOf(g, iova), off);
+  if (r === 0) return gAddr(g, pt.lPhysPfn, off);
+  if (r === ERANGE) return ERANGE_PHYS;
+  return 0;
+}
+
+/** {@link ptIovaToPhysLength} for a granule below 4 KiB (amdv1_mock). */
+function subIovaToPhysLength(pt: PtTable, iova: Addr, out: PhysLength): void {
+  const g = pt.gLg2;
+  const off = gOffOf(g, iova);
+  const r = lookup(pt, gFrameOf(g, iova), off);
+  if (r === 0) gSetMapped(g, out, pt.lPhysPfn, off, P2[pt.lLenLg2]!);
+  else if (r === ENOENT) out.setUnmapped(P2[pt.lLenLg2]!);
+  else out.setUnmapped(holeSpanOutside(iova, pt.translatableRanges));
+}
+
 /**
  * `IOMMU_PT_DOMAIN_OPS(fmt).iova_to_phys` / `.iova_to_phys_length`: the domain ops
  * (`NS(iova_to_phys)`), made once per format like the kernel's per-format instantiation. They
  * repeat {@link ptIovaToPhys} / {@link ptIovaToPhysLength} instead of calling them: one call
- * level less on the lookup path (2–4 ns, 5–10% per lookup, when running from source).
+ * level less on the lookup path (2–4 ns, 5–10% per lookup, when running from source). A
+ * format with a granule below 4 KiB gets the converting versions instead.
  */
-export function lookupOps(): {
+export function lookupOps(fmt: PtFormat): {
   iovaToPhys(d: PtIommu, iova: Addr): Addr;
   iovaToPhysLength(d: PtIommu, iova: Addr, out: PhysLength): void;
 } {
+  if (fmt.granuleLg2 !== 12)
+    return {
+      iovaToPhys: (d, iova) => subIovaToPhys(d.pt, iova),
+      iovaToPhysLength: (d, iova, out) => subIovaToPhysLength(d.pt, iova, out),
+    };
   return {
     iovaToPhys(d: PtIommu, iova: Addr): Addr {
       const pt = d.pt;

@@ -7,6 +7,8 @@ import { type Addr, ERRNO, IOMMU_READ, IOMMU_WRITE, offOf, pfnOf, type SizeOut }
 import { collectTables } from "./deinit.js";
 import type { PtIommu } from "./domain.js";
 import { cFieldHi, cFieldLo, cPfn, cType } from "./entry-codec.js";
+import { gFrameOf, gOffOf } from "./granule.js";
+import type { PtFormat } from "./pt-common.js";
 import { PT_ENTRY_EMPTY, PT_ENTRY_TABLE, sizeTimes } from "./pt-defs.js";
 import { P2 } from "./pt-log2.js";
 import type { PtTable } from "./pt-table.js";
@@ -19,13 +21,16 @@ const ENXIO = -ERRNO.ENXIO;
 const EAGAIN = -ERRNO.EAGAIN;
 const EADDRINUSE = -ERRNO.EADDRINUSE;
 const PAGE = 4096;
+/** `PT_TABLEMEM_LG2SZ`: every table here is 4 KiB, whatever the granule. */
+const TABLE_BYTES = 4096;
 
 /**
  * `IOMMU_PT_DOMAIN_OPS(fmt).map_pages`: the domain op (`NS(map_pages)`), made once per format
  * like the kernel's per-format instantiation (each format's op gets its own V8 feedback). It
- * uses the domain's `pgsize_bitmap` (the core may narrow it) for the page-size choice.
+ * uses the domain's `pgsize_bitmap` (the core may narrow it) for the page-size choice. A
+ * format with a granule below 4 KiB (amdv1_mock) gets the converting {@link ptMapPages}.
  */
-export function mapOps(): {
+export function mapOps(fmt: PtFormat): {
   mapPages(
     d: PtIommu,
     iova: Addr,
@@ -37,6 +42,13 @@ export function mapOps(): {
     mapped: SizeOut,
   ): number;
 } {
+  if (fmt.granuleLg2 !== 12)
+    return {
+      mapPages(d, iova, paddr, pgsize, pgcount, prot, _gfp, mapped) {
+        d.pt.setDomainBitmap(d.pgsizeBitmap);
+        return ptMapPages(d.pt, iova, paddr, pgsize, pgcount, prot, mapped);
+      },
+    };
   return {
     mapPages(d, iova, paddr, pgsize, pgcount, prot, _gfp, mapped) {
       const pt = d.pt;
@@ -65,6 +77,20 @@ export function ptMapPages(
   prot: number,
   mapped: SizeOut,
 ): number {
+  if (pt.gLg2 !== 12) {
+    const g = pt.gLg2;
+    return ptMapPagesPfn(
+      pt,
+      gFrameOf(g, iova),
+      gOffOf(g, iova),
+      gFrameOf(g, paddr),
+      gOffOf(g, paddr),
+      pgsize,
+      pgcount,
+      prot,
+      mapped,
+    );
+  }
   if (typeof iova === "number" && typeof paddr === "number") {
     const vp = Math.floor(iova / PAGE);
     const pp = Math.floor(paddr / PAGE);
@@ -83,7 +109,7 @@ export function ptMapPages(
   );
 }
 
-/** `map_pages` on frame-split addresses (iova = vaPfn·4096 + vaOff, paddr likewise). */
+/** `map_pages` on frame-split addresses (iova = vaPfn·G + vaOff, paddr likewise; G = the granule). */
 export function ptMapPagesPfn(
   pt: PtTable,
   vaPfn: number,
@@ -101,7 +127,7 @@ export function ptMapPagesPfn(
     pt.counters.warn("generic_pt map_pages: prot without IOMMU_READ/IOMMU_WRITE");
     return EINVAL;
   }
-  if (pt.maxOasz < 64 && paPfn >= P2[pt.maxOasz - 12]!) return ERANGE;
+  if (pt.maxOasz < 64 && paPfn >= P2[pt.maxOasz - pt.gLg2]!) return ERANGE;
   if (prot !== pt.attrsProt) {
     const pr = pt.fmt.setProt(prot, pt.features, pt.attrs, pt.hooks.log);
     if (pr) return pr;
@@ -111,7 +137,8 @@ export function ptMapPagesPfn(
   let ret = pt.makeRange(vaPfn, vaOff, len);
   if (ret) return ret;
   let single = false;
-  if (pgsize === PAGE && pgcount === 1) {
+  // pt_has_system_page_size(): sysPage is PAGE_SIZE for a 4 KiB granule, 0 otherwise.
+  if (pgsize === pt.sysPage && pgcount === 1) {
     if (vaOff !== 0 || paOff !== 0) return ENXIO;
     pt.mLeafLg2 = 12;
     pt.mLeafLevel = 0;
@@ -120,7 +147,7 @@ export function ptMapPagesPfn(
     const lg2 = pt.bestPgsizeLg2(paPfn, paOff);
     if (lg2 === 0) return ENXIO;
     pt.mLeafLg2 = lg2;
-    pt.mLeafLevel = Math.floor((lg2 - 12) / 9);
+    pt.mLeafLevel = Math.floor((lg2 - pt.gLg2) / 9);
   }
   ret = checkMapRange(pt);
   if (ret) return ret;
@@ -132,7 +159,7 @@ export function ptMapPagesPfn(
     ret = pt.mLeafLevel === pt.topLevel ? mapLeaf(pt, pt.topLevel, pt.topWords) : mapRange(pt);
   // Tables were replaced by leaves: flush walk caches that may still point at them.
   if (gather.freelist.length !== 0) pt.iommuIotlbSync(gather);
-  mapped.value += (pt.mOaPfn - paPfn) * PAGE;
+  mapped.value += (pt.mOaPfn - paPfn) * pt.gSize;
   return ret;
 }
 
@@ -166,7 +193,7 @@ export function increaseTop(pt: PtTable): number {
       return ENOMEM;
     }
     fresh.push(pa);
-    pt.putTable(pt.tableWords(pa), 0, prev / PAGE, level);
+    pt.putTable(pt.tableWords(pa), 0, prev * pt.gInv, level);
     pt.counters.pteWrites++;
     prev = pa;
   }
@@ -178,7 +205,10 @@ export function increaseTop(pt: PtTable): number {
   return 0;
 }
 
-/** `__map_single_page`: 4K into existing tables; -EAGAIN sends it down the full path. */
+/**
+ * `__map_single_page`: 4K into existing tables; -EAGAIN sends it down the full path. Only a
+ * 4 KiB granule takes it (`pt_has_system_page_size`), so a frame is PAGE_SIZE here.
+ */
 export function mapSingle(pt: PtTable): number {
   const codec = pt.codec;
   const top = pt.topLevel;
@@ -217,8 +247,8 @@ export function mapSingle(pt: PtTable): number {
 export function mapOneItem(pt: PtTable): number {
   const level0 = pt.mLeafLevel;
   const lg2 = pt.mLeafLg2;
-  if (lg2 !== 12 + 9 * level0 || pt.lastOff !== PAGE - 1) return EAGAIN;
-  if (pt.lastPfn - pt.curPfn !== P2[lg2 - 12]! - 1) return EAGAIN;
+  if (lg2 !== pt.gLg2 + 9 * level0 || pt.lastOff !== pt.gSize - 1) return EAGAIN;
+  if (pt.lastPfn - pt.curPfn !== P2[lg2 - pt.gLg2]! - 1) return EAGAIN;
   const codec = pt.codec;
   const top = pt.topLevel;
   let level = pt.cachedLevel(pt.curPfn, top);
@@ -236,7 +266,7 @@ export function mapOneItem(pt: PtTable): number {
       pt.rememberWalk(pt.curPfn, level, words);
       pt.putLeaf(words, w, level, pt.mOaPfn, lg2);
       c.pteWrites++;
-      pt.mOaPfn += P2[lg2 - 12]!;
+      pt.mOaPfn += P2[lg2 - pt.gLg2]!;
       return 0;
     }
     if (t !== PT_ENTRY_TABLE) return EAGAIN;
@@ -248,10 +278,10 @@ export function mapOneItem(pt: PtTable): number {
 /** `pt_iommu_new_table`: allocate and link a child table below item `i`. */
 export function newTable(pt: PtTable, level: number, words: Uint32Array, i: number): number {
   if (level === 0) return ENXIO;
-  const pa = pt.allocTable(PAGE, true);
+  const pa = pt.allocTable(TABLE_BYTES, true);
   if (pa < 0) return ENOMEM;
   const w = 2 * i;
-  pt.putTable(words, w, pa / PAGE, level);
+  pt.putTable(words, w, pa * pt.gInv, level);
   pt.counters.pteWrites++;
   if (pt.fIncoherent) {
     pt.flushItem();
@@ -319,10 +349,10 @@ export function mapRange(pt: PtTable): number {
 export function mapLeaf(pt: PtTable, level: number, words: Uint32Array): number {
   const c = pt.counters;
   const leafLg2 = pt.mLeafLg2;
-  const isz = 12 + 9 * level;
+  const isz = pt.gLg2 + 9 * level;
   const step = 1 << (leafLg2 - isz);
   const needContig = step > 1;
-  const oaStep = P2[leafLg2 - 12]!;
+  const oaStep = P2[leafLg2 - pt.gLg2]!;
   let i = pt.idxAt(level);
   const end = pt.endIdx(level, i);
   const start = i;
@@ -439,7 +469,7 @@ export function clearContig(
     pt.counters.pteReads++;
     const t = cType(pt.codec, lo, hi, level);
     if (t === PT_ENTRY_TABLE) {
-      const childPa = cPfn(pt.codec, lo, hi) * PAGE;
+      const childPa = cPfn(pt.codec, lo, hi) * pt.gSize;
       const list = pt.collect;
       list.length = 0;
       const r = collectTables(pt, level - 1, childPa, true, list);
@@ -451,7 +481,7 @@ export function clearContig(
       if (pt.fIncoherent) pt.flushItem();
       list.push(childPa);
       const vaPfn = i === first ? pt.curPfn : pt.itemVaPfn(level, i);
-      pt.gatherRangePages(pt.mapGather, vaPfn * PAGE, P2[12 + 9 * level]!, list);
+      pt.gatherRangePages(pt.mapGather, vaPfn * pt.gSize, P2[pt.gLg2 + 9 * level]!, list);
     } else if (t !== PT_ENTRY_EMPTY) {
       return EADDRINUSE;
     }

@@ -26,6 +26,23 @@ describe("createPtDomain says why a configuration is malformed", () => {
     );
   });
 
+  it("the driver's overrides: a page-size bitmap number, an aperture of two ordered addresses", () => {
+    expect(message(() => createPtDomain("amdv1_mock", { pgsizeBitmap: "4K" as unknown as number }))).toBe(
+      "createPtDomain: EINVAL (pgsizeBitmap: a non-negative integer number)",
+    );
+    expect(message(() => createPtDomain("amdv1_mock", { aperture: { start: -1, end: 5 } }))).toMatch(
+      /aperture\.start: an address/,
+    );
+    expect(message(() => createPtDomain("amdv1_mock", { aperture: { start: 0, end: 2n ** 64n } }))).toMatch(
+      /aperture\.end: an address/,
+    );
+    expect(message(() => createPtDomain("amdv1_mock", { aperture: { start: 0x2000, end: 0x1fff } }))).toMatch(
+      /aperture: start ≤ end/,
+    );
+    const d = createPtDomain("amdv1", { aperture: { start: 0n, end: 2n ** 64n - 1n }, pgsizeBitmap: 0x1000 });
+    expect([d.geometry.apertureEnd, d.pgsizeBitmap]).toEqual([2n ** 64n - 1n, 0x1000]);
+  });
+
   it("a configuration the kernel refuses is still its init errno", () => {
     const m = message(() => createPtDomain("vtdss", { vaBits: 70 }));
     expect(m).toMatch(/^pt_iommu_vtdss_init: E/);

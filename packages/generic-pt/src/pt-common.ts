@@ -57,9 +57,10 @@ export interface PtKunitCfg {
  * entry encode/decode functions of `fmt/<name>.h`.
  *
  * Entries are 64-bit and handled as two 32-bit words (`lo` = bits 31:0, `hi` = bits 63:32) so
- * that no BigInt is needed. Output/table addresses travel as 4 KiB frame numbers (`pfn`).
- * All formats here use 8-byte items, a 4 KiB granule and 4 KiB tables (512 items), so the
- * item size of level L is 2^(12 + 9L) (`pt_table_item_lg2sz` default).
+ * that no BigInt is needed. Output/table addresses travel as frame numbers of the format's
+ * granule (`pfn`: 4 KiB frames, 2 KiB for amdv1_mock). All formats here use 8-byte items and
+ * 4 KiB tables (512 items), so the item size of level L is 2^(granuleLg2 + 9L)
+ * (`pt_table_item_lg2sz` default).
  */
 export interface PtFormat<N extends string = string> {
   /** The format's name (`fmt/<name>.h`), the key of `PT_FORMATS`. */
@@ -70,6 +71,12 @@ export interface PtFormat<N extends string = string> {
   readonly maxOaLg2: number;
   /** `PT_MAX_TOP_LEVEL` */
   readonly maxTopLevel: number;
+  /**
+   * `PT_GRANULE_LG2SZ`: lg2 of the level-0 item size, and the unit the OA/table address field
+   * counts in — 12 for every format but amdv1_mock (the iommufd selftest's 2 KiB variant, 11).
+   * Tables stay 4 KiB (`PT_TABLEMEM_LG2SZ` 12) in every format.
+   */
+  readonly granuleLg2: number;
   /** `PT_SUPPORTED_FEATURES` of fmt/iommu_<name>.c */
   readonly supported: number;
   /** `PT_FORCE_ENABLED_FEATURES` */
@@ -101,9 +108,9 @@ export interface PtFormat<N extends string = string> {
   possibleSizes(level: number, features: number): number;
   /** `pt_load_entry_raw` classification. */
   entryType(lo: number, hi: number, level: number, features: number): PtEntryType;
-  /** `pt_table_pa` >> 12 */
+  /** `pt_table_pa` >> granuleLg2 */
   tablePfn(lo: number, hi: number, features: number): number;
-  /** `pt_entry_oa` >> 12: OA of the first byte of the (contiguous) entry. */
+  /** `pt_entry_oa` >> granuleLg2: OA of the first byte of the (contiguous) entry. */
   entryOaPfn(lo: number, hi: number, level: number, features: number): number;
   /** `pt_entry_num_contig_lg2` */
   numContigLg2(lo: number, hi: number, level: number, features: number): number;
@@ -184,7 +191,10 @@ export function rangeField(name: string, lo: number, hi: number, top: number, lo
   return { name, bits: `${top}:${low}`, value: (word >>> shift) & ((2 ** width - 1) | 0) };
 }
 
-/** Model-only: an address field (`top:low`) whose value is the address it encodes. */
-export function addrField(name: string, top: number, low: number, pfn: number): PteField {
-  return { name, bits: `${top}:${low}`, value: BigInt(pfn) << 12n };
+/**
+ * Model-only: an address field (`top:low`) whose value is the address it encodes: `pfn`
+ * frames of 2^`granuleLg2` bytes (4 KiB unless given).
+ */
+export function addrField(name: string, top: number, low: number, pfn: number, granuleLg2 = 12): PteField {
+  return { name, bits: `${top}:${low}`, value: BigInt(pfn) << BigInt(granuleLg2) };
 }

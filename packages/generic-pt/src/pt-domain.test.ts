@@ -41,16 +41,18 @@ describe("map_pages errors", () => {
   for (const f of FORMATS) {
     it(`${f}: -EINVAL+WARN without R/W, -ERANGE, -EADDRINUSE, -ENXIO, -EOVERFLOW, len 0`, () => {
       const d = createPtDomain(f);
+      // One granule: 4K, amdv1_mock 2K (its level-1 leaf is 1M, not 2M).
+      const P = d.pt.gSize;
       const w0 = d.counters.warns;
-      expect(raw(d, 0x1000, 0x1000, 1, 0x1000, 0).ret).toBe(-22);
+      expect(raw(d, P, P, 1, P, 0).ret).toBe(-22);
       expect(d.counters.warns).toBe(w0 + 1);
-      expect(raw(d, 0x1000, 0x1000, 1, 2 ** d.pt.maxOasz).ret).toBe(-34);
-      expect(raw(d, 0x1000, 0x1000, 1).ret).toBe(0);
-      expect(raw(d, 0x1000, 0x1000, 1).ret).toBe(-98);
-      expect(raw(d, 0x0, 0x200000, 1).ret).toBe(-98); // a 2M leaf over a live 4K leaf
-      expect(raw(d, 0x1800, 0x1000, 1).ret).toBe(-6); // single page misaligned
-      expect(raw(d, 0x2800, 0x800, 4).ret).toBe(-6); // no size fits a sub-page start
-      expect(raw(d, 0x2000, 0x1000, 0).ret).toBe(-22);
+      expect(raw(d, P, P, 1, 2 ** d.pt.maxOasz).ret).toBe(-34);
+      expect(raw(d, P, P, 1).ret).toBe(0);
+      expect(raw(d, P, P, 1).ret).toBe(-98);
+      expect(raw(d, 0x0, 512 * P, 1).ret).toBe(-98); // a level-1 leaf over a live level-0 leaf
+      expect(raw(d, P + P / 2, P, 1).ret).toBe(-6); // single page misaligned
+      expect(raw(d, 2 * P + P / 2, P / 2, 4).ret).toBe(-6); // no size fits a sub-granule start
+      expect(raw(d, 2 * P, P, 0).ret).toBe(-22);
       if (f === "amdv1") {
         const m = new SizeOut();
         expect(d.ops.mapPages(d, 0xffff_ffff_ffff_f000n, 0, 0x2000, 1, RW, 0, m)).toBe(-75);
@@ -115,13 +117,15 @@ describe("unmap_pages", () => {
   it.each(FORMATS)("%s: reads each entry of the walk once (one per level above, every leaf)", (f) => {
     const d = createPtDomain(f);
     const top = d.pt.topLevel;
-    d.pgsizeBitmap = 0x1000;
+    // Granule leaves (4K; amdv1_mock 2K): 512 of them fill one level-0 table.
+    const P = d.pt.gSize;
+    d.pgsizeBitmap = P;
     const mapped = new SizeOut();
-    expect(d.ops.mapPages(d, 0x40000000, 0x40000000, 0x1000, 512, RW, 0, mapped)).toBe(0);
+    expect(d.ops.mapPages(d, 0x40000000, 0x40000000, P, 512, RW, 0, mapped)).toBe(0);
     const r0 = d.counters.pteReads;
     const w0 = d.counters.pteWrites;
     // The whole level-0 table: the level-1 item is covered, its table is freed.
-    expect(d.ops.unmapPages(d, 0x40000000, 0x1000, 512, new IotlbGather())).toBe(0x200000);
+    expect(d.ops.unmapPages(d, 0x40000000, P, 512, new IotlbGather())).toBe(512 * P);
     expect(d.counters.pteReads - r0).toBe(top + 512);
     expect(d.counters.pteWrites - w0).toBe(512 + 1);
   });

@@ -13,22 +13,29 @@ import { ctz, flsIdx, P2, P2INV } from "./pt-log2.js";
 const EINVAL = -ERRNO.EINVAL;
 const ERANGE = -ERRNO.ERANGE;
 const EOVERFLOW = -ERRNO.EOVERFLOW;
-const PAGE = 4096;
 const MAX_LEVELS = 6;
-const PFN_LIMIT = P2[52]!;
 const INV512 = 1 / 512;
 
 /**
  * `struct pt_range` (with the per-level constants of `pt_state` the walks need): the cursor
  * [va, last_va] as frame + offset, the top range's check constants and the level scales.
  * The base of {@link PtTable}; {@link PtTable.computeTopRange} fills the constants.
+ *
+ * Frames are granules of the format (`PT_GRANULE_LG2SZ`: 4 KiB, amdv1_mock 2 KiB), so a
+ * level-0 item is one frame whatever the granule and the index arithmetic is the same.
  */
 export class PtRange {
+  /** `PT_GRANULE_LG2SZ`, the granule in bytes and its reciprocal (set once by the table). */
+  gLg2 = 12;
+  gSize = 4096;
+  gInv = 1 / 4096;
+  /** Frames in 2^64 bytes. */
+  gPfnLimit = 2 ** 52;
   /** `range->top_level` */
   topLevel = 0;
   /** `pt_feature(SIGN_EXTEND)`, resolved once. */
   fSign = false;
-  /** pt_check_range constants for the top range: 2^-(max_vasz-12), 2^-(max_vasz-13), upper prefix. */
+  /** pt_check_range constants for the top range: 2^-(max_vasz-g), 2^-(max_vasz-g-1), upper prefix (g = granule lg2). */
   rangeInv = 0;
   rangeSignInv = 0;
   rangeUpper = 0;
@@ -47,7 +54,7 @@ export class PtRange {
   /** bestBelow[b] = the largest size of the domain bitmap ≤ 2^b (lg2), 0 if none. */
   readonly bestBelow = new Int32Array(65);
 
-  // The cursor: va = curPfn·4096 + curOff, last_va = lastPfn·4096 + lastOff.
+  // The cursor: va = curPfn·gSize + curOff, last_va = lastPfn·gSize + lastOff.
   curPfn = 0;
   curOff = 0;
   lastPfn = 0;
@@ -64,17 +71,18 @@ export class PtRange {
   makeRange(vaPfn: number, vaOff: number, len: number): number {
     if (len === 0) return EINVAL;
     if (len >= P2[64]!) return EOVERFLOW;
-    const lenPfn = Math.floor(len / PAGE);
-    let lo = vaOff + (len - lenPfn * PAGE) - 1;
+    const g = this.gSize;
+    const lenPfn = Math.floor(len * this.gInv);
+    let lo = vaOff + (len - lenPfn * g) - 1;
     let lp = vaPfn + lenPfn;
     if (lo < 0) {
-      lo += PAGE;
+      lo += g;
       lp -= 1;
-    } else if (lo >= PAGE) {
-      lo -= PAGE;
+    } else if (lo >= g) {
+      lo -= g;
       lp += 1;
     }
-    if (lp >= PFN_LIMIT) return EOVERFLOW;
+    if (lp >= this.gPfnLimit) return EOVERFLOW;
     this.curPfn = vaPfn;
     this.curOff = vaOff;
     this.lastPfn = lp;
@@ -94,10 +102,10 @@ export class PtRange {
   /** `pt_check_range` against a top range of `mv` VA bits. */
   checkRange(mv: number): number {
     let upper = false;
-    if (this.fSign) upper = Math.floor(this.curPfn / P2[mv - 13]!) !== 0;
+    if (this.fSign) upper = Math.floor(this.curPfn / P2[mv - this.gLg2 - 1]!) !== 0;
     if (mv >= 64) return 0; // FULL_VA: every u64 is inside
-    const d = P2[mv - 12]!;
-    const want = upper ? Math.floor((PFN_LIMIT - 1) / d) : 0;
+    const d = P2[mv - this.gLg2]!;
+    const want = upper ? Math.floor((this.gPfnLimit - 1) / d) : 0;
     if (Math.floor(this.curPfn / d) !== want || Math.floor(this.lastPfn / d) !== want) return ERANGE;
     return 0;
   }
@@ -135,19 +143,20 @@ export class PtRange {
 
   /** `pt_entry_fully_covered(pts, oasz_lg2)` for the cursor. */
   fullyCovered(lg2: number): boolean {
-    const s = P2[lg2 - 12]!;
-    const inv = P2INV[lg2 - 12]!;
+    const k = lg2 - this.gLg2;
+    const s = P2[k]!;
+    const inv = P2INV[k]!;
     const q = Math.floor(this.curPfn * inv);
     if (this.curOff !== 0 || this.curPfn !== q * s) return false;
     const ql = Math.floor(this.lastPfn * inv);
     if (q !== ql) return true;
-    return this.lastOff === PAGE - 1 && this.lastPfn - ql * s === s - 1;
+    return this.lastOff === this.gSize - 1 && this.lastPfn - ql * s === s - 1;
   }
 
   /** `log2_mod(range->va, lg2) == 0` */
   vaAligned(lg2: number): boolean {
     if (this.curOff !== 0) return false;
-    const k = lg2 - 12;
+    const k = lg2 - this.gLg2;
     return this.curPfn === Math.floor(this.curPfn * P2INV[k]!) * P2[k]!;
   }
 
@@ -156,21 +165,22 @@ export class PtRange {
     if (this.curPfn > this.lastPfn || (this.curPfn === this.lastPfn && this.curOff >= this.lastOff)) return 0;
     if (this.curOff !== 0 || oaOff !== 0) return 0;
     let n = this.lastPfn - this.curPfn;
-    if (this.lastOff === PAGE - 1) n += 1;
+    if (this.lastOff === this.gSize - 1) n += 1;
     if (n === 0) return 0;
     let best = flsIdx(n);
     const a = ctz(this.curPfn);
     if (a < best) best = a;
     const b = ctz(oaPfn);
     if (b < best) best = b;
-    return this.bestBelow[best + 12]!;
+    return this.bestBelow[best + this.gLg2]!;
   }
 }
 
 /**
- * `pt_compute_best_pgsize(bitmap, va, last_va, oa)` on frame-split addresses: the lg2 of the
- * largest size in `sizesDesc` (bitmap bits, descending) that va and oa are aligned to and that
- * fits in [va, last]; 0 when none does (also for va ≥ last, as the kernel).
+ * `pt_compute_best_pgsize(bitmap, va, last_va, oa)` on frame-split addresses (frames of
+ * 2^`granuleLg2` bytes, 4 KiB unless given): the lg2 of the largest size in `sizesDesc` (bitmap
+ * bits, descending) that va and oa are aligned to and that fits in [va, last]; 0 when none
+ * does (also for va ≥ last, as the kernel).
  */
 export function computeBestPgsizeLg2(
   sizesDesc: readonly number[],
@@ -180,12 +190,13 @@ export function computeBestPgsizeLg2(
   lastOff: number,
   oaPfn: number,
   oaOff: number,
+  granuleLg2 = 12,
 ): number {
   if (vaPfn > lastPfn || (vaPfn === lastPfn && vaOff >= lastOff)) return 0;
-  // Sizes below 4 KiB do not exist in these formats: sub-page alignment leaves no candidate.
+  // Sizes below the granule do not exist: sub-granule alignment leaves no candidate.
   if (vaOff !== 0 || oaOff !== 0) return 0;
   let n = lastPfn - vaPfn;
-  if (lastOff === PAGE - 1) n += 1;
+  if (lastOff === P2[granuleLg2]! - 1) n += 1;
   if (n === 0) return 0;
   // mask = va | oa | 2^(fls(len)-1): its lowest set bit bounds the size.
   let best = flsIdx(n);
@@ -193,7 +204,7 @@ export function computeBestPgsizeLg2(
   if (a < best) best = a;
   const b = ctz(oaPfn);
   if (b < best) best = b;
-  best += 12;
+  best += granuleLg2;
   for (let i = 0; i < sizesDesc.length; i++) if (sizesDesc[i]! <= best) return sizesDesc[i]!;
   return 0;
 }

@@ -10,11 +10,13 @@
  * walk is a loop over an explicit level stack held in preallocated per-level arrays, and the
  * `pt_range` cursor lives in four number fields:
  *
- *   va      = curPfn  · 4096 + curOff     (range->va, moved by pt_index_to_va)
- *   last_va = lastPfn · 4096 + lastOff    (range->last_va)
+ *   va      = curPfn  · G + curOff     (range->va, moved by pt_index_to_va)
+ *   last_va = lastPfn · G + lastOff    (range->last_va)
  *
- * Every item size is ≥ 4 KiB, so all index arithmetic works on frame numbers (< 2^52, exact
- * doubles): no BigInt and no allocation on the map/unmap/lookup paths.
+ * G is the format's granule (`PT_GRANULE_LG2SZ`: 4 KiB; 2 KiB for amdv1_mock) and every item
+ * size is a multiple of it, so all index arithmetic works on frame numbers (< 2^53, exact
+ * doubles): no BigInt and no allocation on the map/unmap/lookup paths. Output and table
+ * addresses are frames of the same granule (the unit of the entries' address field).
  */
 import {
   type Addr,
@@ -43,10 +45,8 @@ import { P2 } from "./pt-log2.js";
 import { ptUnmapPages, ptUnmapPagesPfn } from "./unmap.js";
 
 // Local copies: hot paths avoid loading imported bindings.
-const PAGE = 4096;
 const MAX_LEVELS = 6;
 const NO_WORDS = new Uint32Array(0);
-const PFN_LIMIT = P2[52]!;
 
 /**
  * `struct pt_iommu` (with its `struct pt_common`): one live generic_pt table of one format.
@@ -156,18 +156,48 @@ export class PtTable extends PtRange {
   lLenLg2 = 0;
   lLevel = 0;
 
+  /**
+   * `PAGE_SIZE` when `pt_has_system_page_size()` (granule = 4 KiB): the pgsize of the
+   * `__map_single_page` fast path; 0 (never a pgsize) for amdv1_mock.
+   */
+  readonly sysPage: number;
+
   destroyed = false;
   /** The tables belong to an adopted image: deinit leaves them alone. */
   adopted = false;
 
   constructor(fmt: PtFormat, alloc: TableAllocator, counters: IommuCounters, hooks: PtDriverHooks = {}) {
     super();
+    // Fields and scratch lists that take doubles (frame numbers and byte counts ≥ 2^31, table
+    // addresses ≥ 2^31) hold one from the start, so this object's hidden class never changes
+    // once the ops are optimised: a change then deoptimises every op mid-pass (issue 9 §3,
+    // hidden-class.test.ts).
+    // (curOff/lastOff are offsets the cursor arithmetic computes in doubles: the first store of
+    // one from optimised code changed the class — found by hidden-class.test.ts.)
+    this.curPfn = this.lastPfn = this.curOff = this.lastOff = this.rangeUpper = this.topPa = 0.5;
+    this.pgsizeBitmap = this.domainBitmap = this.mOaPfn = this.uUnmapped = this.lPhysPfn = 0.5;
+    this.curPfn = this.lastPfn = this.curOff = this.lastOff = this.rangeUpper = this.topPa = 0;
+    this.pgsizeBitmap = this.domainBitmap = this.mOaPfn = this.uUnmapped = this.lPhysPfn = 0;
+    // The aperture is an Addr (a bigint past 2^53): tagged from the start.
+    this.apertureStart = this.apertureEnd = 0n;
+    this.apertureStart = this.apertureEnd = 0;
+    this.sizesDesc.push(0.5);
+    this.sizesDesc.pop();
+    this.uFree.push(0.5);
+    this.uFree.pop();
+    this.collect.push(0.5);
+    this.collect.pop();
     this.fmt = fmt;
     this.codec = new EntryCodec(fmt.layout);
     this.alloc = alloc;
     this.counters = counters;
     this.hooks = hooks;
-    this.basePfn = alloc.base / PAGE;
+    this.gLg2 = fmt.granuleLg2;
+    this.gSize = P2[fmt.granuleLg2]!;
+    this.gInv = 1 / this.gSize;
+    this.gPfnLimit = P2[64 - fmt.granuleLg2]!;
+    this.sysPage = fmt.granuleLg2 === 12 ? 4096 : 0;
+    this.basePfn = alloc.base * this.gInv;
     for (let l = 0; l <= MAX_LEVELS; l++) {
       this.lvWords.push(this.topWords);
       this.wcWords.push(NO_WORDS);
@@ -187,7 +217,7 @@ export class PtTable extends PtRange {
 
   /** `pt_table_item_lg2sz` */
   itemLg2(level: number): number {
-    return 12 + 9 * level;
+    return this.gLg2 + 9 * level;
   }
 
   /** max_vasz_lg2 of `_pt_top_range` for a top at `level`. */
@@ -229,7 +259,7 @@ export class PtTable extends PtRange {
       const w = this.tw[i]!;
       if (w.length !== 0) return w;
     }
-    return this.tableWords(pfn * PAGE);
+    return this.tableWords(pfn * this.gSize);
   }
 
   /** `pt_entry_num_contig_lg2` */
@@ -237,7 +267,7 @@ export class PtTable extends PtRange {
     return cContig(this.codec, lo, hi) ? this.fmt.numContigLg2(lo, hi, level, this.features) : 0;
   }
 
-  /** `pt_entry_oa` >> 12 */
+  /** `pt_entry_oa` >> granule */
   oaPfnOf(lo: number, hi: number, level: number): number {
     return cContig(this.codec, lo, hi)
       ? this.fmt.entryOaPfn(lo, hi, level, this.features)
@@ -246,7 +276,7 @@ export class PtTable extends PtRange {
 
   /** `pt_install_leaf_entry`: single items inline from the layout, contiguous ones by the format. */
   putLeaf(words: Uint32Array, w: number, level: number, oaPfn: number, oaLg2: number): number {
-    if (oaLg2 !== 12 + 9 * level)
+    if (oaLg2 !== this.gLg2 + 9 * level)
       return this.fmt.writeLeaf(words, w, level, oaPfn, oaLg2, this.attrs, this.features);
     const c = this.codec;
     words[w] = (c.leafSetLo | (level !== 0 ? c.leafPsLo : 0) | this.attrs.lo | cFieldLo(c, oaPfn)) >>> 0;
@@ -263,7 +293,7 @@ export class PtTable extends PtRange {
 
   /** Words of a live table. */
   tableWords(pa: number): Uint32Array {
-    const i = (pa / PAGE - this.basePfn) | 0;
+    const i = (pa * this.gInv - this.basePfn) | 0;
     if (i >= 0 && i < this.tw.length) {
       const w = this.tw[i]!;
       if (w.length !== 0) return w;
@@ -304,31 +334,32 @@ export class PtTable extends PtRange {
       this.levelMask[l] = this.levelItems[l]! - 1;
     }
     const mv = this.rangeMaxVasz;
-    this.rangeInv = mv >= 64 ? 0 : 2 ** -(mv - 12);
-    this.rangeSignInv = 2 ** -(mv - 13);
-    this.rangeUpper = mv >= 64 ? 0 : Math.floor((PFN_LIMIT - 1) * this.rangeInv);
+    const g = this.gLg2;
+    this.rangeInv = mv >= 64 ? 0 : 2 ** -(mv - g);
+    this.rangeSignInv = 2 ** -(mv - g - 1);
+    this.rangeUpper = mv >= 64 ? 0 : Math.floor((this.gPfnLimit - 1) * this.rangeInv);
     // checkTopRange for a single frame, as two bounds: the lower half, and with SIGN_EXTEND
     // the upper one (a sign bit set and every bit above max_vasz set).
     if (mv >= 64) {
       this.lkLow = Infinity;
       this.lkHigh = Infinity;
     } else if (this.fSign) {
-      this.lkLow = P2[mv - 13]!;
-      this.lkHigh = this.rangeUpper * P2[mv - 12]!;
+      this.lkLow = P2[mv - g - 1]!;
+      this.lkHigh = this.rangeUpper * P2[mv - g]!;
     } else {
-      this.lkLow = P2[mv - 12]!;
+      this.lkLow = P2[mv - g]!;
       this.lkHigh = Infinity;
     }
     const u64Max = (1n << 64n) - 1n;
     if (mv >= 64) this.translatableRanges = [[0n, u64Max]];
     else {
-      const low: IovaRange = [0n, BigInt(this.lkLow) * 4096n - 1n];
-      this.translatableRanges =
-        this.lkHigh === Infinity ? [low] : [low, [BigInt(this.lkHigh) * 4096n, u64Max]];
+      const gs = BigInt(this.gSize);
+      const low: IovaRange = [0n, BigInt(this.lkLow) * gs - 1n];
+      this.translatableRanges = this.lkHigh === Infinity ? [low] : [low, [BigInt(this.lkHigh) * gs, u64Max]];
     }
     for (let l = 0; l <= MAX_LEVELS; l++) {
       const t = l === this.topLevel ? this.rangeMaxVasz : Math.min(this.maxVasz, this.itemLg2(l) + 9);
-      this.tableOaScale[l] = P2[Math.max(0, t - 12)]!;
+      this.tableOaScale[l] = P2[Math.max(0, t - g)]!;
       this.invTableOaScale[l] = 1 / this.tableOaScale[l]!;
     }
   }
@@ -354,7 +385,7 @@ export class PtTable extends PtRange {
     const pa = this.alloc.alloc(bytes);
     if (pa < 0) return -1;
     const c = this.alloc.mem.chunk(pa)!;
-    const i = pa / PAGE - this.basePfn;
+    const i = pa * this.gInv - this.basePfn;
     // Keep the array packed (no holes): table indices come from a bump allocator.
     while (this.tw.length <= i) this.tw.push(NO_WORDS);
     this.tw[i] = c.words;
@@ -390,7 +421,7 @@ export class PtTable extends PtRange {
   /** `iommu_free_pages` of a table (drops the walk cache). */
   freeTable(pa: number): void {
     this.forgetWalks();
-    const i = pa / PAGE - this.basePfn;
+    const i = pa * this.gInv - this.basePfn;
     if (i >= 0 && i < this.tw.length) this.tw[i] = NO_WORDS;
     this.alloc.release(pa);
   }
@@ -428,8 +459,10 @@ export class PtTable extends PtRange {
   iotlbSync(g: IotlbGather): void {
     this.syncCount++;
     if (g.endExcl !== 0) this.counters.flushRange++;
-    for (const pa of g.freelist) this.freeTable(pa);
-    g.freelist.length = 0;
+    const list = g.freelist;
+    if (list.length === 0) return; // (setting an array's length is a runtime call: skip it)
+    for (let i = 0; i < list.length; i++) this.freeTable(list[i]!);
+    list.length = 0;
   }
 
   /** `flush_writes_item` (DMA_INCOHERENT accounting). */
@@ -464,7 +497,7 @@ export class PtTable extends PtRange {
     return ptMapPages(this, iova, paddr, pgsize, pgcount, prot, mapped);
   }
 
-  /** `map_pages` on frame-split addresses (iova = vaPfn·4096 + vaOff, paddr likewise). */
+  /** `map_pages` on frame-split addresses (iova = vaPfn·G + vaOff, paddr likewise; G = the granule). */
   mapPagesPfn(
     vaPfn: number,
     vaOff: number,

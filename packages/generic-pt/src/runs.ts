@@ -11,6 +11,7 @@ import { cPfn, cType } from "./entry-codec.js";
 import { PT_ENTRY_EMPTY, PT_ENTRY_TABLE, PtAttrs } from "./pt-defs.js";
 import { P2 } from "./pt-log2.js";
 import type { PtTable } from "./pt-table.js";
+import { ptIovaToPhysRunsSubPage } from "./runs-subpage.js";
 
 const PAGE = 4096;
 const PFN_LIMIT = P2[52]!;
@@ -20,9 +21,14 @@ const attrs = new PtAttrs();
 /**
  * Model-only `iova_to_phys_runs` over a generic_pt table: the lower (and, with SIGN_EXTEND,
  * the upper) half of the top range are walked; IOVAs outside them (above max_vasz or an amdv1
- * table's current top, non-canonical) are holes, as iova_to_phys_length reports them.
+ * table's current top, non-canonical) are holes, as iova_to_phys_length reports them. A
+ * granule below 4 KiB (amdv1_mock) is walked by runs-subpage.ts; below, frames are 4 KiB.
  */
 export function ptIovaToPhysRuns(pt: PtTable, runs: PhysRunCollector): void {
+  if (pt.gLg2 !== 12) {
+    ptIovaToPhysRunsSubPage(pt, runs);
+    return;
+  }
   const low = Math.min(pt.lkLow, PFN_LIMIT);
   const high = Math.min(pt.lkHigh, PFN_LIMIT);
   if (!segment(pt, runs, 0, low)) return;

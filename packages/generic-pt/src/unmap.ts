@@ -5,6 +5,8 @@
 import { type Addr, ERRNO, type IotlbGather, offOf, pfnOf } from "@iommu/core";
 import type { PtIommu } from "./domain.js";
 import { cContig, cPfn, cType } from "./entry-codec.js";
+import { gFrameOf, gOffOf } from "./granule.js";
+import type { PtFormat } from "./pt-common.js";
 import { PT_ENTRY_OA, PT_ENTRY_TABLE, sizeTimes } from "./pt-defs.js";
 import { P2 } from "./pt-log2.js";
 import type { PtTable } from "./pt-table.js";
@@ -16,10 +18,15 @@ const PAGE = 4096;
 /**
  * `IOMMU_PT_DOMAIN_OPS(fmt).unmap_pages`: the domain op (`NS(unmap_pages)`), made once per
  * format like the kernel's per-format instantiation (each format's op gets its own V8 feedback).
+ * A format with a granule below 4 KiB (amdv1_mock) gets the converting {@link ptUnmapPages}.
  */
-export function unmapOps(): {
+export function unmapOps(fmt: PtFormat): {
   unmapPages(d: PtIommu, iova: Addr, pgsize: number, pgcount: number, gather: IotlbGather | null): number;
 } {
+  if (fmt.granuleLg2 !== 12)
+    return {
+      unmapPages: (d, iova, pgsize, pgcount, gather) => ptUnmapPages(d.pt, iova, pgsize, pgcount, gather),
+    };
   return {
     unmapPages(d, iova, pgsize, pgcount, gather) {
       // ptUnmapPages' number path, one call level less.
@@ -43,6 +50,17 @@ export function ptUnmapPages(
   pgcount: number,
   gather: IotlbGather | null,
 ): number {
+  if (pt.gLg2 !== 12) {
+    const g = pt.gLg2;
+    return ptUnmapPagesPfn(
+      pt,
+      gFrameOf(g, iova),
+      gOffOf(g, iova),
+      Number(iova),
+      sizeTimes(pgsize, pgcount),
+      gather,
+    );
+  }
   if (typeof iova === "number") {
     const vp = Math.floor(iova / PAGE);
     return ptUnmapPagesPfn(pt, vp, iova - vp * PAGE, iova, sizeTimes(pgsize, pgcount), gather);
@@ -81,7 +99,7 @@ export function unmapFast(pt: PtTable): boolean {
     // table's span and does not cover it whole (then no level above can be covered either).
     if (
       Math.floor(pt.lastPfn * pt.invScale[level + 1]!) !== pt.wcKey[level] ||
-      pt.fullyCovered(21 + 9 * level)
+      pt.fullyCovered(pt.gLg2 + 9 + 9 * level)
     )
       level = top;
     else words = pt.wcHit;
@@ -98,7 +116,7 @@ export function unmapFast(pt: PtTable): boolean {
     reads++;
     const t = cType(pt.codec, lo, hi, level);
     if (t === PT_ENTRY_TABLE) {
-      if (pt.fullyCovered(12 + 9 * level)) return false;
+      if (pt.fullyCovered(pt.gLg2 + 9 * level)) return false;
       words = pt.wordsOfPfn(cPfn(pt.codec, lo, hi));
       level--;
       continue;
@@ -106,12 +124,12 @@ export function unmapFast(pt: PtTable): boolean {
     c.pteReads += reads;
     if (level !== top) pt.rememberWalk(pt.curPfn, level, words);
     const nlg2 = t === PT_ENTRY_OA ? pt.contigLg2(lo, hi, level) : 0;
-    const ok = t === PT_ENTRY_OA && pt.vaAligned(12 + 9 * level + nlg2);
+    const ok = t === PT_ENTRY_OA && pt.vaAligned(pt.gLg2 + 9 * level + nlg2);
     const n = 1 << nlg2;
     if (ok) {
       for (let k = 2 * i, e = 2 * (i + n); k < e; k++) words[k] = 0;
       c.pteWrites += n;
-      pt.uUnmapped = n * P2[12 + 9 * level]!;
+      pt.uUnmapped = n * P2[pt.gLg2 + 9 * level]!;
     }
     // flush_writes_range runs only at a level that cleared something: here the leaf level's
     // n items. The levels above cleared no table item (none is covered whole on this path).
@@ -158,7 +176,7 @@ export function unmapWalk(pt: PtTable): void {
       reads++;
       t = cType(codec, lo, hi, level);
       // Starting inside a large/contiguous entry unmaps nothing.
-      if (t === PT_ENTRY_OA && !pt.vaAligned(12 + 9 * level + pt.contigLg2(lo, hi, level))) {
+      if (t === PT_ENTRY_OA && !pt.vaAligned(pt.gLg2 + 9 * level + pt.contigLg2(lo, hi, level))) {
         ret = EINVAL;
         early = true;
       }
@@ -201,8 +219,8 @@ export function unmapWalk(pt: PtTable): void {
         } else if (t === PT_ENTRY_TABLE) {
           if (i !== start) pt.indexToVa(level, i);
           const childPfn = cPfn(pt.codec, lo, hi);
-          pt.lvFully[level] = pt.fullyCovered(12 + 9 * level) ? 1 : 0;
-          pt.lvChild[level] = childPfn * PAGE;
+          pt.lvFully[level] = pt.fullyCovered(pt.gLg2 + 9 * level) ? 1 : 0;
+          pt.lvChild[level] = childPfn * pt.gSize;
           pt.lvWords[level] = words;
           pt.lvIdx[level] = i;
           pt.lvEnd[level] = end;
@@ -233,7 +251,7 @@ export function unmapWalk(pt: PtTable): void {
     // This level is done (finish) or bailed out at its first entry (early).
     for (;;) {
       if (finish) {
-        pt.uUnmapped += num * P2[12 + 9 * level]!;
+        pt.uUnmapped += num * P2[pt.gLg2 + 9 * level]!;
         if (incoherent && fs >= 0) pt.flushRangeItems(fs, fe);
       }
       if (level === top) {

@@ -10,11 +10,15 @@ import type { IommuCalls } from "./iommu-calls.js";
  * - `legacy`: today's kernel, one iommu_iova_to_phys() per PAGE_SIZE index;
  * - `length`: the series' version, one iommu_iova_to_phys_length() per leaf, the whole leaf
  *   added to the batch as one run; a leaf of PAGE_SIZE or less (the mock domain's 2 KiB
- *   pages) still advances one PAGE index, so it never walks more than `legacy`.
+ *   pages) still advances one PAGE index, so it never walks more than `legacy`;
+ * - `runs` (model-only, issue 17): one range lookup (`iommuIovaToPhysRuns`) per batch, each
+ *   run of physically contiguous pages added as one batch entry (split only at the u32 count
+ *   and the batch's capacity); batch contents, unmaps and unpins are those of `legacy`.
  */
-export type ReadBackMode = "legacy" | "length";
+export type ReadBackMode = "legacy" | "length" | "runs";
 
-export const READ_BACK_MODES: readonly ReadBackMode[] = ["legacy", "length"];
+/** Model-only: every {@link ReadBackMode}, today's first. */
+export const READ_BACK_MODES: readonly ReadBackMode[] = ["legacy", "length", "runs"];
 
 /** `enum iopt_pages_account_mode` / `ictx->account_mode` */
 export type AccountMode = "none" | "user" | "mm";

@@ -31,6 +31,9 @@ type Step = [name: string, run: (env: Env) => number];
 
 const AMD_IOVA = 0x80_0000_0000;
 const HUGE = 0x40_0000_0000;
+/** 64-bit IOVAs: an area crossing 2^53, and the top 4 MiB of the space (ending at 2^64 − 1). */
+const CROSS_53 = 2n ** 53n - BigInt(SZ_2M);
+const TOP = 2n ** 64n - 4n * BigInt(SZ_2M / 2);
 
 /**
  * Attach an AMDv1 domain whose page-table pages fail under the context's fault injection; the
@@ -61,7 +64,7 @@ function keep(e: Env, key: string, id: number): number {
   return ok(id);
 }
 
-const pinAt = (env: Env, iova: number, len: number) => {
+const pinAt = (env: Env, iova: number | bigint, len: number) => {
   const id = env.ictx.accessPages(env.ids.access!, iova, len);
   if (id > 0) env.ids.item = id;
   return ok(id);
@@ -141,6 +144,17 @@ const SCENARIOS: Record<string, Step[]> = {
     ["access_pages", (e) => pinAt(e, AMD_IOVA + SZ_2M - PAGE_SIZE, 2 * PAGE_SIZE)],
     ["unmap copy", (e) => unmap(e.ictx, e.ids.ioas!, AMD_IOVA + 4 * SZ_2M, 2 * SZ_2M).rc],
   ],
+  // Model: the same on 64-bit IOVAs — an area crossing 2^53, a copy onto the last 4 MiB.
+  amdv1_64bit: [
+    ["ioas_alloc", (e) => ok(allocIoas(e))],
+    ["attach amdv1", (e) => attachAmdv1(e, "hwpt")],
+    ["map 4M hugetlb across 2^53", (e) => mapFixed(e.ictx, e.ids.ioas!, HUGE, 2 * SZ_2M, CROSS_53)],
+    ["attach amdv1 (fill)", (e) => attachAmdv1(e, "hwpt2")],
+    ["copy to the top", (e) => copy(e, CROSS_53, TOP, 2 * SZ_2M, RW)],
+    ["access_create", (e) => keep(e, "access", e.ictx.accessCreate(e.ids.ioas!))],
+    ["access_pages across 2^53", (e) => pinAt(e, 2n ** 53n - BigInt(PAGE_SIZE), 2 * PAGE_SIZE)],
+    ["unmap the top", (e) => unmap(e.ictx, e.ids.ioas!, TOP, 2 * SZ_2M).rc],
+  ],
 };
 
 function allocIoas(e: Env): number {
@@ -150,7 +164,7 @@ function allocIoas(e: Env): number {
   return rc;
 }
 
-function copy(e: Env, src: number, dst: number, length = BUFFER_SIZE, flags = 0): number {
+function copy(e: Env, src: number | bigint, dst: number | bigint, length = BUFFER_SIZE, flags = RW): number {
   return e.ictx.ioasCopy({
     flags: IOMMU_IOAS_MAP_FIXED_IOVA | flags,
     srcIoasId: e.ids.ioas!,
@@ -175,11 +189,14 @@ describe.each([
   ["length", 0],
   ["legacy", 16],
   ["length", 16],
+  ["runs", 0],
+  ["runs", 16],
 ] as const)("iommufd_fail_nth (%s read-back, temp limit %i)", (mode, limit) => {
   // The 16-byte limit makes every GUP call pin 2 pages: the 4 MiB scenario would take minutes.
-  for (const [name, steps] of Object.entries(SCENARIOS).filter(([n]) => !limit || n !== "amdv1_huge"))
+  for (const [name, steps] of Object.entries(SCENARIOS).filter(([n]) => !limit || !n.startsWith("amdv1")))
     it(`${name}: every allocation of every step fails cleanly`, () => {
-      setProbe([MOCK_APERTURE_START, AMD_IOVA], name === "amdv1_huge" ? 6 * SZ_2M : 2 * BUFFER_SIZE);
+      if (name === "amdv1_64bit") setProbe([CROSS_53, TOP], 2 * SZ_2M);
+      else setProbe([MOCK_APERTURE_START, AMD_IOVA], name === "amdv1_huge" ? 6 * SZ_2M : 2 * BUFFER_SIZE);
       for (let k = 0; k < steps.length; k++) {
         for (let n = 1; ; n++) {
           const env = fresh(mode, limit);

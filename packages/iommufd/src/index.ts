@@ -10,7 +10,16 @@ export { type AccountMode, READ_BACK_MODES, type ReadBackMode, type SourceUser }
 export { type IommufdCounterSnapshot, IommufdCounters } from "./counters.js";
 export { FailNth } from "./fail-nth.js";
 // The objects (io_pagetable.h) and their interval trees.
-export { forEachDoubleSpan, forEachSpan, IntervalTree, type ItNode } from "./interval-tree.js";
+export {
+  forEachDoubleSpan,
+  forEachSpan,
+  IntervalTree,
+  type IovaNode,
+  type ItInterval,
+  type ItKey,
+  type ItNode,
+  keyMin,
+} from "./interval-tree.js";
 export {
   IoPagetable,
   type IoptAccessRef,
@@ -31,6 +40,7 @@ export {
   type IommufdOptions,
 } from "./iommufd.js";
 export { HPAGE_SIZE, IOVA_MAX } from "./iopt.js";
+export { USER_VA_END } from "./pages.js";
 export {
   BATCH_BACKUP_SIZE,
   MAX_NPFNS,
@@ -42,11 +52,11 @@ export {
 export {
   MOCK_APERTURE_LAST,
   MOCK_APERTURE_START,
-  MOCK_DOMAIN_OPS,
   MOCK_HUGE_PAGE_SIZE,
   MOCK_PAGE_SIZE,
-  MockDomain,
+  type MockPagetableInit,
   type MockPagetableType,
+  mockDomainAllocPgtable,
 } from "./selftest.js";
 // include/uapi/linux/iommufd.h
 export {

@@ -8,26 +8,30 @@ import {
   IOMMU_WRITE,
   type IommuCounters,
   type IommuDomain,
+  iommuIovaToPhysRuns,
+  normalizeAddr,
+  offOf,
   PAGE_SIZE,
   PhysLength,
+  pfnOf,
   toBigInt,
   UserMm,
 } from "@iommu/core";
 import type { AccountMode, IommufdContext, ReadBackMode, SourceUser } from "./context.js";
 import { IommufdCounters } from "./counters.js";
 import { FailNth } from "./fail-nth.js";
-import { forEachSpan, type ItNode } from "./interval-tree.js";
+import { forEachSpan, type IovaNode, keyMin } from "./interval-tree.js";
 import { IoPagetable, type IoptAccessRef, type IoptArea } from "./io-pagetable.js";
 import { IommuCalls } from "./iommu-calls.js";
 import {
   IOPT_ALLOC_IOVA,
-  IOVA_MAX,
   type IoptPagesListElm,
   ioptAddAccess,
   ioptContigAreas,
   ioptDisableLargePages,
   ioptEnableLargePages,
   ioptGetPages,
+  ioptLastIova,
   ioptMapPages,
   ioptMapUserPages,
   ioptRemoveAccess,
@@ -40,7 +44,7 @@ import {
 } from "./iopt.js";
 import { ioptAreaAddAccess, ioptAreaRemoveAccess, ioptPagesRwSlow, ioptPutPages } from "./pages.js";
 import { TEMP_MEMORY_LIMIT } from "./pfn-batch.js";
-import { MockDomain, type MockPagetableType } from "./selftest.js";
+import { type MockPagetableInit, type MockPagetableType, mockDomainAllocPgtable } from "./selftest.js";
 import {
   IOMMU_IOAS_MAP_FIXED_IOVA,
   IOMMU_IOAS_MAP_READABLE,
@@ -74,14 +78,15 @@ const EOVERFLOW = -75;
 const EMSGSIZE = -90;
 const EOPNOTSUPP = -95;
 
+/** `U64_MAX`, which is also `ULONG_MAX` (the kernel's 64-bit `unsigned long`). */
 const U64_MAX = (1n << 64n) - 1n;
+const SAFE_MAX = BigInt(Number.MAX_SAFE_INTEGER);
 const MAP_FLAGS = IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_WRITEABLE | IOMMU_IOAS_MAP_READABLE;
 
-/** A u64 ioctl field as a model number: ≥ ULONG_MAX (or beyond the model's 2^53) → -EOVERFLOW. */
-function u64Arg(v: Addr): number | null {
+/** A u64 ioctl field as an `unsigned long`: null (→ -EOVERFLOW) when it is ≥ ULONG_MAX. */
+function u64Arg(v: Addr): bigint | null {
   const b = toBigInt(v);
-  if (b < 0n || b >= U64_MAX || b > BigInt(IOVA_MAX)) return null;
-  return Number(b);
+  return b < 0n || b >= U64_MAX ? null : b;
 }
 
 /** `iommufd_fops_ioctl` sizing: -EINVAL below the minimum, -E2BIG for non-zero trailing bytes. */
@@ -127,7 +132,8 @@ export class IommufdHwptPaging {
 /** One IOMMU_TEST_OP_ACCESS_PAGES pin of the selftest access (`struct selftest_access_item`). */
 export interface AccessItem {
   readonly id: number;
-  readonly iova: number;
+  /** A number up to 2^53 − 1, a bigint above. */
+  readonly iova: Addr;
   readonly length: number;
   /** The pfns iommufd returned, one per page. */
   readonly pfns: Float64Array;
@@ -144,7 +150,7 @@ export class IommufdAccess implements IoptAccessRef {
   /** `access->iova_alignment`: PAGE_SIZE for drivers that pin pages. */
   readonly iovaAlignment: number;
   /** Model hook: replaces the selftest driver's unmap callback (a driver that does not unpin). */
-  onUnmap: ((iova: number, length: number) => void) | null = null;
+  onUnmap: ((iova: bigint, length: bigint) => void) | null = null;
 
   constructor(
     readonly id: number,
@@ -156,14 +162,15 @@ export class IommufdAccess implements IoptAccessRef {
   }
 
   /** `iommufd_test_access_unmap`: unpin every item overlapping the range. */
-  notifyUnmap(iova: number, length: number): void {
+  notifyUnmap(iova: bigint, length: bigint): void {
     if (this.onUnmap) {
       this.onUnmap(iova, length);
       return;
     }
-    const last = iova + length - 1;
+    const last = iova + length - 1n;
     for (const item of [...this.items]) {
-      if (item.iova > last || item.iova + item.length - 1 < iova) continue;
+      const start = toBigInt(item.iova);
+      if (start > last || start + BigInt(item.length) - 1n < iova) continue;
       this.ictx.accessUnpinPages(this, item.iova, item.length);
       this.items.splice(this.items.indexOf(item), 1);
     }
@@ -184,6 +191,11 @@ export interface IommufdOptions {
   accountMode?: Exclude<AccountMode, "none">;
   /** `capable(CAP_SYS_RESOURCE)` for IOMMU_OPTION_RLIMIT_MODE (default true). */
   capSysResource?: boolean;
+  /**
+   * The selftest mock's page-table constructor (`pt_iommu_amdv1_mock_init`); without one,
+   * {@link Iommufd.mockDomain} fails with -EOPNOTSUPP.
+   */
+  mockPagetableInit?: MockPagetableInit;
 }
 
 /**
@@ -204,6 +216,8 @@ export class Iommufd implements IommufdContext {
   pinnedVm = 0;
   readonly lookup = new PhysLength();
   capSysResource: boolean;
+  /** The injected `pt_iommu_amdv1_mock_init` of {@link mockDomain}. */
+  mockPagetableInit: MockPagetableInit | null;
   /** `ictx->vfio_ioas`: the IOAS the VFIO compat ioctls act on (see vfio-compat.ts). */
   vfioIoas: IommufdIoas | null = null;
   private readonly objects = new Map<number, IommufdObject>();
@@ -217,6 +231,7 @@ export class Iommufd implements IommufdContext {
     this.readBack = opts.readBack ?? "legacy";
     this.accountMode = opts.accountMode ?? "user";
     this.capSysResource = opts.capSysResource ?? true;
+    this.mockPagetableInit = opts.mockPagetableInit ?? null;
   }
 
   // -------------------------------------------------------------------------------------------
@@ -278,7 +293,7 @@ export class Iommufd implements IommufdContext {
       case "ioas": {
         if (obj.users) return EBUSY;
         // iommufd_ioas_destroy: iopt_unmap_all + iopt_destroy_table
-        const out = { unmapped: 0 };
+        const out = { unmapped: 0n };
         if (ioptUnmapAll(this, obj.iopt, out)) this.warns.warn("iommufd_ioas_destroy: unmap all failed");
         obj.iopt.reservedItree.nodes.length = 0;
         obj.iopt.allowedItree.nodes.length = 0;
@@ -326,13 +341,13 @@ export class Iommufd implements IommufdContext {
     if (!(cmd.flags & (IOMMU_IOAS_MAP_WRITEABLE | IOMMU_IOAS_MAP_READABLE))) return EINVAL;
     const ioas = this.ioas(cmd.ioasId);
     if (typeof ioas === "number") return ioas;
-    const uptr = u64Arg(cmd.userVa);
-    if (uptr === null) return EFAULT;
+    // user_va is a u64 pointer: no ULONG_MAX check (iopt_alloc_user_pages checks the sum).
+    const uptr = toBigInt(cmd.userVa) & U64_MAX;
     const dst = { iova };
     const flags = cmd.flags & IOMMU_IOAS_MAP_FIXED_IOVA ? 0 : IOPT_ALLOC_IOVA;
     rc = ioptMapUserPages(this, ioas.iopt, dst, uptr, length, convIommuProt(cmd.flags), flags);
     if (rc) return rc;
-    cmd.iova = dst.iova;
+    cmd.iova = normalizeAddr(dst.iova);
     return 0;
   }
 
@@ -342,7 +357,7 @@ export class Iommufd implements IommufdContext {
     if (rc) return rc;
     const ioas = this.ioas(cmd.ioasId);
     if (typeof ioas === "number") return ioas;
-    const out = { unmapped: 0 };
+    const out = { unmapped: 0n };
     if (toBigInt(cmd.iova) === 0n && toBigInt(cmd.length) === U64_MAX)
       rc = ioptUnmapAll(this, ioas.iopt, out);
     else {
@@ -351,7 +366,7 @@ export class Iommufd implements IommufdContext {
       if (iova === null || length === null) return EOVERFLOW;
       rc = ioptUnmapIova(this, ioas.iopt, iova, length, out);
     }
-    cmd.length = out.unmapped;
+    cmd.length = normalizeAddr(out.unmapped);
     return rc;
   }
 
@@ -364,7 +379,8 @@ export class Iommufd implements IommufdContext {
     const srcIova = u64Arg(cmd.srcIova);
     const dstIova = u64Arg(cmd.dstIova);
     if (length === null || srcIova === null || dstIova === null) return EOVERFLOW;
-    // Unlike IOAS_MAP, neither READABLE nor WRITEABLE is required (selftest copy_area).
+    // "iommufd: Do not allow creating areas without READ or WRITE" (v6.11): as IOAS_MAP.
+    if (!(cmd.flags & (IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE))) return EINVAL;
     const src = this.ioas(cmd.srcIoasId);
     if (typeof src === "number") return src;
     const list: IoptPagesListElm[] = [];
@@ -378,7 +394,7 @@ export class Iommufd implements IommufdContext {
     const at = { iova: dstIova };
     const flags = cmd.flags & IOMMU_IOAS_MAP_FIXED_IOVA ? 0 : IOPT_ALLOC_IOVA;
     rc = ioptMapPages(this, dst.iopt, list, length, at, convIommuProt(cmd.flags), flags);
-    if (!rc) cmd.dstIova = at.iova;
+    if (!rc) cmd.dstIova = normalizeAddr(at.iova);
     this.freeList(list);
     return rc;
   }
@@ -403,9 +419,9 @@ export class Iommufd implements IommufdContext {
     cmd.numIovas = 0;
     cmd.outIovaAlignment = ioas.iopt.iovaAlignment;
     cmd.allowedIovas.length = 0;
-    forEachSpan(ioas.iopt.reservedItree, 0, IOVA_MAX, (hole, s, l) => {
+    forEachSpan(ioas.iopt.reservedItree, 0n, U64_MAX, (hole, s, l) => {
       if (!hole) return true;
-      if (cmd.numIovas < max) cmd.allowedIovas.push({ start: s, last: l === IOVA_MAX ? U64_MAX : l });
+      if (cmd.numIovas < max) cmd.allowedIovas.push({ start: normalizeAddr(s), last: normalizeAddr(l) });
       cmd.numIovas++;
       return true;
     });
@@ -419,13 +435,12 @@ export class Iommufd implements IommufdContext {
     if (cmd.reserved) return EOPNOTSUPP;
     const ioas = this.ioas(cmd.ioasId);
     if (typeof ioas === "number") return ioas;
-    const nodes: ItNode[] = [];
+    const nodes: IovaNode[] = [];
     for (const r of cmd.allowedIovas) {
-      const sb = toBigInt(r.start);
-      const lb = toBigInt(r.last);
-      if (sb >= lb) return EINVAL;
-      const start = Number(sb);
-      const last = lb >= BigInt(IOVA_MAX) ? IOVA_MAX : Number(lb);
+      // struct iommu_iova_range: u64 start/last, exact over the whole 64-bit space.
+      const start = toBigInt(r.start) & U64_MAX;
+      const last = toBigInt(r.last) & U64_MAX;
+      if (start >= last) return EINVAL;
       if (nodes.some((n) => n.start <= last && n.last >= start)) return EINVAL;
       if (this.fault.shouldFail()) return ENOMEM;
       nodes.push({ start, last });
@@ -491,10 +506,17 @@ export class Iommufd implements IommufdContext {
     return hwpt.id;
   }
 
-  /** IOMMU_TEST_OP_MOCK_DOMAIN: a mock domain of `type` attached to the IOAS; the HWPT id. */
+  /**
+   * IOMMU_TEST_OP_MOCK_DOMAIN: a mock domain of `type` (`mock_domain_alloc_pgtable` over the
+   * injected page-table init) attached to the IOAS; the HWPT id or -errno (-EOPNOTSUPP without
+   * an init).
+   */
   mockDomain(ioasId: number, type: MockPagetableType = "default"): number {
-    const domain = new MockDomain(type);
-    domain.shouldFail = () => this.fault.shouldFail();
+    if (!this.mockPagetableInit) return EOPNOTSUPP;
+    // kzalloc of struct mock_iommu_domain.
+    if (this.fault.shouldFail()) return ENOMEM;
+    const domain = mockDomainAllocPgtable(this.mockPagetableInit, type, this.fault);
+    if (typeof domain === "number") return domain;
     return this.attachDomain(ioasId, domain);
   }
 
@@ -517,9 +539,9 @@ export class Iommufd implements IommufdContext {
   }
 
   /** `iopt_area_contig_is_aligned`: only the outer ends of a contiguous run may be unaligned. */
-  private contigAligned(area: IoptArea, curIova: number, first: boolean, last: number): boolean {
+  private contigAligned(area: IoptArea, curIova: bigint, first: boolean, last: bigint): boolean {
     if (!first && area.startByte(curIova) % PAGE_SIZE) return false;
-    const end = Math.min(last, area.lastIova);
+    const end = keyMin(last, area.node.last);
     if (end !== last && (area.startByte(end) + 1) % PAGE_SIZE) return false;
     return true;
   }
@@ -530,8 +552,8 @@ export class Iommufd implements IommufdContext {
    */
   accessPinPages(
     access: IommufdAccess,
-    iova: number,
-    length: number,
+    iovaA: Addr,
+    lengthA: Addr,
     out: Float64Array,
     write: boolean,
   ): number {
@@ -539,16 +561,18 @@ export class Iommufd implements IommufdContext {
       this.warns.warn("iommufd_access_pin_pages: access does not pin pages");
       return EINVAL;
     }
+    const iova = toBigInt(iovaA);
+    const length = toBigInt(lengthA);
     if (!length) return EINVAL;
-    const lastIova = iova + length - 1;
-    if (lastIova > IOVA_MAX) return EOVERFLOW;
+    const lastIova = ioptLastIova(iova, length);
+    if (lastIova === null) return EOVERFLOW;
     const iopt = access.ioas.iopt;
-    const it = { curIova: 0, done: false };
+    const it = { curIova: 0n, done: false };
     let at = 0;
     let rc = 0;
     let first = true;
     for (const area of ioptContigAreas(iopt, iova, lastIova, it)) {
-      const last = Math.min(lastIova, area.lastIova);
+      const last = keyMin(lastIova, area.node.last);
       const lastIndex = area.iovaToIndex(last);
       const index = area.iovaToIndex(it.curIova);
       if (area.preventAccess || !this.contigAligned(area, it.curIova, first, lastIova)) {
@@ -566,24 +590,31 @@ export class Iommufd implements IommufdContext {
     }
     if (!rc && !it.done) rc = ENOENT;
     if (!rc) return 0;
-    if (iova < it.curIova) this.removeAccessRange(iopt, iova, it.curIova - 1);
+    if (iova < it.curIova) this.removeAccessRange(iopt, iova, it.curIova - 1n);
     return rc;
   }
 
   /** The `err_remove` walk of iommufd_access_pin_pages / iommufd_access_unpin_pages. */
-  private removeAccessRange(iopt: IoPagetable, iova: number, lastIova: number): void {
-    const it = { curIova: 0, done: false };
+  private removeAccessRange(iopt: IoPagetable, iova: bigint, lastIova: bigint): void {
+    const it = { curIova: 0n, done: false };
     for (const area of ioptContigAreas(iopt, iova, lastIova, it)) {
-      const last = Math.min(lastIova, area.lastIova);
+      const last = keyMin(lastIova, area.node.last);
       ioptAreaRemoveAccess(this, area, area.iovaToIndex(it.curIova), area.iovaToIndex(last));
     }
     if (!it.done) this.warns.warn("iommufd_access_unpin_pages: range not contiguous");
   }
 
   /** `iommufd_access_unpin_pages` */
-  accessUnpinPages(access: IommufdAccess, iova: number, length: number): void {
-    if (!length) return;
-    this.removeAccessRange(access.ioas.iopt, iova, iova + length - 1);
+  accessUnpinPages(access: IommufdAccess, iova: Addr, length: Addr): void {
+    const l = toBigInt(length);
+    if (!l) return;
+    const i = toBigInt(iova);
+    const last = ioptLastIova(i, l);
+    if (last === null) {
+      this.warns.warn("iommufd_access_unpin_pages: range wraps");
+      return;
+    }
+    this.removeAccessRange(access.ioas.iopt, i, last);
   }
 
   /**
@@ -592,14 +623,15 @@ export class Iommufd implements IommufdContext {
    */
   accessPages(
     accessId: number,
-    iova: number,
+    iova: Addr,
     length: number,
     opts: { uptr?: number; write?: boolean } = {},
   ): number {
     const access = this.access(accessId);
     if (!access) return ENOENT;
-    const npages = Math.floor((iova + length - 1) / PAGE_SIZE) - Math.floor(iova / PAGE_SIZE) + 1;
-    if (!length || length > IOVA_MAX) return EINVAL;
+    if (!length || length > Number.MAX_SAFE_INTEGER) return EINVAL;
+    // Pages from the IOVA's page to its last byte's (the offset in the page decides).
+    const npages = Math.floor((offOf(iova) + length - 1) / PAGE_SIZE) + 1;
     if (this.fault.shouldFail()) return ENOMEM;
     const pfns = new Float64Array(npages);
     const rc = this.accessPinPages(access, iova, length, pfns, opts.write ?? false);
@@ -613,7 +645,7 @@ export class Iommufd implements IommufdContext {
         }
       }
     }
-    const item = { id: access.nextItemId++, iova, length, pfns };
+    const item = { id: access.nextItemId++, iova: normalizeAddr(iova), length, pfns };
     access.items.push(item);
     return item.id;
   }
@@ -634,18 +666,20 @@ export class Iommufd implements IommufdContext {
    * `iommufd_access_rw` (IOMMU_TEST_OP_ACCESS_RW): copy to/from [iova, iova + data.length).
    * MOCK_ACCESS_RW_SLOW_PATH goes through the pfn_reader (domain ranges are read back).
    */
-  accessRw(accessId: number, iova: number, data: Uint8Array, flags = 0): number {
+  accessRw(accessId: number, iovaA: Addr, data: Uint8Array, flags = 0): number {
     const access = this.access(accessId);
     if (!access) return ENOENT;
     const length = data.length;
     if (!length) return EINVAL;
-    const lastIova = iova + length - 1;
-    const it = { curIova: 0, done: false };
+    const iova = toBigInt(iovaA);
+    const lastIova = ioptLastIova(iova, BigInt(length));
+    if (lastIova === null) return EOVERFLOW;
+    const it = { curIova: 0n, done: false };
     const write = (flags & MOCK_ACCESS_RW_WRITE) !== 0;
     let done = 0;
     for (const area of ioptContigAreas(access.ioas.iopt, iova, lastIova, it)) {
-      const last = Math.min(lastIova, area.lastIova);
-      const bytes = last - it.curIova + 1;
+      const last = keyMin(lastIova, area.node.last);
+      const bytes = Number(last - it.curIova) + 1;
       if (area.preventAccess) return EINVAL;
       if (!checkAreaProt(area, write)) return EPERM;
       const pages = area.pages!;
@@ -671,11 +705,12 @@ export class Iommufd implements IommufdContext {
   // -------------------------------------------------------------------------------------------
   // Selftest ops
 
-  /** IOMMU_TEST_OP_ADD_RESERVED */
-  addReserved(ioasId: number, start: number, length: number): number {
+  /** IOMMU_TEST_OP_ADD_RESERVED: [start, start + length − 1] in u64 arithmetic (no overflow check). */
+  addReserved(ioasId: number, start: Addr, length: Addr): number {
     const ioas = this.ioas(ioasId);
     if (typeof ioas === "number") return ioas;
-    return ioptReserveIova(this, ioas.iopt, start, start + length - 1, null);
+    const s = toBigInt(start);
+    return ioptReserveIova(this, ioas.iopt, s, (s + toBigInt(length) - 1n) & U64_MAX, null);
   }
 
   /** IOMMU_TEST_OP_SET_TEMP_MEMORY_LIMIT (0 restores the default 64 KiB). */
@@ -689,40 +724,86 @@ export class Iommufd implements IommufdContext {
    * 0 or -EINVAL; `walks` (when given) receives the lookups made — the op is called directly,
    * as the kernel does (legacy: one per step; length: one per leaf, GUP still per step).
    */
-  mdCheckMap(hwptId: number, iova: number, length: number, uptr: number, walks?: { n: number }): number {
+  mdCheckMap(hwptId: number, iova: Addr, length: number, uptr: number, walks?: { n: number }): number {
     const hwpt = this.hwpt(hwptId);
     if (!hwpt) return ENOENT;
     const d = hwpt.domain;
     let pageSize = 1;
     while (!(d.pgsizeBitmap & pageSize)) pageSize *= 2;
-    if (iova % pageSize || length % pageSize || uptr % pageSize) return EINVAL;
+    const base = toBigInt(iova);
+    if (offOf(iova) % pageSize || length % pageSize || uptr % pageSize) return EINVAL;
+    if (length && ioptLastIova(base, BigInt(length)) === null) return EINVAL;
+    // Runs are cut in 4 KiB IOVA frames: an IOVA a sub-page step off its user pages (the mock's
+    // 2 KiB pages) is checked with the length-aware loop instead.
+    if (this.readBack === "runs" && (offOf(iova) - (uptr % PAGE_SIZE)) % PAGE_SIZE === 0)
+      return this.mdCheckMapRuns(d, iova, length, uptr, pageSize, walks);
+    // Steps are offsets from `iova`; each lookup's IOVA is a number below 2^53, a bigint above.
+    const safe = base + BigInt(length) <= SAFE_MAX;
+    const iovaNum = Number(base);
+    const at = (off: number): Addr => (safe ? iovaNum + off : base + BigInt(off));
     const ops = d.ops!;
     const r = this.lookup;
     let leafEnd = -1;
     let leafPhys = 0;
-    let leafIova = 0;
-    for (; length; length -= pageSize, iova += pageSize, uptr += pageSize) {
+    let leafOff = 0;
+    for (let off = 0; off < length; off += pageSize, uptr += pageSize) {
       const pa = this.mm.memory.translate(uptr);
       if (pa === undefined) return EFAULT;
       let io: number;
-      if (this.readBack === "length" && ops.iovaToPhysLength) {
-        if (iova >= leafEnd) {
-          ops.iovaToPhysLength(d, iova, r);
+      if (this.readBack !== "legacy" && ops.iovaToPhysLength) {
+        if (off >= leafEnd) {
+          const a = at(off);
+          ops.iovaToPhysLength(d, a, r);
           if (walks) walks.n++;
           if (!r.mapped) return EINVAL;
-          leafIova = iova - (iova % r.length);
-          leafEnd = leafIova + r.length;
-          leafPhys = r.physNumber - (iova - leafIova);
+          const mod = safe ? (iovaNum + off) % r.length : Number(toBigInt(a) % BigInt(r.length));
+          leafOff = off - mod;
+          leafEnd = leafOff + r.length;
+          leafPhys = r.physNumber - mod;
         }
-        io = leafPhys + (iova - leafIova);
+        io = leafPhys + (off - leafOff);
       } else {
-        const p = ops.iovaToPhys ? ops.iovaToPhys(d, iova) : 0;
+        const p = ops.iovaToPhys ? ops.iovaToPhys(d, at(off)) : 0;
         if (walks) walks.n++;
         io = typeof p === "number" ? p : Number(p);
       }
       if (io !== pa) return EINVAL;
     }
     return 0;
+  }
+
+  /**
+   * Model-only: `md_check_pa` with one range lookup (`iommuIovaToPhysRuns`, counted as one
+   * walk) for the whole range; every step is still compared with the user page behind it.
+   * Run positions are offsets from `iova` (frame differences: exact at any IOVA).
+   */
+  private mdCheckMapRuns(
+    d: IommuDomain,
+    iova: Addr,
+    length: number,
+    uptr: number,
+    pageSize: number,
+    walks?: { n: number },
+  ): number {
+    let ret = 0;
+    let at = 0;
+    const basePfn = pfnOf(iova);
+    const baseOff = offOf(iova);
+    if (walks) walks.n++;
+    iommuIovaToPhysRuns(d, iova, length, (run) => {
+      const runOff = (run.iovaPfn - basePfn) * PAGE_SIZE + run.iovaOffset - baseOff;
+      const runEnd = runOff + run.size;
+      const runPhys = run.physPfn * PAGE_SIZE + run.physOffset;
+      for (; at < runEnd; at += pageSize) {
+        const pa = this.mm.memory.translate(uptr + at);
+        if (pa === undefined) ret = EFAULT;
+        else if (!run.mapped || runPhys + (at - runOff) !== pa) ret = EINVAL;
+        if (ret) return false;
+      }
+      return true;
+    });
+    if (!ret && at < length) ret = EINVAL;
+    return ret;
   }
 
   /** IOMMU_TEST_OP_MD_CHECK_REFS: every page of [uptr, uptr + length) has `refs` pins. */

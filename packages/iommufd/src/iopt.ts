@@ -3,7 +3,7 @@
 // detaching domains (fill/unfill), large-page control and access registration.
 import { IOMMU_WRITE, type IommuDomain, PAGE_SIZE, toBigInt } from "@iommu/core";
 import type { IommufdContext } from "./context.js";
-import { forEachDoubleSpan, forEachSpan, type ItNode } from "./interval-tree.js";
+import { forEachDoubleSpan, forEachSpan, type IovaNode, keyMin } from "./interval-tree.js";
 import { type IoPagetable, type IoptAccessRef, IoptArea, type IoptPages } from "./io-pagetable.js";
 import {
   ioptAllocPages,
@@ -27,10 +27,12 @@ const EADDRINUSE = -98;
 const EDEADLOCK = -35;
 
 /**
- * The model's `ULONG_MAX`: IOVAs and lengths are exact doubles, so the top of the IOVA space
- * is 2^53 − 1 (the ioctl layer refuses larger values with -EOVERFLOW; see the README).
+ * `ULONG_MAX`: the top of the IOVA space, 2^64 − 1. IOVAs are bigints in the io_pagetable
+ * (exact over the whole 64-bit space; see the README's "Model limits").
  */
-export const IOVA_MAX = Number.MAX_SAFE_INTEGER;
+export const IOVA_MAX = (1n << 64n) - 1n;
+const ULONG_MAX = IOVA_MAX;
+const PAGE = BigInt(PAGE_SIZE);
 
 /** `HPAGE_SIZE` with CONFIG_TRANSPARENT_HUGEPAGE: the cap of the automatic IOVA alignment. */
 export const HPAGE_SIZE = 2 * 1024 * 1024;
@@ -45,65 +47,81 @@ function lowestBit(x: number): number {
   return a;
 }
 
-/** `roundup_pow_of_two` */
-function roundupPow2(x: number): number {
-  let a = 1;
-  while (a < x) a *= 2;
+/** `roundup_pow_of_two` (of a value below 2^63). */
+function roundupPow2(x: bigint): bigint {
+  let a = 1n;
+  while (a < x) a <<= 1n;
   return a;
 }
 
-/** `ALIGN(x, a) | page_offset` (the OR only touches the low 12 bits). */
-function alignOr(x: number, a: number, pageOffset: number): number {
-  const s = Math.ceil(x / a) * a;
-  const low = s % PAGE_SIZE;
-  return s - low + (low | pageOffset);
+/** `ALIGN(x, a) | page_offset` in u64 arithmetic: ALIGN wraps to 0 past 2^64 − 1, as in C. */
+function alignOr(x: bigint, a: bigint, pageOffset: number): bigint {
+  const y = (x + a - 1n) & ULONG_MAX;
+  return (y - (y % a)) | BigInt(pageOffset);
+}
+
+/** `check_add_overflow(iova, length - 1, &last)`: the last IOVA, or null past 2^64 − 1. */
+export function ioptLastIova(iova: bigint, length: bigint): bigint | null {
+  const last = iova + ((length - 1n) & ULONG_MAX);
+  return last > ULONG_MAX ? null : last;
 }
 
 /**
- * `iopt_alloc_iova`: the lowest free IOVA (not reserved, not an area, inside an allowed
- * range, never below PAGE_SIZE) for `length` bytes, aligned like `uptr` (up to HPAGE_SIZE)
- * and keeping its page offset. -EOVERFLOW, -EINVAL (alignment below the table's), -ENOSPC.
+ * `iopt_alloc_iova`: the lowest free IOVA (not reserved, not an area, inside an allowed range,
+ * in [PAGE_SIZE, ULONG_MAX − PAGE_SIZE]) for `length` bytes, aligned like `uptr` (up to
+ * HPAGE_SIZE) and keeping its page offset, into `out.iova`. 0, -EOVERFLOW (length ≥
+ * ULONG_MAX / 2), -EINVAL (alignment below the table's), -ENOSPC. The u64 ALIGN() is kept,
+ * wrap included.
  */
-export function ioptAllocIova(iopt: IoPagetable, uptr: number, length: number): number {
+export function ioptAllocIova(
+  iopt: IoPagetable,
+  out: { iova: bigint },
+  uptr: number,
+  length: bigint,
+): number {
   const pageOffset = uptr % PAGE_SIZE;
-  if (length === 0 || length >= IOVA_MAX / 2) return EOVERFLOW;
-  let align = uptr ? Math.min(roundupPow2(length), lowestBit(uptr)) : roundupPow2(length);
-  if (align >= HPAGE_SIZE) align = HPAGE_SIZE;
-  if (align < iopt.iovaAlignment) return EINVAL;
+  if (length === 0n || length >= ULONG_MAX / 2n) return EOVERFLOW;
+  const roundup = roundupPow2(length);
+  let align = uptr ? (roundup < BigInt(lowestBit(uptr)) ? roundup : BigInt(lowestBit(uptr))) : roundup;
+  if (align >= BigInt(HPAGE_SIZE)) align = BigInt(HPAGE_SIZE);
+  if (align < BigInt(iopt.iovaAlignment)) return EINVAL;
   // __alloc_iova_check_used / __alloc_iova_check_hole
-  const fits = (start: number, last: number): number => {
-    if (last - start < length - 1) return -1;
+  const fits = (start: bigint, last: bigint): bigint => {
+    if (last - start < length - 1n) return -1n;
     const s = alignOr(start, align, pageOffset);
-    return s > last || last - s < length - 1 ? -1 : s;
+    return s > last || last - s < length - 1n ? -1n : s;
   };
-  const lo = PAGE_SIZE;
-  const hi = IOVA_MAX - PAGE_SIZE;
-  const allowed: [number, number][] = [];
+  const lo = PAGE;
+  const hi = ULONG_MAX - PAGE;
+  const allowed: [bigint, bigint][] = [];
   if (iopt.allowedItree.isEmpty) allowed.push([lo, hi]);
   else
     forEachSpan(iopt.allowedItree, lo, hi, (hole, s, l) => {
       if (!hole) allowed.push([s, l]);
       return true;
     });
-  let found = -1;
+  let found = -1n;
   for (const [as, al] of allowed) {
     const s0 = fits(as, al);
-    if (s0 < 0) continue;
+    if (s0 < 0n) continue;
     forEachDoubleSpan(iopt.reservedItree, iopt.areaItree, s0, al, (used, s, l) => {
       if (used) return true;
       found = fits(s, l);
-      return found < 0;
+      return found < 0n;
     });
-    if (found >= 0) return found;
+    if (found >= 0n) {
+      out.iova = found;
+      return 0;
+    }
   }
   return ENOSPC;
 }
 
 /** `iopt_check_iova`: a fixed IOVA must be aligned, not reserved (-EINVAL), not mapped (-EEXIST). */
-export function ioptCheckIova(iopt: IoPagetable, iova: number, length: number): number {
-  if (iova % iopt.iovaAlignment) return EINVAL;
-  const last = iova + length - 1;
-  if (last > IOVA_MAX) return EOVERFLOW;
+export function ioptCheckIova(iopt: IoPagetable, iova: bigint, length: bigint): number {
+  if (iova % BigInt(iopt.iovaAlignment)) return EINVAL;
+  const last = ioptLastIova(iova, length);
+  if (last === null) return EOVERFLOW;
   if (iopt.reservedItree.iterFirst(iova, last)) return EINVAL;
   if (iopt.areaItree.iterFirst(iova, last)) return EEXIST;
   return 0;
@@ -122,7 +140,7 @@ function insertArea(
   iopt: IoPagetable,
   area: IoptArea,
   pages: IoptPages,
-  iova: number,
+  iova: bigint,
   startByte: number,
   length: number,
   prot: number,
@@ -132,9 +150,9 @@ function insertArea(
   area.iommuProt = prot;
   area.pageOffset = startByte % PAGE_SIZE;
   if (area.pageOffset % iopt.iovaAlignment) return EINVAL;
-  area.node.start = iova;
-  area.node.last = iova + length - 1;
-  if (area.node.last > IOVA_MAX) return EOVERFLOW;
+  const last = ioptLastIova(iova, BigInt(length));
+  if (last === null) return EOVERFLOW;
+  area.setIova(iova, last);
   area.pagesNode.start = Math.floor(startByte / PAGE_SIZE);
   area.pagesNode.last = Math.floor((startByte + length - 1) / PAGE_SIZE);
   if (area.pagesNode.last >= pages.npages) {
@@ -173,8 +191,8 @@ function allocAreaPages(
   ctx: IommufdContext,
   iopt: IoPagetable,
   list: IoptPagesListElm[],
-  length: number,
-  dst: { iova: number },
+  length: bigint,
+  dst: { iova: bigint },
   prot: number,
   flags: number,
 ): number {
@@ -182,13 +200,12 @@ function allocAreaPages(
     if (ctx.fault.shouldFail()) return ENOMEM;
     elm.area = new IoptArea(iopt);
   }
-  if (length % iopt.iovaAlignment || !length) return EINVAL;
+  if (length % BigInt(iopt.iovaAlignment) || !length) return EINVAL;
   if (flags & IOPT_ALLOC_IOVA) {
     const first = list[0]!;
-    const r = ioptAllocIova(iopt, first.pages!.uptr + first.startByte, length);
-    if (r < 0) return r;
-    dst.iova = r;
-    if (ioptCheckIova(iopt, r, length)) {
+    const r = ioptAllocIova(iopt, dst, first.pages!.uptr + first.startByte, length);
+    if (r) return r;
+    if (ioptCheckIova(iopt, dst.iova, length)) {
       ctx.warns.warn("iopt_alloc_area_pages: allocated IOVA fails iopt_check_iova");
       return EINVAL;
     }
@@ -200,7 +217,7 @@ function allocAreaPages(
   for (const elm of list) {
     const rc = insertArea(iopt, elm.area!, elm.pages!, iova, elm.startByte, elm.length, prot, ctx);
     if (rc) return rc;
-    iova += elm.length;
+    iova += BigInt(elm.length);
   }
   return 0;
 }
@@ -210,8 +227,8 @@ export function ioptMapPages(
   ctx: IommufdContext,
   iopt: IoPagetable,
   list: IoptPagesListElm[],
-  length: number,
-  dst: { iova: number },
+  length: bigint,
+  dst: { iova: bigint },
   prot: number,
   flags: number,
 ): number {
@@ -242,15 +259,16 @@ export function ioptMapPages(
 export function ioptMapUserPages(
   ctx: IommufdContext,
   iopt: IoPagetable,
-  dst: { iova: number },
-  uptr: number,
-  length: number,
+  dst: { iova: bigint },
+  uptr: bigint,
+  length: bigint,
   prot: number,
   flags: number,
 ): number {
   const pages = ioptAllocPages(ctx, uptr, length, (prot & IOMMU_WRITE) !== 0);
   if (typeof pages === "number") return pages;
-  const list: IoptPagesListElm[] = [{ pages, area: null, startByte: uptr - pages.uptr, length }];
+  const startByte = Number(uptr) - pages.uptr;
+  const list: IoptPagesListElm[] = [{ pages, area: null, startByte, length: Number(length) }];
   const rc = ioptMapPages(ctx, iopt, list, length, dst, prot, flags);
   if (rc) freePagesList(ctx, iopt, list);
   return rc;
@@ -259,23 +277,23 @@ export function ioptMapUserPages(
 /** `struct iopt_area_contig_iter` over [iova, last]: the areas in order while they abut. */
 export function* ioptContigAreas(
   iopt: IoPagetable,
-  iova: number,
-  last: number,
-  state: { curIova: number; done: boolean },
+  iova: bigint,
+  last: bigint,
+  state: { curIova: bigint; done: boolean },
 ): Generator<IoptArea> {
   state.curIova = iova;
   state.done = false;
   let area = iopt.areaIterFirst(iova, iova);
   while (area?.pages) {
     yield area;
-    const areaLast = area.lastIova;
+    const areaLast = area.node.last;
     if (last <= areaLast) {
       state.done = true;
       return;
     }
-    state.curIova = areaLast + 1;
+    state.curIova = areaLast + 1n;
     const next = iopt.areaIterFirst(state.curIova, last);
-    if (!next || next.iova !== state.curIova) return;
+    if (!next || next.node.start !== state.curIova) return;
     area = next;
   }
 }
@@ -284,23 +302,28 @@ export function* ioptContigAreas(
 export function ioptGetPages(
   ctx: IommufdContext,
   iopt: IoPagetable,
-  iova: number,
-  length: number,
+  iova: bigint,
+  length: bigint,
   list: IoptPagesListElm[],
 ): number {
   if (!length) return EINVAL;
-  const last = iova + length - 1;
-  if (last > IOVA_MAX) return EOVERFLOW;
-  const it = { curIova: 0, done: false };
+  const last = ioptLastIova(iova, length);
+  if (last === null) return EOVERFLOW;
+  const it = { curIova: 0n, done: false };
   for (const area of ioptContigAreas(iopt, iova, last, it)) {
     if (ctx.fault.shouldFail()) {
       freePagesList(ctx, iopt, list);
       return ENOMEM;
     }
-    const l = Math.min(last, area.lastIova);
+    const l = keyMin(last, area.node.last);
     const pages = area.pages!;
     pages.refs++;
-    list.push({ pages, area: null, startByte: area.startByte(it.curIova), length: l - it.curIova + 1 });
+    list.push({
+      pages,
+      area: null,
+      startByte: area.startByte(it.curIova),
+      length: Number(l - it.curIova) + 1,
+    });
   }
   if (!it.done) {
     freePagesList(ctx, iopt, list);
@@ -313,18 +336,18 @@ export function ioptGetPages(
 function unmapIovaRange(
   ctx: IommufdContext,
   iopt: IoPagetable,
-  start: number,
-  last: number,
-  out: { unmapped: number },
+  start: bigint,
+  last: bigint,
+  out: { unmapped: bigint },
 ): number {
-  let unmapped = 0;
+  let unmapped = 0n;
   let rc = ENOENT;
   let tries = 0;
   for (;;) {
     const area = iopt.areaIterFirst(start, last);
     if (!area) break;
-    const areaFirst = area.iova;
-    const areaLast = area.lastIova;
+    const areaFirst = area.node.start;
+    const areaLast = area.node.last;
     if (!area.pages || area.numLocks) {
       rc = EBUSY;
       out.unmapped = unmapped;
@@ -343,7 +366,7 @@ function unmapIovaRange(
       }
       start = areaFirst;
       area.preventAccess = true;
-      for (const a of [...iopt.accessList]) a.notifyUnmap(areaFirst, area.length);
+      for (const a of [...iopt.accessList]) a.notifyUnmap(areaFirst, areaLast - areaFirst + 1n);
       continue;
     }
     const pages = area.pages;
@@ -351,7 +374,7 @@ function unmapIovaRange(
     ioptAreaUnfillDomains(ctx, area, pages);
     abortArea(iopt, area);
     ioptPutPages(ctx, pages);
-    unmapped += areaLast - areaFirst + 1;
+    unmapped += areaLast - areaFirst + 1n;
   }
   if (unmapped) rc = 0;
   out.unmapped = unmapped;
@@ -362,24 +385,24 @@ function unmapIovaRange(
 export function ioptUnmapIova(
   ctx: IommufdContext,
   iopt: IoPagetable,
-  iova: number,
-  length: number,
-  out: { unmapped: number },
+  iova: bigint,
+  length: bigint,
+  out: { unmapped: bigint },
 ): number {
   if (!length) return EINVAL;
-  const last = iova + length - 1;
-  if (last > IOVA_MAX) return EOVERFLOW;
+  const last = ioptLastIova(iova, length);
+  if (last === null) return EOVERFLOW;
   return unmapIovaRange(ctx, iopt, iova, last, out);
 }
 
 /** `iopt_unmap_all`: succeeds on an empty table. */
-export function ioptUnmapAll(ctx: IommufdContext, iopt: IoPagetable, out: { unmapped: number }): number {
-  const rc = unmapIovaRange(ctx, iopt, 0, IOVA_MAX, out);
+export function ioptUnmapAll(ctx: IommufdContext, iopt: IoPagetable, out: { unmapped: bigint }): number {
+  const rc = unmapIovaRange(ctx, iopt, 0n, ULONG_MAX, out);
   return rc === ENOENT ? 0 : rc;
 }
 
 /** `iopt_set_allow_iova`: replace the allowed ranges; -EADDRINUSE if one is reserved. */
-export function ioptSetAllowIova(iopt: IoPagetable, allowed: ItNode[]): number {
+export function ioptSetAllowIova(iopt: IoPagetable, allowed: IovaNode[]): number {
   for (const a of allowed) if (iopt.reservedItree.iterFirst(a.start, a.last)) return EADDRINUSE;
   iopt.allowedItree.nodes.length = 0;
   for (const a of allowed) iopt.allowedItree.insert({ start: a.start, last: a.last });
@@ -390,8 +413,8 @@ export function ioptSetAllowIova(iopt: IoPagetable, allowed: ItNode[]): number {
 export function ioptReserveIova(
   ctx: IommufdContext,
   iopt: IoPagetable,
-  start: number,
-  last: number,
+  start: bigint,
+  last: bigint,
   owner: unknown,
 ): number {
   if (iopt.areaItree.iterFirst(start, last) || iopt.allowedItree.iterFirst(start, last)) return EADDRINUSE;
@@ -409,8 +432,10 @@ export function ioptRemoveReservedIova(iopt: IoPagetable, owner: unknown): void 
 
 /** `iopt_check_iova_alignment`: every area conforms to a larger alignment (-EADDRINUSE). */
 function checkIovaAlignment(ctx: IommufdContext, iopt: IoPagetable, align: number): number {
+  const a = BigInt(align);
   for (const area of iopt.areas)
-    if (area.iova % align || area.length % align || area.pageOffset % align) return EADDRINUSE;
+    if (area.node.start % a || (area.node.last - area.node.start + 1n) % a || area.pageOffset % align)
+      return EADDRINUSE;
   for (const a of iopt.accessList)
     if (a.iovaAlignment > align) {
       ctx.warns.warn("iopt_check_iova_alignment: access alignment above the new alignment");
@@ -424,10 +449,10 @@ function minPage(domain: IommuDomain): number {
   return lowestBit(domain.pgsizeBitmap);
 }
 
-/** A geometry bound as a model IOVA (anything at or above 2^53 − 1 is the top). */
-function apertureValue(v: number | bigint): number {
+/** A geometry bound as an `unsigned long` (a double 2^64 written for ULONG_MAX is the top). */
+function apertureValue(v: number | bigint): bigint {
   const b = toBigInt(v);
-  return b >= BigInt(IOVA_MAX) ? IOVA_MAX : Number(b);
+  return b >= ULONG_MAX ? ULONG_MAX : b;
 }
 
 /** `iopt_fill_domain`: map every area into a new domain; on failure the domain is left empty. */
@@ -480,8 +505,8 @@ export function ioptTableAddDomain(ctx: IommufdContext, iopt: IoPagetable, domai
   }
   const apStart = apertureValue(domain.geometry.apertureStart);
   const apEnd = apertureValue(domain.geometry.apertureEnd);
-  if (apStart !== 0) rc = ioptReserveIova(ctx, iopt, 0, apStart - 1, domain);
-  if (!rc && apEnd !== IOVA_MAX) rc = ioptReserveIova(ctx, iopt, apEnd + 1, IOVA_MAX, domain);
+  if (apStart !== 0n) rc = ioptReserveIova(ctx, iopt, 0n, apStart - 1n, domain);
+  if (!rc && apEnd !== ULONG_MAX) rc = ioptReserveIova(ctx, iopt, apEnd + 1n, ULONG_MAX, domain);
   // xa_reserve(&iopt->domains, next_domain_id)
   if (!rc && ctx.fault.shouldFail()) rc = ENOMEM;
   if (!rc) rc = fillDomain(ctx, iopt, domain);
@@ -582,16 +607,16 @@ export function ioptRemoveAccess(ctx: IommufdContext, iopt: IoPagetable, access:
  * compat). -EBUSY while the area is set up or preventing access, -EINVAL when unaligned, with
  * accesses, or when a domain may hold large pages; -ENOMEM.
  */
-function areaSplit(ctx: IommufdContext, area: IoptArea, iova: number): number {
+function areaSplit(ctx: IommufdContext, area: IoptArea, iova: bigint): number {
   const iopt = area.iopt;
   const alignment = iopt.iovaAlignment;
-  const lastIova = area.lastIova;
-  const startIova = area.iova;
-  const newStart = iova + 1;
+  const lastIova = area.node.last;
+  const startIova = area.node.start;
+  const newStart = iova + 1n;
   const pages = area.pages;
   if (iova === startIova || iova === lastIova) return 0;
   if (!pages || area.preventAccess) return EBUSY;
-  if (newStart % alignment || area.startByte(newStart) % alignment) return EINVAL;
+  if (newStart % BigInt(alignment) || area.startByte(newStart) % alignment) return EINVAL;
   if (ctx.fault.shouldFail()) return ENOMEM;
   if (ctx.fault.shouldFail()) return ENOMEM;
   if (area.numAccesses) return EINVAL;
@@ -606,7 +631,7 @@ function areaSplit(ctx: IommufdContext, area: IoptArea, iova: number): number {
     pages,
     startIova,
     area.startByte(startIova),
-    newStart - startIova,
+    Number(newStart - startIova),
     area.iommuProt,
     ctx,
   );
@@ -617,7 +642,7 @@ function areaSplit(ctx: IommufdContext, area: IoptArea, iova: number): number {
       pages,
       newStart,
       area.startByte(newStart),
-      lastIova - newStart + 1,
+      Number(lastIova - newStart) + 1,
       area.iommuProt,
       ctx,
     );
@@ -643,7 +668,7 @@ function areaSplit(ctx: IommufdContext, area: IoptArea, iova: number): number {
 }
 
 /** `iopt_cut_iova`: split the areas containing each IOVA so that it ends one. */
-export function ioptCutIova(ctx: IommufdContext, iopt: IoPagetable, iovas: readonly number[]): number {
+export function ioptCutIova(ctx: IommufdContext, iopt: IoPagetable, iovas: readonly bigint[]): number {
   for (const iova of iovas) {
     const area = iopt.areaIterFirst(iova, iova);
     if (!area) continue;

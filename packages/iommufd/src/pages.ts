@@ -1,7 +1,7 @@
 // drivers/iommu/iommufd/pages.c: the iopt_pages PFN store — pinning from user memory, the
 // xarray tier for accesses, the domain tier read back through iova_to_phys, the accounting
 // against RLIMIT_MEMLOCK, and the fill/unfill of domains area by area.
-import { type IommuDomain, PAGE_SIZE } from "@iommu/core";
+import { type Addr, type IommuDomain, PAGE_SIZE } from "@iommu/core";
 import type { IommufdContext } from "./context.js";
 import { forEachDoubleSpan } from "./interval-tree.js";
 import { type IoptArea, IoptPages, type IoptPagesAccess } from "./io-pagetable.js";
@@ -12,6 +12,14 @@ const ENOMEM = -12;
 const EFAULT = -14;
 const EINVAL = -22;
 const EPERM = -1;
+const EOVERFLOW = -75;
+const ULONG_MAX = (1n << 64n) - 1n;
+/**
+ * Model-only: the end of the user address space the model's user memory can hold byte-exact
+ * (its addresses are numbers): 2^53. A user range ending above it is refused with -EFAULT, as
+ * GUP refuses a range above TASK_SIZE (see the README's "Model limits").
+ */
+export const USER_VA_END = 2n ** 53n;
 const BACKUP_BYTES = BATCH_BACKUP_SIZE * 8;
 /** `sizeof(struct page *)` */
 const PTR = 8;
@@ -33,18 +41,23 @@ function subNpinned(ctx: IommufdContext, pages: IoptPages, n: number): void {
 }
 
 /**
- * `iopt_alloc_pages(uptr, length, writable)`: the pages object of a user range (not yet
- * pinned). -EINVAL for a zero or huge length, -EOVERFLOW on wrap, -ENOMEM on allocation.
+ * `iopt_alloc_user_pages(uptr, length, writable)` + `iopt_alloc_pages`: the pages object of a
+ * user range (not yet pinned). -EOVERFLOW when uptr + length wraps past 2^64 − 1, -EINVAL for a
+ * zero length or one above SIZE_MAX − PAGE_SIZE, -EFAULT (model-only) for a range ending above
+ * {@link USER_VA_END}, -ENOMEM on allocation.
  */
 export function ioptAllocPages(
   ctx: IommufdContext,
-  uptr: number,
-  length: number,
+  uptrB: bigint,
+  lengthB: bigint,
   writable: boolean,
 ): IoptPages | number {
-  if (length === 0 || length > Number.MAX_SAFE_INTEGER - PAGE_SIZE) return EINVAL;
-  if (uptr + length > Number.MAX_SAFE_INTEGER) return -75;
+  if (uptrB + lengthB > ULONG_MAX) return EOVERFLOW;
+  if (lengthB === 0n || lengthB > ULONG_MAX - BigInt(PAGE_SIZE)) return EINVAL;
+  if (uptrB + lengthB > USER_VA_END) return EFAULT;
   if (ctx.fault.shouldFail()) return ENOMEM;
+  const uptr = Number(uptrB);
+  const length = Number(lengthB);
   const base = uptr - (uptr % PAGE_SIZE);
   const npages = Math.ceil((length + (uptr - base)) / PAGE_SIZE);
   const mode = ctx.mm.capIpcLock ? "none" : "user";
@@ -272,7 +285,7 @@ function batchUnpin(
 // Tier 2: domains
 
 /** `iommu_unmap_nofail`: WARN unless exactly `size` bytes went. */
-export function iommuUnmapNofail(ctx: IommufdContext, domain: IommuDomain, iova: number, size: number): void {
+export function iommuUnmapNofail(ctx: IommufdContext, domain: IommuDomain, iova: Addr, size: number): void {
   const ret = ctx.calls.unmap(domain, iova, size);
   if (ret !== size) warn(ctx, `iommu_unmap_nofail: unmapped ${ret} of ${size} bytes`);
 }
@@ -285,29 +298,30 @@ function unmapDomainRange(
   start: number,
   last: number,
 ): void {
-  const iova = area.indexToIova(start);
-  iommuUnmapNofail(ctx, domain, iova, area.indexToIovaLast(last) - iova + 1);
+  const off = area.indexToOff(start);
+  iommuUnmapNofail(ctx, domain, area.iovaAt(off), area.indexToOffLast(last) - off + 1);
 }
 
 /** `batch_iommu_map_small`: PAGE_SIZE maps only (disable_large_pages, VFIO type1 v1 compat). */
 function batchIommuMapSmall(
   ctx: IommufdContext,
   domain: IommuDomain,
-  iova: number,
+  area: IoptArea,
+  off: number,
   paddr: number,
   size: number,
   prot: number,
 ): number {
-  const startIova = iova;
-  if (paddr % PAGE_SIZE || iova % PAGE_SIZE || size % PAGE_SIZE)
+  const startOff = off;
+  if (paddr % PAGE_SIZE || area.iovaMod(off, PAGE_SIZE) || size % PAGE_SIZE)
     warn(ctx, "batch_iommu_map_small: not PAGE_SIZE aligned");
   while (size > 0) {
-    const rc = ctx.calls.map(domain, iova, paddr, PAGE_SIZE, prot);
+    const rc = ctx.calls.map(domain, area.iovaAt(off), paddr, PAGE_SIZE, prot);
     if (rc) {
-      if (startIova !== iova) iommuUnmapNofail(ctx, domain, startIova, iova - startIova);
+      if (startOff !== off) iommuUnmapNofail(ctx, domain, area.iovaAt(startOff), off - startOff);
       return rc;
     }
-    iova += PAGE_SIZE;
+    off += PAGE_SIZE;
     paddr += PAGE_SIZE;
     size -= PAGE_SIZE;
   }
@@ -323,22 +337,23 @@ function batchToDomain(
   startIndex: number,
 ): number {
   const small = area.iopt.disableLargePages;
-  const lastIova = area.lastIova;
+  // Offsets from the area's first IOVA (exact numbers); each call's IOVA is built from them.
+  const end = area.length;
   let pageOffset = startIndex === area.index ? area.pageOffset : 0;
-  const startIova = area.indexToIova(startIndex);
-  let iova = startIova;
-  let nextIova = startIova;
+  const startOff = area.indexToOff(startIndex);
+  let off = startOff;
+  let nextOff = startOff;
   for (let cur = 0; cur < batch.end; cur++) {
-    nextIova = Math.min(lastIova + 1, nextIova + batch.npfns[cur]! * PAGE_SIZE - pageOffset);
+    nextOff = Math.min(end, nextOff + batch.npfns[cur]! * PAGE_SIZE - pageOffset);
     const paddr = batch.pfns[cur]! * PAGE_SIZE + pageOffset;
     const rc = small
-      ? batchIommuMapSmall(ctx, domain, iova, paddr, nextIova - iova, area.iommuProt)
-      : ctx.calls.map(domain, iova, paddr, nextIova - iova, area.iommuProt);
+      ? batchIommuMapSmall(ctx, domain, area, off, paddr, nextOff - off, area.iommuProt)
+      : ctx.calls.map(domain, area.iovaAt(off), paddr, nextOff - off, area.iommuProt);
     if (rc) {
-      if (startIova !== iova) iommuUnmapNofail(ctx, domain, startIova, iova - startIova);
+      if (startOff !== off) iommuUnmapNofail(ctx, domain, area.iovaAt(startOff), off - startOff);
       return rc;
     }
-    iova = nextIova;
+    off = nextOff;
     pageOffset = 0;
   }
   return 0;
@@ -586,7 +601,7 @@ function unfillPartialDomain(
 
 /** `iopt_area_unmap_domain`: unmap without unpinning (other domains hold the PFNs). */
 export function ioptAreaUnmapDomain(ctx: IommufdContext, area: IoptArea, domain: IommuDomain): void {
-  iommuUnmapNofail(ctx, domain, area.iova, area.length);
+  iommuUnmapNofail(ctx, domain, area.iovaAt(0), area.length);
 }
 
 /** `iopt_area_unfill_domain`: unmap and unpin (area already out of domains_itree). */

@@ -29,6 +29,8 @@ describe("__iopt_area_unfill_domain (§7 row 3)", () => {
   it.each([
     ["legacy", 1024, 1],
     ["length", 2, 1],
+    // One range lookup answers both runs.
+    ["runs", 1, 1],
   ] as const)(
     "4 MiB of two non-adjacent 2 MiB pages, %s: %i walks, %i iommu_unmap",
     (mode, walks, unmaps) => {
@@ -45,6 +47,8 @@ describe("__iopt_area_unfill_domain (§7 row 3)", () => {
   it.each([
     ["legacy", 512 + 511],
     ["length", 512 + 511],
+    // One range lookup per batch: it adds one run and stops at the next (batch full).
+    ["runs", 512],
   ] as const)(
     "mock_domain_limit: 512 scattered 4 KiB pages, a 1-entry batch, %s: every run but the last re-walks once (%i)",
     (mode, walks) => {
@@ -63,6 +67,9 @@ describe("__iopt_area_unfill_domain (§7 row 3)", () => {
     // hole [0,99]: 1 lookup (clamped to the span); read-ahead: 1 lookup to 511, 1 breaking;
     // hole [101,1023]: 1 lookup: 4.
     ["length", 4],
+    // hole [0,99]: 1 range lookup; read-ahead from 100: 1 lookup that extends the carry to 511
+    // and stops at the run starting at 512; hole [101,1023]: 512..1023 in 1 lookup: 3.
+    ["runs", 3],
   ] as const)(
     "§7 row 3a: an access holds index 100 when the last domain goes, %s: %i walks (read-ahead, carry)",
     (mode, walks) => {
@@ -85,6 +92,7 @@ describe("iopt_area_fill_domain (§7 row 4) and raw_pages_from_domain (§7 row 5
   it.each([
     ["legacy", 1024, 2],
     ["length", 2, 2],
+    ["runs", 1, 2],
   ] as const)(
     "attach a second domain to a populated IOAS, %s: %i walks, %i iommu_map",
     (mode, walks, maps) => {
@@ -99,6 +107,7 @@ describe("iopt_area_fill_domain (§7 row 4) and raw_pages_from_domain (§7 row 5
   it.each([
     ["legacy", 1024],
     ["length", 2],
+    ["runs", 1],
   ] as const)(
     "an access pins a domain-held 4 MiB, %s: %i walks, pfns equal the user pages",
     (mode, walks) => {

@@ -44,7 +44,7 @@ import {
 } from "./vfio-compat.js";
 
 const U64_MAX = (1n << 64n) - 1n;
-const MODES: readonly ReadBackMode[] = ["legacy", "length"];
+const MODES: readonly ReadBackMode[] = ["legacy", "length", "runs"];
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
@@ -292,13 +292,16 @@ describe.each(IOAS_VARIANTS.flatMap((v) => MODES.map((m) => [v.name, m, v] as co
       expect(mapFixed(ictx, ioasId, BUFFER, PAGE_SIZE, baseIova)).toBe(0);
       const pinned = ictx.mm.memory.pinned;
       const copy = {
-        flags: IOMMU_IOAS_MAP_FIXED_IOVA,
+        flags: IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_WRITEABLE,
         dstIoasId: ioasId,
         srcIoasId: ioasId,
         length: PAGE_SIZE,
         srcIova: baseIova,
         dstIova: baseIova + PAGE_SIZE,
       };
+      // Neither READABLE nor WRITEABLE: EINVAL, as IOAS_MAP ("Do not allow creating areas
+      // without READ or WRITE").
+      expect(ictx.ioasCopy({ ...copy, flags: IOMMU_IOAS_MAP_FIXED_IOVA })).toBe(-22);
       expect(ictx.ioasCopy(copy)).toBe(0);
       // The copy shares the pages: no new pin.
       expect(ictx.mm.memory.pinned).toBe(pinned);
@@ -525,7 +528,7 @@ describe.each(IOAS_VARIANTS.flatMap((v) => MODES.map((m) => [v.name, m, v] as co
         : MOCK_APERTURE_START + BUFFER_SIZE - 2;
       expect(mapFixed(ictx, ioasId, BUFFER, lastIova - MOCK_APERTURE_START + 1, MOCK_APERTURE_START)).toBe(0);
       const copy = {
-        flags: IOMMU_IOAS_MAP_FIXED_IOVA,
+        flags: IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_WRITEABLE,
         srcIoasId: ioasId,
         dstIoasId: dst,
         dstIova: MOCK_APERTURE_START,
@@ -657,7 +660,7 @@ describe.each(MOCK_VARIANTS.flatMap((v) => MODES.map((m) => [v.name, m, v] as co
       const item = ictx.accessPages(access, m.iova, BUFFER_SIZE, { uptr: BUFFER });
       expect(item).toBeGreaterThan(0);
       const copy = {
-        flags: IOMMU_IOAS_MAP_FIXED_IOVA,
+        flags: IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_WRITEABLE,
         dstIoasId: ioasId,
         srcIoasId: src,
         dstIova: MOCK_APERTURE_START,

@@ -1,7 +1,7 @@
 // drivers/iommu/iommufd/vfio_compat.c: the VFIO type1 container ioctls on /dev/iommu, acting
 // on the compat IOAS (IOMMU_VFIO_IOAS). Type1 v1 is emulated by disabling large pages so that
 // unmaps may cut areas (iopt_cut_iova); v2 keeps iommufd's whole-area rule (-ENOENT).
-import { IOMMU_CACHE, IOMMU_READ, IOMMU_WRITE, toBigInt } from "@iommu/core";
+import { IOMMU_CACHE, IOMMU_READ, IOMMU_WRITE, normalizeAddr, toBigInt } from "@iommu/core";
 import type { Iommufd, IommufdIoas } from "./iommufd.js";
 import {
   IOVA_MAX,
@@ -90,9 +90,10 @@ export function iommufdVfioSetIommu(ictx: Iommufd, type: number): number {
   return type === VFIO_TYPE1_IOMMU ? ioptDisableLargePages(ictx, ioas.iopt) : 0;
 }
 
-function u64(v: number | bigint): number | null {
+/** A u64 field as an `unsigned long` (exact to 2^64 − 1), or null when it does not fit. */
+function u64(v: number | bigint): bigint | null {
   const b = toBigInt(v);
-  return b < 0n || b > BigInt(IOVA_MAX) ? null : Number(b);
+  return b < 0n || b > IOVA_MAX ? null : b;
 }
 
 /** VFIO_IOMMU_MAP_DMA: a fixed-IOVA map on the compat IOAS. */
@@ -119,7 +120,7 @@ export function iommufdVfioUnmapDma(ictx: Iommufd, unmap: VfioCompatDmaUnmap): n
   if (unmap.argsz < 24 || unmap.flags & ~VFIO_DMA_UNMAP_FLAG_ALL) return EINVAL;
   const ioas = compatIoas(ictx);
   if (typeof ioas === "number") return ioas;
-  const out = { unmapped: 0 };
+  const out = { unmapped: 0n };
   let rc: number;
   if (unmap.flags & VFIO_DMA_UNMAP_FLAG_ALL) {
     if (toBigInt(unmap.iova) !== 0n || toBigInt(unmap.size) !== 0n) return EINVAL;
@@ -130,9 +131,13 @@ export function iommufdVfioUnmapDma(ictx: Iommufd, unmap: VfioCompatDmaUnmap): n
     if (iova === null || size === null) return EOVERFLOW;
     rc = 0;
     if (ioas.iopt.disableLargePages)
-      rc = ioptCutIova(ictx, ioas.iopt, iova ? [iova + size - 1, iova - 1] : [iova + size - 1]);
+      rc = ioptCutIova(
+        ictx,
+        ioas.iopt,
+        iova ? [(iova + size - 1n) & IOVA_MAX, iova - 1n] : [(size - 1n) & IOVA_MAX],
+      );
     if (!rc) rc = ioptUnmapIova(ictx, ioas.iopt, iova, size, out);
   }
-  unmap.size = out.unmapped;
+  unmap.size = normalizeAddr(out.unmapped);
   return rc;
 }

@@ -7,6 +7,7 @@
 import { existsSync } from "node:fs";
 import Table from "cli-table3";
 import { runAddrBench } from "./addr.js";
+import { CLI_MAIN, runColdBench } from "./cold.js";
 import { runDriversBench } from "./drivers.js";
 import { runLpaeBench, runLpaePteReads, runLpaeScanBench, runOtherFormatsBench } from "./io-pgtable.js";
 import type { BenchRow } from "./measure.js";
@@ -134,6 +135,34 @@ async function main(): Promise<void> {
   }
 
   if (want("addr")) printRows("address representation (@iommu/core)", runAddrBench(), false);
+  // Fresh processes: only when asked for (`pnpm bench cold`), it takes a while.
+  if (only.includes("cold")) printCold();
+}
+
+function printCold(): void {
+  const rows = runColdBench();
+  if (!rows) {
+    console.log(`\ncold: the CLI is not built (${CLI_MAIN}); run \`pnpm --filter @iommu/cli build\``);
+    return;
+  }
+  const t = new Table({
+    head: ["format", "op", "first pass ns/op", "× kernel", "third pass ns/op", "× kernel", "kernel C"],
+    style: { head: [], border: [] },
+  });
+  for (const r of rows)
+    t.push([
+      r.format,
+      r.op,
+      r.cold.toFixed(1),
+      `${(r.cold / r.kernel).toFixed(1)}x`,
+      r.steady.toFixed(1),
+      `${(r.steady / r.kernel).toFixed(1)}x`,
+      r.kernel.toString(),
+    ]);
+  console.log(
+    `\ncold vs steady: \`iommu script\` bench-map/-walk/-unmap, 262,144 × 4K, first and third pass, median of ${rows[0]?.samples ?? 0} fresh processes`,
+  );
+  console.log(t.toString());
 }
 
 await main();

@@ -77,3 +77,31 @@ describe("bench sections on a 4 MiB region, one run each", () => {
     for (const r of rows) expect(finitePositive(r.ns), r.name).toBe(true);
   });
 });
+
+describe("cold section", () => {
+  it("writes the three-pass script and reads the nine figures of a process", async () => {
+    const { coldScript, parseColdOutput } = await import("./cold.js");
+    const s = coldScript("fmt amdv1", 16);
+    expect(s.split("\n").filter((l) => l.startsWith("bench-"))).toHaveLength(9);
+    expect(s.startsWith("fmt amdv1\nbench-map 16 1000\nbench-walk 16 1000\nbench-unmap 16 1000\n")).toBe(
+      true,
+    );
+    const out =
+      "ok fmt=amdv1\nbench-map n=16 pgsize=0x1000 total_ms=0.010 ns/op=612.5\nbench-walk n=16 stride=0x1000 span=0x10000 total_ms=0.001 ns/op=80.0 not_identity=0\n";
+    expect(parseColdOutput(out)).toEqual([612.5, 80]);
+  });
+
+  it("runs fresh CLI processes when the CLI is built", async () => {
+    const { CLI_MAIN, runColdBench } = await import("./cold.js");
+    const { existsSync } = await import("node:fs");
+    const rows = runColdBench(1, 1024, [
+      { name: "arm64-s1 4K", fmt: "fmt arm64-s1 granule 4k", kernel: [14.5, 22.7, 14.7] },
+    ]);
+    if (!existsSync(CLI_MAIN)) {
+      expect(rows).toBeUndefined();
+      return;
+    }
+    expect(rows!.map((r) => r.op)).toEqual(["map", "walk", "unmap"]);
+    for (const r of rows!) expect([r.cold, r.steady].every(finitePositive), r.op).toBe(true);
+  });
+});

@@ -265,6 +265,36 @@ describe("the explorer in Chromium", () => {
     await other.close();
   });
 
+  it("shows the IOTLB model's cached entries as the device accesses and the script unmaps", async () => {
+    await open("fmt driver=intel\nmap 200000 80000000 4000 rw\n");
+    expect(await page.textContent("#iotlb-status")).toMatch(/^off/);
+    await page.check("#iotlb-on");
+    await page.waitForFunction(() =>
+      document.getElementById("iotlb-status")!.textContent!.startsWith("intel"),
+    );
+    expect(new URLSearchParams((await page.evaluate(() => location.hash)).slice(1)).get("iotlb")).toBe("1");
+    await page.fill("#access-iova", "201010");
+    await page.click("#access-write");
+    await page.waitForFunction(() => document.querySelectorAll("#iotlb-entries td").length > 0);
+    const cells = await page.$$eval("#iotlb-entries tr:nth-child(2) td", (tds) =>
+      tds.map((t) => t.textContent),
+    );
+    expect(cells.slice(1)).toEqual(["0x201000–0x201fff", "0x80001000", "4K", "rw", ""]);
+    expect(await page.textContent("#iotlb-status")).toMatch(/1 accesses: 0 hits, 1 misses/);
+    // The access is a script line like any other: its result sits beside it.
+    expect(await page.textContent("#script-out")).toContain("ok phys=0x80001010 miss walk");
+    await shot("iotlb");
+    // Unmapping the page: VT-d's invalidation drops the entry.
+    await page.fill("#op-iova", "200000");
+    await page.fill("#op-size", "4000");
+    await page.click("#op-unmap");
+    await page.waitForFunction(() => document.querySelectorAll("#iotlb-entries td").length === 0);
+    expect(await page.textContent("#iotlb-status")).toMatch(/0\/64 entries/);
+    expect(await page.$$("#iotlb-findings li")).toHaveLength(0);
+    await page.uncheck("#iotlb-on");
+    await page.waitForFunction(() => document.getElementById("iotlb-status")!.textContent!.startsWith("off"));
+  });
+
   it("loads a 1 GiB table of 2 MiB leaves in under a second", async () => {
     // phys 2 MiB- but not 1 GiB-aligned: iommu_map() picks 2 MiB pages.
     const ms = await open("fmt arm64-s1 granule 4k ias 48 oas 48\nmap 40000000 80200000 40000000 rw\n");

@@ -31,6 +31,7 @@ const store = new Store<AppState>({
   range: null,
   compare: null,
   message: "",
+  iotlb: false,
 });
 
 function num(text: string): number | undefined {
@@ -76,7 +77,7 @@ function setTable(table: LoadedTable, script: string, keepView = false): void {
 }
 
 function runScript(script: string, keepView = false): void {
-  setTable(runTableScript(script), script, keepView);
+  setTable(runTableScript(script, { iotlb: store.get().iotlb }), script, keepView);
 }
 
 function walkAt(iova: bigint): void {
@@ -103,6 +104,7 @@ function syncUrl(s: AppState): void {
     walk: s.walk ? (s.walk.iova < 0n ? undefined : s.walk.iova.toString(16)) : undefined,
     from: s.range ? s.range.from.toString(16) : undefined,
     size: s.range ? s.range.size.toString(16) : undefined,
+    iotlb: s.iotlb,
   });
   if (location.hash.slice(1) !== hash) history.replaceState(null, "", `#${hash}`);
 }
@@ -228,6 +230,83 @@ function renderStats(s: AppState): void {
   );
 }
 
+/** The IOTLB panel: status, stats, cached translations, walk-cache entries, findings. */
+function renderIotlb(s: AppState): void {
+  $<HTMLInputElement>("iotlb-on").checked = s.iotlb;
+  const io = s.table?.iotlb ?? null;
+  const status = $("iotlb-status");
+  const cell = (tag: "td" | "th", text: string) => {
+    const c = document.createElement(tag);
+    c.textContent = text;
+    return c;
+  };
+  const row = (tag: "td" | "th", texts: string[], stale = false) => {
+    const tr = document.createElement("tr");
+    if (stale) tr.className = "stale";
+    tr.append(...texts.map((t) => cell(tag, t)));
+    return tr;
+  };
+  if (!io) {
+    status.textContent = !s.iotlb
+      ? "off: tick the box (or add an `iotlb on` line) to cache the device's translations"
+      : s.table?.iotlbStatus === "err no-iotlb-feed"
+        ? "this table's driver has no IOTLB feed (io-pgtable / generic_pt tables without a driver): pick a driver=… format"
+        : `not attached: ${s.table?.iotlbStatus || "no table"}`;
+    status.className = s.iotlb ? "error" : "";
+    $("iotlb-entries").replaceChildren();
+    $("iotlb-walk").replaceChildren();
+    $("iotlb-findings").replaceChildren();
+    return;
+  }
+  const st = io.stats;
+  status.className = "";
+  status.textContent =
+    `${io.driver}, tag ${io.tag}: ${io.entries.length}/${io.capacity} entries, walk cache ${io.walk.length}/${io.walkCapacity}, ${io.policy} · ` +
+    `${st.accesses} accesses: ${st.hits} hits, ${st.misses} misses (${st.walks} walks, ${st.walkCacheHits} from the walk cache), ` +
+    `${st.faults} faults · ${st.evictions} evictions · ${st.invalidations} invalidations`;
+  $("iotlb-entries").replaceChildren(
+    row("th", ["tag", "IOVA range", "phys", "leaf", "prot", "stale"]),
+    ...io.entries.map((e) =>
+      row(
+        "td",
+        [
+          String(e.tag),
+          `${hexAddr(e.iova)}–${hexAddr(e.end - 1n)}`,
+          hexAddr(e.phys),
+          sizeLabel(e.size),
+          e.prot,
+          e.stale ? `stale (${e.stale})` : "",
+        ],
+        e.stale !== null,
+      ),
+    ),
+  );
+  $("iotlb-walk").replaceChildren(
+    ...(io.walk.length ? [row("th", ["tag", "depth", "IOVA span", "next table", "stale"])] : []),
+    ...io.walk.map((w) =>
+      row(
+        "td",
+        [
+          String(w.tag),
+          String(w.depth),
+          `${hexAddr(w.iova)}–${hexAddr(w.end - 1n)}`,
+          hexAddr(w.table),
+          w.stale ? `stale (${w.stale})` : "",
+        ],
+        w.stale !== null,
+      ),
+    ),
+  );
+  $("iotlb-findings").replaceChildren(
+    ...io.findings.map((f) => {
+      const li = document.createElement("li");
+      li.className = "err";
+      li.textContent = `${f.kind} (${f.cache}) after ${f.op}: ${f.message}`;
+      return li;
+    }),
+  );
+}
+
 function renderWalk(s: AppState): void {
   const ans = $("walk-answer");
   const steps = $("walk-steps");
@@ -324,6 +403,7 @@ store.subscribe((s) => {
   renderScript(s);
   renderStats(s);
   renderWalk(s);
+  renderIotlb(s);
   renderCompare(s);
   renderFocus(s);
   $("message").textContent = s.message;
@@ -380,6 +460,20 @@ $("op-unmap").addEventListener("click", () => {
   const v = (id: string) => $<HTMLInputElement>(id).value.trim().replace(/^0x/i, "");
   appendOp(`unmap ${v("op-iova")} ${v("op-size")}`);
 });
+
+$<HTMLInputElement>("iotlb-on").addEventListener("change", (e) => {
+  store.set({ iotlb: (e.target as HTMLInputElement).checked });
+  runScript(store.get().script, true);
+});
+for (const rw of ["read", "write"] as const)
+  $(`access-${rw}`).addEventListener("click", () => {
+    const text = $<HTMLInputElement>("access-iova").value.trim().replace(/^0x/i, "");
+    if (!/^[0-9a-f]{1,16}$/i.test(text)) {
+      store.set({ message: `error: ${text} is not a hex IOVA` });
+      return;
+    }
+    appendOp(`access ${text} ${rw}`);
+  });
 
 $("walk-form").addEventListener("submit", (e) => {
   e.preventDefault();
@@ -638,11 +732,12 @@ $("copy-link").addEventListener("click", () => {
 window.addEventListener("resize", () => draw(store.get()));
 window.addEventListener("hashchange", () => {
   const u = decodeUrlState(location.hash);
-  if (u && u.script !== store.get().script) start();
+  if (u && (u.script !== store.get().script || (u.iotlb ?? false) !== store.get().iotlb)) start();
 });
 
 function start(): void {
   const u = decodeUrlState(location.hash);
+  store.set({ iotlb: u?.iotlb ?? false });
   runScript(u?.script ?? DEFAULT_SCRIPT);
   if (u?.walk) walkAt(BigInt(`0x${u.walk}`));
   if (u?.from && u.size) {

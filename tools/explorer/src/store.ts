@@ -33,6 +33,8 @@ export interface AppState {
   readonly compare: CompareState | null;
   /** One-line status or error (image loading, bad input). */
   readonly message: string;
+  /** The IOTLB toggle: every table a `fmt` line makes gets the IOTLB model. */
+  readonly iotlb: boolean;
 }
 
 export class Store<S> {

@@ -10,6 +10,7 @@ import {
   splitLines,
   type TableImageFile,
 } from "@iommu/script";
+import { type IotlbSnapshot, iotlbSnapshot } from "./iotlb-view.js";
 
 /** The output of one script line. */
 export interface ScriptLineResult {
@@ -30,6 +31,13 @@ export interface LoadedTable {
   readonly inspector: PageTableInspector | null;
   /** Per script line (empty for an image). */
   readonly lines: readonly ScriptLineResult[];
+  /** The IOTLB model attached to the table's domain at the end of the script, if any. */
+  readonly iotlb: IotlbSnapshot | null;
+  /**
+   * With the IOTLB toggle on: the result of attaching the model (`ok iotlb …`, or why not:
+   * `err no-iotlb-feed` for a table whose driver has no feed); "" with the toggle off.
+   */
+  readonly iotlbStatus: string;
   /** The table as an image file (`encodeTableImage`), when the family can give it. */
   image(): TableImageFile | undefined;
   /** A fresh copy of the same table (the unmap comparison runs on copies). */
@@ -43,11 +51,18 @@ function inspectorOf(t: ScriptTable | null): PageTableInspector | null {
   return t.inspector?.() ?? iommuDomainInspector(t.domain);
 }
 
+/** How a script runs. */
+export interface RunOptions {
+  /** Attach the IOTLB model (`iotlb on`) to each table a `fmt` line makes (the panel's toggle). */
+  readonly iotlb?: boolean;
+}
+
 /** Run an `iommu script` text as one fresh harness process and keep its live table. */
-export function runTableScript(script: string): LoadedTable {
+export function runTableScript(script: string, options: RunOptions = {}): LoadedTable {
   const session = new ScriptSession({ families: createFamilies() });
   const lines: ScriptLineResult[] = [];
   let title = "";
+  let iotlbStatus = "";
   splitLines(script).forEach((text, i) => {
     let out: string[];
     try {
@@ -56,17 +71,24 @@ export function runTableScript(script: string): LoadedTable {
       // A model exception is a bug, never a kernel error: show it on its line.
       out = [`err internal ${(e as Error).message}`];
     }
-    if (/^\s*fmt\b/.test(text) && out[0]?.startsWith("ok")) title = text.trim();
+    if (/^\s*fmt\b/.test(text) && out[0]?.startsWith("ok")) {
+      title = text.trim();
+      // The toggle: the model goes on every new table, as an `iotlb on` line would put it.
+      if (options.iotlb && session.current && !session.iotlb) iotlbStatus = session.line("iotlb on")[0] ?? "";
+    }
     lines.push({ line: i + 1, text, out, error: out.some((l) => l.startsWith("err")) });
   });
   const table = session.current;
+  const io = session.iotlb;
   return {
     title,
     table,
     inspector: inspectorOf(table),
     lines,
+    iotlb: io ? iotlbSnapshot(io) : null,
+    iotlbStatus: io ? `ok iotlb driver=${io.driver}` : iotlbStatus,
     image: () => session.image(),
-    copy: () => runTableScript(script),
+    copy: () => runTableScript(script, options),
     close: () => session.close(),
   };
 }
@@ -118,6 +140,8 @@ export function adoptTable(name: string, raw: RawImage): LoadedTable | { error: 
     table,
     inspector,
     lines: [],
+    iotlb: null,
+    iotlbStatus: "",
     image: () => image,
     copy: () => adoptTable(name, raw) as LoadedTable,
     // An adopted table is only dropped, never torn down (teardown would free what the image points at).

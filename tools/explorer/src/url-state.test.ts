@@ -16,6 +16,13 @@ describe("url state", () => {
     expect(decodeUrlState("script=x&walk=zz&from=10")).toEqual({ script: "x", walk: undefined });
   });
 
+  it("carries the IOTLB toggle only when on", () => {
+    const on = encodeUrlState({ script: "x", iotlb: true });
+    expect(on).toBe("script=x&iotlb=1");
+    expect(decodeUrlState(on)).toEqual({ script: "x", walk: undefined, iotlb: true });
+    expect(encodeUrlState({ script: "x", iotlb: false })).toBe("script=x");
+  });
+
   it("is undefined without a script", () => {
     expect(decodeUrlState("#walk=10")).toBeUndefined();
   });

@@ -9,6 +9,8 @@ export interface UrlState {
   /** Selected range for the comparison: start and size, hex without 0x. */
   readonly from?: string;
   readonly size?: string;
+  /** The IOTLB panel's toggle (`iotlb=1`). */
+  readonly iotlb?: boolean;
 }
 
 const HEX = /^[0-9a-f]{1,16}$/i;
@@ -22,6 +24,7 @@ export function encodeUrlState(s: UrlState): string {
     p.set("from", s.from);
     p.set("size", s.size);
   }
+  if (s.iotlb) p.set("iotlb", "1");
   return p.toString();
 }
 
@@ -36,5 +39,10 @@ export function decodeUrlState(hash: string): UrlState | undefined {
   };
   const from = hexOf("from");
   const size = hexOf("size");
-  return { script, walk: hexOf("walk"), ...(from && size ? { from, size } : {}) };
+  return {
+    script,
+    walk: hexOf("walk"),
+    ...(from && size ? { from, size } : {}),
+    ...(p.get("iotlb") === "1" ? { iotlb: true } : {}),
+  };
 }

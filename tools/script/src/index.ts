@@ -122,6 +122,16 @@ export {
   protLetters,
   v7sDumpLines,
 } from "./script/inspect-text.js";
+// Model-only IOTLB commands (`iotlb on|off|show`, `access`): the feeds by driver, the attached model.
+export {
+  findingLine,
+  IOTLB_FEEDS,
+  type IotlbFeedEntry,
+  iotlbCommand,
+  iotlbFeedFor,
+  parseIotlbOn,
+  ScriptIotlb,
+} from "./script/iotlb.js";
 export { FGETS_MAX, LineSplitter, splitLines } from "./script/lines.js";
 export { MAX_TOKENS, parseCount, parseHex, parseNum, parseProt, tokenize } from "./script/parse.js";
 export type { FmtResult, ScriptEnv, ScriptFamily, ScriptTable, TableImage } from "./script/target.js";

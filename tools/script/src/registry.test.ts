@@ -20,7 +20,7 @@ describe("the registry", () => {
       // Drivers on io-pgtable: the bare name or `driver=<name>`.
       ...["arm-smmu", "driver=arm-smmu", "qcom_iommu", "driver=qcom_iommu"],
       ...["apple-dart", "driver=apple-dart", "ipmmu", "driver=ipmmu"],
-      ...["amdv1", "x86_64", "vtdss", "riscv"],
+      ...["amdv1", "x86_64", "vtdss", "riscv", "amdv1_mock"],
       ...["intel", "driver=intel", "amd", "driver=amd"],
       ...["exynos", "rockchip", "sun50i", "sprd", "tegra", "mtk_v1", "s390", "omap"],
       ...["mtk-iommu", "driver=mtk-iommu", "msm", "driver=msm"],

@@ -344,6 +344,7 @@ export const REGISTRY: readonly RegistryEntry[] = [
   { ...genericPt("x86_64"), demo: [] },
   { ...genericPt("vtdss"), demo: [] },
   genericPt("riscv"),
+  { ...genericPt("amdv1_mock"), demo: [] },
   // The x86 drivers on generic_pt: `fmt driver=intel|amd ...` opens a table through their cfg path.
   { driver: "intel", fmtNames: INTEL_FMT_NAMES, family: createIntelFamily, demo: intelDemoTargets() },
   { driver: "amd", fmtNames: AMD_FMT_NAMES, family: createAmdFamily, demo: amdDemoTargets() },

@@ -31,6 +31,7 @@ export {
   runConformanceCheck,
   type Window,
 } from "./conformance.js";
+export { sameHiddenClass } from "./hidden-class.js";
 export { IOTLB_WINDOW_PAGES, type IotlbOp, iotlbOpArb, runIotlbClean } from "./iotlb-sequences.js";
 export { type PageFrame, PageFrameMap } from "./page-frame-map.js";
 export {
@@ -47,6 +48,7 @@ export {
 } from "./reference-map.js";
 export {
   checkRandomRuns,
+  type ProtOf,
   type RandomRunsOptions,
   type RunRecord,
   referenceRuns,

@@ -45,14 +45,30 @@ export function runsOf(d: IommuDomain, iova: bigint, size: bigint): RunRecord[] 
   return out;
 }
 
+/** Where the reference reads a mapped page's `IOMMU_*` prot: the inspector's walk by default. */
+export type ProtOf = (d: IommuDomain, va: bigint) => number;
+
+function inspectorProt(d: IommuDomain): ProtOf {
+  const inspector = d.ops?.inspect?.(d) ?? null;
+  if (!inspector)
+    throw new Error("referenceRuns: the domain has no inspector; pass protOf (how its permissions are read)");
+  return (_d, va) => inspector.walk(va).steps.at(-1)?.prot ?? -2;
+}
+
 /**
  * Reference runs of [iova, iova + steps·step) (page-aligned): one lookup per `step` (the
  * smallest page size), merged where phys continues and prot is equal; leafSize is the smallest
- * translation unit seen.
+ * translation unit seen. `protOf` reads permissions for domains without a page table to
+ * inspect (an interval tree, an aperture).
  */
-export function referenceRuns(d: IommuDomain, iova: bigint, steps: number, step: number): RunRecord[] {
+export function referenceRuns(
+  d: IommuDomain,
+  iova: bigint,
+  steps: number,
+  step: number,
+  protOf: ProtOf = inspectorProt(d),
+): RunRecord[] {
   const ops = d.ops!;
-  const inspector = ops.inspect!(d)!;
   const pl = new PhysLength();
   const out: RunRecord[] = [];
   for (let k = 0; k < steps; k++) {
@@ -60,7 +76,7 @@ export function referenceRuns(d: IommuDomain, iova: bigint, steps: number, step:
     ops.iovaToPhysLength!(d, va, pl);
     const mapped = pl.mapped;
     const phys = mapped ? pl.physBigInt : 0n;
-    const prot = mapped ? (inspector.walk(va).steps.at(-1)?.prot ?? -2) : 0;
+    const prot = mapped ? protOf(d, va) : 0;
     const leafSize = mapped ? pl.length : 0;
     const last = out.at(-1);
     if (last && last.mapped === mapped && last.prot === prot && (!mapped || last.phys + last.size === phys)) {
@@ -82,6 +98,8 @@ export interface RandomRunsOptions {
   window: number;
   prots: number[];
   numRuns: number;
+  /** For domains without an inspector: how the reference reads a page's prot. */
+  protOf?: ProtOf;
 }
 
 /**
@@ -135,7 +153,7 @@ export function checkRandomRuns(
         const before = d.counters.walks;
         const got = runsOf(d, start, BigInt(n * step));
         expect(d.counters.walks - before).toBe(1);
-        expect(got).toEqual(referenceRuns(d, start, n, step));
+        expect(got).toEqual(referenceRuns(d, start, n, step, o.protOf ?? inspectorProt(d)));
         if (got.some((r) => r.mapped && r.size > BigInt(r.leafSize))) merged++;
         if (got.some((r) => r.mapped) && got.some((r) => !r.mapped)) mixed++;
       },

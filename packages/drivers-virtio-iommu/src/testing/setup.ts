@@ -23,9 +23,16 @@ export function lpaeHosts(hosts: Map<number, IommuDomain>): (id: number) => Iomm
   };
 }
 
-/** Probe a driver on a fresh device, probe endpoint 0 and allocate one paging domain; attach it unless told not to. */
+/**
+ * Probe a driver on a fresh device (with a request log of `logCapacity` entries), probe
+ * endpoint 0 and allocate one paging domain; attach it unless told not to.
+ */
 export function guest(
-  options: Partial<VirtioIommuDeviceOptions> & { attach?: boolean; ids?: number[] } = {},
+  options: Partial<VirtioIommuDeviceOptions> & {
+    attach?: boolean;
+    ids?: number[];
+    logCapacity?: number;
+  } = {},
 ): Guest {
   const hosts = new Map<number, IommuDomain>();
   const device = new VirtioIommuDevice({
@@ -34,7 +41,10 @@ export function guest(
     inputRange: { start: 0, end: 2 ** 48 - 1 },
     ...options,
   });
-  const viommu = VirtioIommu.probe(device, { counters: new IommuCounters() });
+  const viommu = VirtioIommu.probe(device, {
+    counters: new IommuCounters(),
+    logCapacity: options.logCapacity ?? 0,
+  });
   if (typeof viommu === "number") throw new Error(`probe failed: ${viommu}`);
   const ep = viommu.probeDevice(options.ids ?? [0]);
   if (typeof ep === "number") throw new Error(`probe_device failed: ${ep}`);

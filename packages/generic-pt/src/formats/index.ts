@@ -5,16 +5,17 @@
  */
 import type { PtFormat, PtFormatDefaults } from "../pt-common.js";
 import { AMDV1 } from "./amdv1.js";
+import { AMDV1_MOCK } from "./amdv1-mock.js";
 import { RISCV } from "./riscv.js";
 import { VTDSS } from "./vtdss.js";
 import { X86_64 } from "./x86-64.js";
 
-export { AMDV1, RISCV, VTDSS, X86_64 };
+export { AMDV1, AMDV1_MOCK, RISCV, VTDSS, X86_64 };
 
 /** `fmt/iommu_*.c`: every format, in the order tools list them. */
-const PT_FORMAT_LIST = [AMDV1, VTDSS, X86_64, RISCV] as const;
+const PT_FORMAT_LIST = [AMDV1, VTDSS, X86_64, RISCV, AMDV1_MOCK] as const;
 
-/** `<fmt>` of `pt_iommu_<fmt>_init`: `"amdv1" | "vtdss" | "x86_64" | "riscv"`. */
+/** `<fmt>` of `pt_iommu_<fmt>_init`: `"amdv1" | "vtdss" | "x86_64" | "riscv" | "amdv1_mock"`. */
 export type PtFormatName = (typeof PT_FORMAT_LIST)[number]["name"];
 
 /** `fmt/iommu_<fmt>.c` names: the one list tools take format names from. */

@@ -43,6 +43,7 @@ export const RISCV: PtFormat<"riscv"> = {
   maxVaLg2: 57,
   maxOaLg2: 56,
   maxTopLevel: 4,
+  granuleLg2: 12,
   supported: bit(PT_FEAT_SIGN_EXTEND) | bit(PT_FEAT_FLUSH_RANGE) | SVNAPOT,
   forced: 0,
   privateFeatureNames: ["svnapot_64k"],

@@ -28,6 +28,7 @@ export const VTDSS: PtFormat<"vtdss"> = {
   maxVaLg2: 57,
   maxOaLg2: 52,
   maxTopLevel: 4,
+  granuleLg2: 12,
   supported:
     bit(PT_FEAT_FLUSH_RANGE) |
     bit(PT_FEAT_VTDSS_FORCE_COHERENCE) |

@@ -33,6 +33,7 @@ export const X86_64: PtFormat<"x86_64"> = {
   maxVaLg2: 57,
   maxOaLg2: 52,
   maxTopLevel: 4,
+  granuleLg2: 12,
   supported:
     bit(PT_FEAT_SIGN_EXTEND) |
     bit(PT_FEAT_FLUSH_RANGE) |

@@ -124,7 +124,8 @@ export class ArmLpaeIoPgtable implements IoPgtable {
   readonly walkWords: Uint32Array[] = [];
   readonly walkBase = new Int32Array(ARM_LPAE_MAX_LEVELS + 1);
 
-  // Result of the last single-address walk (visit_iova_to_phys).
+  // Result of the last single-address walk (visit_iova_to_phys). The words are u32 (bit 31 set
+  // by table addresses ≥ 2 GiB, NS/NSTABLE…): they start as doubles, see the constructor.
   walkLo = 0;
   walkHi = 0;
   walkLevel = 0;
@@ -137,6 +138,12 @@ export class ArmLpaeIoPgtable implements IoPgtable {
     startLevel: number,
     pgdBits: number,
   ) {
+    // Fields that may hold a double (an address ≥ 2^31, a u32 word with bit 31 set, a frame
+    // count) get one first, so the object's hidden class never changes once ops are
+    // optimised: a change then would deoptimise every op mid-pass (hidden-class.test.ts).
+    this.pgdPa = this.walkLo = this.walkHi = this.iasFrames = this.oasFrames = 0.5;
+    this.pgdPa = -1;
+    this.walkLo = this.walkHi = this.iasFrames = this.oasFrames = 0;
     this.fmt = fmt;
     this.cookie = cookie;
     this.cfg = cfg;

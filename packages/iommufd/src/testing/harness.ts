@@ -1,9 +1,10 @@
 // tools/testing/selftests/iommu/iommufd_utils.h: the selftest helpers (test_ioctl_*, test_cmd_*)
 // over the model, and the state snapshot the fail-nth and property tests compare.
-import { type IommuDomain, type MemKind, PAGE_SIZE, PhysLength, UserMm } from "@iommu/core";
+import { type Addr, type IommuDomain, type MemKind, PAGE_SIZE, PhysLength, UserMm } from "@iommu/core";
 import type { ReadBackMode } from "../context.js";
 import { Iommufd } from "../iommufd.js";
 import { IOMMU_IOAS_MAP_FIXED_IOVA, IOMMU_IOAS_MAP_READABLE, IOMMU_IOAS_MAP_WRITEABLE } from "../uapi.js";
+import { amdv1MockPagetableInit } from "./mock-pagetable.js";
 
 export const RW = IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE;
 /** `HUGEPAGE_SIZE` of the test machine. */
@@ -12,11 +13,11 @@ export const HUGEPAGE_SIZE = 2 * 1024 * 1024;
 export const BUFFER = 0x10_0000_0000;
 export const BUFFER_SIZE = PAGE_SIZE * 16;
 
-/** A fresh process with `buffer` mapped, and its iommufd. */
+/** A fresh process with `buffer` mapped, and its iommufd (mock domains on generic_pt amdv1_mock). */
 export function openIommufd(opts: { readBack?: ReadBackMode; kind?: MemKind } = {}): Iommufd {
   const mm = new UserMm();
   mm.memory.addRegion({ vaddr: BUFFER, size: BUFFER_SIZE, kind: opts.kind ?? "scattered", seed: 7 });
-  return new Iommufd({ mm, readBack: opts.readBack ?? "legacy" });
+  return new Iommufd({ mm, readBack: opts.readBack ?? "legacy", mockPagetableInit: amdv1MockPagetableInit });
 }
 
 /** `test_ioctl_ioas_alloc` */
@@ -33,7 +34,7 @@ export function mapFixed(
   ioasId: number,
   uptr: number,
   length: number,
-  iova: number,
+  iova: number | bigint,
   flags = RW,
 ): number {
   return ictx.ioasMap({ flags: flags | IOMMU_IOAS_MAP_FIXED_IOVA, ioasId, userVa: uptr, length, iova });
@@ -149,28 +150,35 @@ function pinCounts(ictx: Iommufd): number[] {
   return out;
 }
 
-/** The domain's translations over the probe windows: [iova, phys, leaf length] per leaf (2 KiB steps over holes). */
+/**
+ * The domain's translations over the probe windows: [window, offset, phys, leaf length] per leaf
+ * (2 KiB steps over holes). Windows may lie anywhere below 2^64 (bigint bases above 2^53).
+ */
 function translations(domain: IommuDomain): number[][] {
   const out: number[][] = [];
   const r = new PhysLength();
   const ops = domain.ops!;
-  for (const base of probeBases)
-    for (let iova = base; iova < base + probeSpan; ) {
+  probeBases.forEach((base, w) => {
+    const big = typeof base === "bigint";
+    for (let off = 0; off < probeSpan; ) {
+      const iova = big ? base + BigInt(off) : base + off;
       ops.iovaToPhysLength!(domain, iova, r);
       if (!r.mapped) {
-        iova += 2048;
+        off += 2048;
         continue;
       }
-      out.push([iova, r.physNumber, r.length]);
-      iova += Math.max(2048, r.length - (iova % r.length));
+      out.push([w, off, r.physNumber, r.length]);
+      const mod = big ? Number((iova as bigint) % BigInt(r.length)) : (iova as number) % r.length;
+      off += Math.max(2048, r.length - mod);
     }
+  });
   return out;
 }
 
 /** IOVA windows {@link stateOf} probes domains over (tests set them to cover their IOVAs). */
-export const probeBases: number[] = [];
+export const probeBases: Addr[] = [];
 export let probeSpan = 0;
-export function setProbe(bases: number[], span: number): void {
+export function setProbe(bases: Addr[], span: number): void {
   probeBases.length = 0;
   probeBases.push(...bases);
   probeSpan = span;

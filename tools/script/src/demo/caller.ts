@@ -37,4 +37,9 @@ export interface CallerScenario {
    * must not depend on the clock, which only times the measured operation.
    */
   measure(mode: LookupMode, clock: Clock): Measurement;
+  /**
+   * The same operation with the range lookup (`iommuIovaToPhysRuns`), for callers that have a
+   * `runs` mode (the table's runs column; omitted → "—").
+   */
+  measureRuns?(clock: Clock): Measurement;
 }

@@ -109,6 +109,7 @@ export function runCallerScenario(c: CallerScenario, repeat = 1, clock: Clock = 
     length = fastest(length, c.measure("length", clock), c.id);
   }
   const pair = (k: keyof Measurement) => ({ legacy: legacy![k], length: length![k] });
+  const r = c.measureRuns?.(clock);
   return {
     scenario: c.id,
     caller: c.caller,
@@ -123,6 +124,7 @@ export function runCallerScenario(c: CallerScenario, repeat = 1, clock: Clock = 
     iotlbSyncs: pair("iotlbSyncs"),
     ns: pair("ns"),
     expected: c.expected,
+    ...(r ? { runs: { walks: r.walks, pteReads: r.pteReads } } : {}),
   };
 }
 

@@ -8,6 +8,7 @@
  * one line: `ok ...` or `err -N (ENAME)`; `counts` prints the read-back counters.
  */
 import {
+  type Addr,
   errnoName,
   hex,
   IommuCounters,
@@ -29,8 +30,10 @@ import {
   IOMMU_OPTION_OP_SET,
   Iommufd,
   MOCK_ACCESS_RW_SLOW_PATH,
+  type MockPagetableType,
   type ReadBackMode,
 } from "@iommu/iommufd";
+import { amdv1MockPagetableInit } from "./mock-pagetable.js";
 
 export { READ_BACK_MODES, type ReadBackMode } from "@iommu/iommufd";
 
@@ -58,6 +61,21 @@ function num(tok: string | undefined): number {
   return v;
 }
 
+/**
+ * An address or length token (IOVAs, user addresses, range bounds): as {@link num}, but exact up
+ * to 2^64 − 1 — a number up to 2^53 − 1, a bigint above (the core's Addr).
+ */
+function addr(tok: string | undefined): Addr {
+  if (tok === undefined) throw new BadArgs("missing number");
+  let v: bigint;
+  const m = /^(\d+)([KMGT])$/i.exec(tok);
+  if (m) v = BigInt(m[1]!) * BigInt(SUFFIX[m[2]!.toUpperCase()]!);
+  else if (/^0x[0-9a-f]+$/i.test(tok) || /^\d+$/.test(tok)) v = BigInt(tok);
+  else throw new BadArgs(`bad number ${tok}`);
+  if (v >= 1n << 64n) throw new BadArgs(`number out of range ${tok}`);
+  return v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
+}
+
 function errLine(ret: number): string {
   return `err ${ret} (${errnoName(ret) ?? "E?"})`;
 }
@@ -76,8 +94,15 @@ function protFlags(tok: string | undefined): number {
   }
 }
 
+/** `domain IOAS KIND` mock kinds → MOCK_IOMMUPT_* (the selftest's mock on generic_pt amdv1_mock). */
+const MOCK_KINDS: Record<string, MockPagetableType> = {
+  mock: "default",
+  "mock-huge": "huge",
+  "mock-amdv1": "amdv1",
+};
+
 /** The domain kinds `domain IOAS KIND` accepts. */
-export const IOMMUFD_SCRIPT_DOMAINS: readonly string[] = ["mock", "mock-huge", ...PT_FORMAT_NAMES];
+export const IOMMUFD_SCRIPT_DOMAINS: readonly string[] = [...Object.keys(MOCK_KINDS), ...PT_FORMAT_NAMES];
 
 /** One script run: a fresh process and iommufd. */
 export class IommufdScript {
@@ -90,6 +115,7 @@ export class IommufdScript {
     this.ictx = new Iommufd({
       mm: new UserMm({ counters: this.warns }),
       readBack: opts.readBack ?? "legacy",
+      mockPagetableInit: amdv1MockPagetableInit,
     });
   }
 
@@ -138,12 +164,11 @@ export class IommufdScript {
         return rc ? errLine(rc) : `ok ioas ${c.outIoasId}`;
       }
       case "domain": {
-        // domain IOAS mock|mock-huge|FORMAT [pgsizes X]
+        // domain IOAS mock|mock-huge|mock-amdv1|FORMAT [pgsizes X]
         const ioas = num(a[0]);
         const kind = a[1] ?? "mock";
         let id: number;
-        if (kind === "mock" || kind === "mock-huge")
-          id = ictx.mockDomain(ioas, kind === "mock" ? "default" : "huge");
+        if (kind in MOCK_KINDS) id = ictx.mockDomain(ioas, MOCK_KINDS[kind]!);
         else if ((PT_FORMAT_NAMES as readonly string[]).includes(kind)) {
           let d: IommuDomain;
           try {
@@ -168,9 +193,9 @@ export class IommufdScript {
         const c = {
           flags: protFlags(a[4]) | (fixed ? IOMMU_IOAS_MAP_FIXED_IOVA : 0),
           ioasId: num(a[0]),
-          userVa: num(a[1]),
-          length: num(a[2]),
-          iova: fixed ? num(a[3]) : 0,
+          userVa: addr(a[1]),
+          length: addr(a[2]),
+          iova: fixed ? addr(a[3]) : 0,
         };
         const rc = ictx.ioasMap(c);
         return rc ? errLine(rc) : `ok iova ${hex(c.iova)}`;
@@ -180,7 +205,7 @@ export class IommufdScript {
         const c =
           a[1] === "all"
             ? { ioasId: num(a[0]), iova: 0, length: (1n << 64n) - 1n }
-            : { ioasId: num(a[0]), iova: num(a[1]), length: num(a[2]) };
+            : { ioasId: num(a[0]), iova: addr(a[1]), length: addr(a[2]) };
         const rc = ictx.ioasUnmap(c);
         return rc ? errLine(rc) : `ok unmapped ${hex(c.length)}`;
       }
@@ -190,10 +215,10 @@ export class IommufdScript {
         const c = {
           flags: protFlags(a[5]) | (fixed ? IOMMU_IOAS_MAP_FIXED_IOVA : 0),
           srcIoasId: num(a[0]),
-          srcIova: num(a[1]),
+          srcIova: addr(a[1]),
           dstIoasId: num(a[2]),
-          dstIova: fixed ? num(a[3]) : 0,
-          length: num(a[4]),
+          dstIova: fixed ? addr(a[3]) : 0,
+          length: addr(a[4]),
         };
         const rc = ictx.ioasCopy(c);
         return rc ? errLine(rc) : `ok iova ${hex(c.dstIova)}`;
@@ -202,13 +227,13 @@ export class IommufdScript {
         // allow IOAS START-LAST ...
         const ranges = a.slice(1).map((r) => {
           const [s, l] = r.split("-");
-          return { start: num(s), last: num(l) };
+          return { start: addr(s), last: addr(l) };
         });
         const rc = ictx.ioasAllowIovas({ ioasId: num(a[0]), allowedIovas: ranges });
         return rc ? errLine(rc) : "ok";
       }
       case "reserve": {
-        const rc = ictx.addReserved(num(a[0]), num(a[1]), num(a[2]));
+        const rc = ictx.addReserved(num(a[0]), addr(a[1]), addr(a[2]));
         return rc ? errLine(rc) : "ok";
       }
       case "ranges": {
@@ -235,7 +260,7 @@ export class IommufdScript {
       }
       case "pin": {
         // pin ACCESS IOVA LENGTH [w]
-        const id = ictx.accessPages(num(a[0]), num(a[1]), num(a[2]), { write: a[3] === "w" });
+        const id = ictx.accessPages(num(a[0]), addr(a[1]), num(a[2]), { write: a[3] === "w" });
         return id < 0 ? errLine(id) : `ok item ${id}`;
       }
       case "unpin": {
@@ -246,7 +271,7 @@ export class IommufdScript {
         // rw ACCESS IOVA LENGTH [slow]: a read through the access
         const rc = ictx.accessRw(
           num(a[0]),
-          num(a[1]),
+          addr(a[1]),
           new Uint8Array(num(a[2])),
           a[3] === "slow" ? MOCK_ACCESS_RW_SLOW_PATH : 0,
         );
@@ -255,7 +280,7 @@ export class IommufdScript {
       case "check": {
         // check HWPT IOVA LENGTH UPTR (IOMMU_TEST_OP_MD_CHECK_MAP)
         const walks = { n: 0 };
-        const rc = ictx.mdCheckMap(num(a[0]), num(a[1]), num(a[2]), num(a[3]), walks);
+        const rc = ictx.mdCheckMap(num(a[0]), addr(a[1]), num(a[2]), num(a[3]), walks);
         return rc ? errLine(rc) : `ok walks ${walks.n}`;
       }
       case "counts": {

@@ -23,6 +23,7 @@ import { snapshotTableMemory, type TableImageFile } from "../dump/table-image.js
 import { benchCommand } from "./bench.js";
 import { formatErrno } from "./errno-names.js";
 import { KERNEL_HARNESS } from "./harness.js";
+import { iotlbCommand, type ScriptIotlb } from "./iotlb.js";
 import { LineSplitter } from "./lines.js";
 import { parseCount, parseHex, parseProt, tokenize } from "./parse.js";
 import type { ScriptEnv, ScriptFamily, ScriptHarness, ScriptTable } from "./target.js";
@@ -61,6 +62,8 @@ export class ScriptSession {
   private harness: ScriptHarness = KERNEL_HARNESS;
   private lineNo = 0;
   private readonly handlers: ReadonlyMap<string, Handler>;
+  /** Model-only: the IOTLB model `iotlb on` attached to the live table's domain. */
+  private iotlbModel: ScriptIotlb | null = null;
 
   constructor(options: ScriptOptions = {}) {
     const stderr = options.stderr ?? (() => {});
@@ -86,12 +89,49 @@ export class ScriptSession {
       ["dump", (a) => this.withTable((t) => t.dump(a[0] === "all"))],
       ["stats", () => this.withTable((t) => [t.stats()])],
       ["save-image", (a) => this.withTable((t) => this.saveImage(t, a))],
+      // Model-only (issue 17): the IOTLB model on the live domain.
+      ["iotlb", (a) => this.iotlbCmd(a)],
+      ["access", (a) => this.withTable(() => this.access(a))],
     ]);
   }
 
   /** The live table, if any. */
   get current(): ScriptTable | null {
     return this.table;
+  }
+
+  /** Model-only: the IOTLB model attached to the live table's domain, if any. */
+  get iotlb(): ScriptIotlb | null {
+    const io = this.iotlbModel;
+    return io && this.table && io.domain === this.table.domain ? io : null;
+  }
+
+  /** `iotlb on|off|show` (model-only). */
+  private iotlbCmd(args: readonly string[]): string[] {
+    if (args[0] === "on" && !this.table) return [NO_FMT];
+    const r = iotlbCommand(args, this.table?.domain ?? null, this.iotlb);
+    this.iotlbModel = r.iotlb;
+    return r.lines;
+  }
+
+  /** `access IOVA read|write` (model-only): a device access through the attached IOTLB. */
+  private access(args: readonly string[]): string[] {
+    const io = this.iotlb;
+    return io ? io.access(args) : ["err iotlb-off"];
+  }
+
+  /** Result lines, then what the IOTLB check after the operation found (nothing when off). */
+  private checked(
+    lines: string[],
+    op: string,
+    iova: Addr,
+    size: Addr,
+    syncing: boolean,
+    unmapped = 0,
+  ): string[] {
+    const io = this.iotlb;
+    if (!io) return lines;
+    return [...lines, ...io.after(op, iova, size, syncing, unmapped)];
   }
 
   /** Run one input line (without its `\n`); returns the output lines (each without `\n`). */
@@ -240,6 +280,10 @@ export class ScriptSession {
     const prot = parseProt(args[3]!);
     if (iova === undefined || paddr === undefined || size === undefined || prot === undefined)
       return [BAD_ARGS];
+    return this.checked(this.mapLine(t, iova, paddr, size, prot), "map", iova, size, true);
+  }
+
+  private mapLine(t: ScriptTable, iova: Addr, paddr: Addr, size: Addr, prot: number): string[] {
     const m = this.mark();
     try {
       iommuMap(t.domain, iova, paddr, size, prot);
@@ -278,7 +322,14 @@ export class ScriptSession {
     const ret = t.mapPages(iova, paddr, Number(pgsize), pgcount, prot, mapped);
     if (typeof ret === "string") return [ret + this.suffix(m)];
     const head = ret === 0 ? "ok" : `err ${this.errno(ret)}`;
-    return [`${head} mapped=${hex(mapped.value)}${this.suffix(m)}`];
+    // A raw ops call is no sync point: the check marks what changed, reports nothing yet.
+    return this.checked(
+      [`${head} mapped=${hex(mapped.value)}${this.suffix(m)}`],
+      "map_pages",
+      iova,
+      mapped.value,
+      false,
+    );
   }
 
   /** `unmap iova size` through the core's iommu_unmap() (§6). */
@@ -291,7 +342,8 @@ export class ScriptSession {
     const n = iommuUnmap(t.domain, iova, size);
     const word = t.refusal?.();
     const line = `unmapped=${hex(n)}${t.unmapSuffix?.() ?? ""}${this.suffix(m)}`;
-    return [word === undefined ? line : `err ${word} ${line}`];
+    const span = n > Number(size) ? n : size;
+    return this.checked([word === undefined ? line : `err ${word} ${line}`], "unmap", iova, span, true, n);
   }
 
   /** `unmap_pages iova pgsize pgcount`: one raw ops call; the result is a size_t. */
@@ -304,7 +356,15 @@ export class ScriptSession {
     const m = this.mark();
     const n = t.unmapPages(iova, Number(pgsize), pgcount);
     if (typeof n === "string") return [n + this.suffix(m)];
-    return [`unmapped=${hex(n)}${t.unmapSuffix?.() ?? ""}${this.suffix(m)}`];
+    const lines = [`unmapped=${hex(n)}${t.unmapSuffix?.() ?? ""}${this.suffix(m)}`];
+    return this.checked(
+      lines,
+      "unmap_pages",
+      iova,
+      n > 0 ? n : Number(pgsize) * pgcount,
+      false,
+      Math.max(n, 0),
+    );
   }
 
   private phys(t: ScriptTable, args: readonly string[]): string[] {

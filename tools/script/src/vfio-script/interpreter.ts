@@ -29,6 +29,7 @@ import {
   type VfioDmaUnmap,
   VfioIommu,
 } from "@iommu/vfio";
+import { iotlbCommand, type ScriptIotlb } from "../script/iotlb.js";
 
 /** The hardware behind one `domain attach`: which driver (`driver N`) and its knobs. */
 export interface VfioScriptHw {
@@ -125,6 +126,9 @@ function toAddr(v: bigint): number | bigint {
   return v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
 }
 
+/** Commands after which an attached IOTLB model is checked (they may change the tables). */
+const CHANGES_DOMAINS = new Set(["domain", "map_dma", "unmap_dma", "release", "container"]);
+
 /** One script run: a fresh simulated process. */
 export class VfioScript {
   private readonly warns = new IommuCounters();
@@ -136,6 +140,8 @@ export class VfioScript {
   /** Driver instances by hardware description, for the whole run (they outlive containers). */
   private readonly instances = new Map<string, IommuDriver>();
   private lineNo = 0;
+  /** Model-only: the IOTLB model `iotlb on` attached to one of the container's domains. */
+  private iotlb: ScriptIotlb | null = null;
 
   constructor(
     private readonly drivers: VfioScriptDrivers,
@@ -174,7 +180,39 @@ export class VfioScript {
     }
     const w = this.warns.warns - w0;
     if (w && out.length) out[out.length - 1] += ` warn=${w}`;
+    if (this.iotlb && CHANGES_DOMAINS.has(toks[0]!)) out.push(...this.iotlbAfter(toks[0]!));
     return out;
+  }
+
+  /**
+   * Model-only: after a command that may have changed the domains' tables, the IOTLB check
+   * (every cached entry re-walked; what is stale and not invalidated is reported). A model
+   * whose domain left the container is dropped.
+   */
+  private iotlbAfter(op: string): string[] {
+    const io = this.iotlb!;
+    if (!this.container?.domains().includes(io.domain)) {
+      this.iotlb = null;
+      return [];
+    }
+    return io.afterAll(op);
+  }
+
+  /** `iotlb on [domain K] [entries N] [walk N] [policy lru|fifo]`, `iotlb off`, `iotlb show` (model-only). */
+  private cmdIotlb(args: string[]): string[] {
+    const c = this.container;
+    if (!c) return ["err no-container"];
+    let rest = args;
+    let k = 0;
+    if (args[0] === "on" && args[1] === "domain") {
+      k = parseDec(args[2]);
+      rest = ["on", ...args.slice(3)];
+    }
+    const domain = args[0] === "on" ? (c.domainList[k]?.domain ?? null) : null;
+    if (this.iotlb && !c.domains().includes(this.iotlb.domain)) this.iotlb = null;
+    const r = iotlbCommand(rest, domain, this.iotlb);
+    this.iotlb = r.iotlb;
+    return r.lines;
   }
 
   private command(name: string, args: string[]): string[] {
@@ -187,6 +225,11 @@ export class VfioScript {
         return this.cmdLayout(args);
       case "echo":
         return [args.join(" ")];
+      // Model-only (issue 17): the IOTLB model on one of the container's domains.
+      case "iotlb":
+        return this.cmdIotlb(args);
+      case "access":
+        return this.iotlb ? this.iotlb.access(args) : ["err iotlb-off"];
       case "domain":
       case "map_dma":
       case "unmap_dma":

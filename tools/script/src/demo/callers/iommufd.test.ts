@@ -31,6 +31,17 @@ describe("iommufd demo rows", () => {
       expect(length.iotlbSyncs).toBe(legacy.iotlbSyncs);
     });
 
+  for (const s of IOMMUFD_SCENARIOS.filter((x) => CHEAP.has(x.id)))
+    it(`${s.id}: runs read-back: ${s.expectedRuns} range lookups, same unmaps and syncs as legacy`, () => {
+      const legacy = s.measure("legacy", clock);
+      const length = s.measure("length", clock);
+      const runs = s.measureRuns(clock);
+      expect(runs.walks).toBe(s.expectedRuns);
+      expect(runs.walks).toBeLessThanOrEqual(length.walks);
+      expect(runs.unmapCalls).toBe(legacy.unmapCalls);
+      expect(runs.iotlbSyncs).toBe(legacy.iotlbSyncs);
+    });
+
   it("iommufd-batch-limit: one iommu_unmap and one IOTLB sync per 1-entry batch (32 runs)", () => {
     const s = IOMMUFD_SCENARIOS.find((x) => x.id === "iommufd-batch-limit")!;
     const m = s.measure("length", clock);

@@ -3,7 +3,8 @@
  * (kernel-callers.md §7 rows 3–7) — unfill on IOAS_UNMAP, fill on attaching a domain to a
  * populated IOAS, an access pinning a domain-held range, the selftest mock's 2 KiB leaves and
  * the selftest's tiny temp-memory limit — each measured with today's per-PAGE read-back
- * (`legacy`) and the length-aware one (`length`).
+ * (`legacy`), the length-aware one (`length`) and the model's range lookup (`runs`, one
+ * `iommuIovaToPhysRuns` per batch: {@link IommufdCallerScenario.measureRuns}).
  */
 import {
   type IommuDomain,
@@ -18,15 +19,18 @@ import {
 } from "@iommu/core";
 import { createPtDomain } from "@iommu/generic-pt";
 import {
+  type FailNth,
   IOMMU_IOAS_MAP_FIXED_IOVA,
   IOMMU_IOAS_MAP_READABLE,
   IOMMU_IOAS_MAP_WRITEABLE,
   Iommufd,
   MOCK_APERTURE_START,
   MOCK_PAGE_SIZE,
-  MockDomain,
+  mockDomainAllocPgtable,
+  type ReadBackMode,
 } from "@iommu/iommufd";
 import type { Clock } from "../../clock.js";
+import { amdv1MockPagetableInit } from "../../iommufd-script/mock-pagetable.js";
 import type { CallerScenario, LookupMode } from "../caller.js";
 import type { Measurement } from "../run.js";
 
@@ -48,22 +52,39 @@ interface Spec {
   tempLimit?: number;
   byDefault: boolean;
   expected: { legacy: number; length: number };
+  /** Range lookups of the `runs` read-back (one per batch of runs). */
+  expectedRuns: number;
+}
+
+/** An iommufd row: the two modes every caller has, plus the `runs` read-back. */
+export interface IommufdCallerScenario extends CallerScenario {
+  /** Walks (range lookups) the `runs` read-back should make. */
+  readonly expectedRuns: number;
+  /** {@link CallerScenario.measure} in the `runs` read-back. */
+  measureRuns(clock: Clock): Measurement;
 }
 
 function check(ret: number, what: string): void {
   if (ret < 0) throw new Error(`demo iommufd: ${what} failed (${ret})`);
 }
 
-/** A domain of the scenario: the selftest mock (2 KiB slots) or generic_pt AMDv1. */
-function makeDomain(spec: Spec): IommuDomain {
-  if (spec.mock) return new MockDomain("default");
+/**
+ * A domain of the scenario: the selftest mock (MOCK_IOMMUPT_DEFAULT on generic_pt amdv1_mock,
+ * 2 KiB granule) or generic_pt AMDv1.
+ */
+function makeDomain(spec: Spec, fault: FailNth): IommuDomain {
+  if (spec.mock) {
+    const d = mockDomainAllocPgtable(amdv1MockPagetableInit, "default", fault);
+    if (typeof d === "number") throw new Error(`demo iommufd: mock_domain_alloc_pgtable failed (${d})`);
+    return d;
+  }
   const d = createPtDomain("amdv1", { allocator: new TableAllocator() });
   // The leaf the scenario wants: the table may use 4 KiB and that size only.
   d.pgsizeBitmap = SZ_4K | spec.leafSize;
   return d;
 }
 
-function measureSpec(spec: Spec, mode: LookupMode, clock: Clock): Measurement {
+function measureSpec(spec: Spec, mode: ReadBackMode, clock: Clock): Measurement {
   const mm = new UserMm();
   const unit = spec.memKind === "hugetlb1g" ? SZ_1G : SZ_2M;
   mm.memory.addRegion({
@@ -77,9 +98,11 @@ function measureSpec(spec: Spec, mode: LookupMode, clock: Clock): Measurement {
   const alloc = { flags: 0, outIoasId: 0 };
   check(ictx.ioasAlloc(alloc), "IOMMU_IOAS_ALLOC");
   const ioas = alloc.outIoasId;
-  const domains: IommuDomain[] = [makeDomain(spec)];
+  const domains: IommuDomain[] = [makeDomain(spec, ictx.fault)];
   check(ictx.attachDomain(ioas, domains[0]!), "attach");
-  const iova = spec.mock ? MOCK_APERTURE_START : IOVA;
+  // The mock row maps a 2 KiB step off the user pages: IOVA ≡ 2K, phys ≡ 0 (mod 4K), so
+  // amdv1_mock can install nothing larger than its 2 KiB granule (two leaves per PAGE).
+  const iova = spec.mock ? MOCK_APERTURE_START + MOCK_PAGE_SIZE : IOVA;
   check(
     ictx.ioasMap({ flags: RW, ioasId: ioas, userVa: VADDR, length: spec.regionSize, iova }),
     "IOMMU_IOAS_MAP",
@@ -98,7 +121,7 @@ function measureSpec(spec: Spec, mode: LookupMode, clock: Clock): Measurement {
     check(ictx.ioasUnmap(cmd), "IOMMU_IOAS_UNMAP");
     if (cmd.length !== spec.regionSize) throw new Error(`demo iommufd: unmapped ${cmd.length} bytes`);
   } else if (spec.op === "attach") {
-    second = makeDomain(spec);
+    second = makeDomain(spec, ictx.fault);
     check(ictx.attachDomain(ioas, second), "attach (fill)");
   } else {
     check(ictx.accessPages(access, iova, spec.regionSize), "access pin");
@@ -131,6 +154,7 @@ const SPECS: readonly Spec[] = [
     byDefault: true,
     // §7 row 3: npages + F (F = 0: one run) → N + F'.
     expected: { legacy: PAGES_2M, length: 1 },
+    expectedRuns: 1,
   },
   {
     id: "iommufd-unmap-1G-on-2M",
@@ -141,6 +165,8 @@ const SPECS: readonly Spec[] = [
     mock: false,
     byDefault: false,
     expected: { legacy: PAGES_1G, length: SZ_1G / SZ_2M },
+    // 1 GiB hugetlb page: one physically contiguous run.
+    expectedRuns: 1,
   },
   {
     id: "iommufd-unmap-1G-on-1G",
@@ -151,6 +177,7 @@ const SPECS: readonly Spec[] = [
     mock: false,
     byDefault: false,
     expected: { legacy: PAGES_1G, length: 1 },
+    expectedRuns: 1,
   },
   {
     id: "iommufd-attach-fill",
@@ -162,6 +189,7 @@ const SPECS: readonly Spec[] = [
     byDefault: false,
     // §7 row 4: the new domain is filled from the storage domain.
     expected: { legacy: PAGES_2M, length: 1 },
+    expectedRuns: 1,
   },
   {
     id: "iommufd-access-pin",
@@ -173,6 +201,7 @@ const SPECS: readonly Spec[] = [
     byDefault: false,
     // §7 row 5: raw_pages_from_domain over the requested range.
     expected: { legacy: PAGES_2M, length: 1 },
+    expectedRuns: 1,
   },
   {
     id: "iommufd-mock-2K",
@@ -182,8 +211,12 @@ const SPECS: readonly Spec[] = [
     leafSize: MOCK_PAGE_SIZE,
     mock: true,
     byDefault: true,
-    // Two 2 KiB leaves per PAGE: the length read-back clamps its step to one PAGE.
+    // Two 2 KiB leaves per PAGE (the map is 2 KiB off its pages): the length read-back clamps
+    // its step to one PAGE.
     expected: { legacy: PAGES_2M, length: PAGES_2M },
+    // Runs are cut in 4 KiB IOVA frames with equal phys offsets: pages a 2 KiB step off their
+    // frames are read back length-aware instead (one lookup per PAGE).
+    expectedRuns: PAGES_2M,
   },
   {
     id: "iommufd-batch-limit",
@@ -197,11 +230,13 @@ const SPECS: readonly Spec[] = [
     // A 16-byte temp limit gives a 1-entry batch: every run but the last ends in a batch-full
     // return whose walk is repeated (F = R − 1).
     expected: { legacy: SZ_64M / PAGE_SIZE + RUNS_64M - 1, length: RUNS_64M + RUNS_64M - 1 },
+    // One range lookup per 1-entry batch: it adds one run and stops at the next.
+    expectedRuns: RUNS_64M,
   },
 ];
 
 /** The iommufd rows, in table order. */
-export const IOMMUFD_SCENARIOS: readonly CallerScenario[] = SPECS.map((spec) => ({
+export const IOMMUFD_SCENARIOS: readonly IommufdCallerScenario[] = SPECS.map((spec) => ({
   id: spec.id,
   caller: "iommufd",
   driver: spec.mock ? "iommufd-mock" : "generic_pt",
@@ -211,5 +246,7 @@ export const IOMMUFD_SCENARIOS: readonly CallerScenario[] = SPECS.map((spec) => 
   regionSize: spec.regionSize,
   byDefault: spec.byDefault,
   expected: spec.expected,
+  expectedRuns: spec.expectedRuns,
   measure: (mode: LookupMode, clock: Clock) => measureSpec(spec, mode, clock),
+  measureRuns: (clock: Clock) => measureSpec(spec, "runs", clock),
 }));

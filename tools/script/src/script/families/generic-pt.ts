@@ -146,6 +146,10 @@ export class GenericPtScriptTable implements ScriptTable {
     env: ScriptEnv,
     private readonly adopted = false,
   ) {
+    // The gather bounds take doubles (≥ 2^31): start them as doubles so this object's hidden
+    // class never changes under optimised code (see @iommu/testing sameHiddenClass).
+    this.lastGatherEnd = 0.5;
+    this.lastGatherEnd = 0;
     this.domain = domain;
     this.pt = domain.pt;
     this.alloc = alloc;

@@ -1,0 +1,42 @@
+/**
+ * drivers/iommu/exynos-iommu.c: the TLB maintenance register writes of the SysMMU a domain is
+ * attached to — `flush_all`, `flush_entry`, and `flush_start` / `flush_end` / `flush_range` of
+ * the version's `struct sysmmu_variant` — kept for the IOTLB feed (iotlb.ts). Off until a feed
+ * turns it on: until then the unmap and map paths only test a null.
+ */
+
+/** Model-only: the `struct sysmmu_variant` field naming the register a write went to. */
+export type ExynosTlbReg = "flush_all" | "flush_entry" | "flush_start" | "flush_end" | "flush_range";
+
+/** Model-only: one `writel()` of the TLB maintenance path. */
+export interface ExynosTlbWrite {
+  readonly reg: ExynosTlbReg;
+  /** The 32-bit value written. */
+  readonly value: number;
+}
+
+/**
+ * Model-only: the last `capacity` TLB maintenance writes of a domain's SysMMU, oldest first,
+ * and how many were made in all (a reader detects writes that fell off).
+ */
+export class ExynosTlbLog {
+  /** Writes made since the log was turned on. */
+  total = 0;
+  private readonly list: ExynosTlbWrite[] = [];
+
+  constructor(readonly capacity: number) {
+    if (!(capacity >= 1)) throw new RangeError("ExynosTlbLog: capacity must be at least 1");
+  }
+
+  /** Record one write. */
+  record(reg: ExynosTlbReg, value: number): void {
+    this.total++;
+    if (this.list.length >= this.capacity) this.list.shift();
+    this.list.push({ reg, value: value >>> 0 });
+  }
+
+  /** The writes kept, oldest first. */
+  get writes(): readonly ExynosTlbWrite[] {
+    return this.list;
+  }
+}

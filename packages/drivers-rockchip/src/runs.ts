@@ -1,0 +1,89 @@
+// drivers/iommu/rockchip-iommu.c (issue 17, model extension): one descent over the directory
+// and page tables of [iova, iova + size), reporting each PTE and empty entry to a
+// PhysRunCollector — packages/core/docs/iova-to-phys-runs.md.
+//
+// The answers are those of rkIommuIovaToPhysLength page by page: IOVA bits above 31 are
+// ignored (quirk iova-aliased: each 4 GiB window aliases the table), a strict domain answers
+// one hole above 4 GiB, an invalid DTE is a 4 MiB hole, an invalid PTE (or one in absent
+// memory) a 4 KiB hole; every leaf is a 4 KiB PTE. Each entry is read once; no allocation and
+// no BigInt per entry.
+import { IOMMU_READ, IOMMU_WRITE, type PhysRunCollector } from "@iommu/core";
+import {
+  DTE_SPAN,
+  NUM_DT_ENTRIES,
+  NUM_PT_ENTRIES,
+  rkDteIsPtValid,
+  rkPteIsPageValid,
+  SPAGE_SIZE,
+} from "./defs.js";
+import type { RockchipDomain } from "./rockchip-iommu.js";
+
+/** Frames one DTE spans (4 MiB). */
+const DTE_PFNS = NUM_PT_ENTRIES;
+/** Frames of the 32-bit IOVA space the directory translates (4 GiB). */
+const WINDOW = NUM_DT_ENTRIES * DTE_PFNS;
+const TWO52 = 2 ** 52;
+
+/** The IOMMU_* permissions of a valid PTE, as the inspector reads them (bit 1 read, bit 2 write). */
+function pteProt(pte: number): number {
+  return (pte & 2 ? IOMMU_READ : 0) | (pte & 4 ? IOMMU_WRITE : 0);
+}
+
+/**
+ * Model-only `iova_to_phys_runs` for Rockchip tables (the driver has no such op): the runs of
+ * the collector's range in one walk, agreeing with one {@link rkIommuIovaToPhysLength} per
+ * page. Non-strict domains alias every 4 GiB window onto the directory (the walk repeats per
+ * window the range touches); strict domains report IOVAs at or above 4 GiB as one hole.
+ */
+export function rkIommuIovaToPhysRuns(d: RockchipDomain, runs: PhysRunCollector): void {
+  if (d.dt < 0) {
+    runs.hole(0, TWO52, SPAGE_SIZE);
+    return;
+  }
+  const end = d.strict ? Math.min(runs.endPfn, WINDOW) : runs.endPfn;
+  let pfn = runs.startPfn;
+  while (pfn < end) {
+    const win = pfn - (pfn % WINDOW);
+    if (!windowRuns(d, runs, win, ((pfn - win) / DTE_PFNS) | 0, end)) return;
+    pfn = win + WINDOW;
+  }
+  if (d.strict && runs.endPfn > WINDOW) runs.hole(WINDOW, TWO52 - WINDOW, (TWO52 - WINDOW) * SPAGE_SIZE);
+}
+
+/** DTEs `from`.. of the 4 GiB window at frame `win`, up to frame `end`: false when done. */
+function windowRuns(
+  d: RockchipDomain,
+  runs: PhysRunCollector,
+  win: number,
+  from: number,
+  end: number,
+): boolean {
+  const counters = d.counters;
+  const rkOps = d.rkOps;
+  for (let i = from; i < NUM_DT_ENTRIES; i++) {
+    const first = win + i * DTE_PFNS;
+    if (first >= end) return true;
+    const dte = d.dtWords[d.dtOff + i]!;
+    counters.pteReads++;
+    if (!rkDteIsPtValid(dte)) {
+      if (!runs.hole(first, DTE_PFNS, DTE_SPAN)) return false;
+      continue;
+    }
+    const base = d.pt.resolve(d.allocator.mem, rkOps.ptAddress(dte));
+    // A DTE into absent memory reads as 1024 invalid PTEs, as the single-address walk does.
+    if (base < 0) {
+      if (!runs.hole(first, DTE_PFNS, SPAGE_SIZE)) return false;
+      continue;
+    }
+    const words = d.pt.words;
+    for (let j = Math.max(0, runs.startPfn - first); j < NUM_PT_ENTRIES && first + j < end; j++) {
+      const pte = words[base + j]!;
+      counters.pteReads++;
+      const more = rkPteIsPageValid(pte)
+        ? runs.leaf(first + j, 1, rkOps.ptAddress(pte) / SPAGE_SIZE, pteProt(pte), SPAGE_SIZE)
+        : runs.hole(first + j, 1, SPAGE_SIZE);
+      if (!more) return false;
+    }
+  }
+  return true;
+}
