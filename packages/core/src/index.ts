@@ -32,6 +32,7 @@ export {
 } from "./addr.js";
 // Errors.
 export { ArgCheck } from "./arg-check.js";
+export { BoundedLog } from "./bounded-log.js";
 // Cost counters.
 export { COUNTER_KEYS, type CounterKey, type CounterSnapshot, IommuCounters } from "./counters.js";
 // The domain contract.

@@ -4,6 +4,7 @@
  * the version's `struct sysmmu_variant` — kept for the IOTLB feed (iotlb.ts). Off until a feed
  * turns it on: until then the unmap and map paths only test a null.
  */
+import { BoundedLog } from "@iommu/core";
 
 /** Model-only: the `struct sysmmu_variant` field naming the register a write went to. */
 export type ExynosTlbReg = "flush_all" | "flush_entry" | "flush_start" | "flush_end" | "flush_range";
@@ -19,24 +20,14 @@ export interface ExynosTlbWrite {
  * Model-only: the last `capacity` TLB maintenance writes of a domain's SysMMU, oldest first,
  * and how many were made in all (a reader detects writes that fell off).
  */
-export class ExynosTlbLog {
-  /** Writes made since the log was turned on. */
-  total = 0;
-  private readonly list: ExynosTlbWrite[] = [];
-
-  constructor(readonly capacity: number) {
-    if (!(capacity >= 1)) throw new RangeError("ExynosTlbLog: capacity must be at least 1");
-  }
-
+export class ExynosTlbLog extends BoundedLog<ExynosTlbWrite> {
   /** Record one write. */
   record(reg: ExynosTlbReg, value: number): void {
-    this.total++;
-    if (this.list.length >= this.capacity) this.list.shift();
-    this.list.push({ reg, value: value >>> 0 });
+    this.push({ reg, value: value >>> 0 });
   }
 
   /** The writes kept, oldest first. */
   get writes(): readonly ExynosTlbWrite[] {
-    return this.list;
+    return this.entries;
   }
 }

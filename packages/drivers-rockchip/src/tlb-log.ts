@@ -4,6 +4,7 @@
  * one), kept for the IOTLB feed (iotlb.ts). Off until a feed turns it on: until then the map
  * and unmap paths only test a null.
  */
+import { BoundedLog } from "@iommu/core";
 
 /** `RK_MMU_ZAP_ONE_LINE`: the register offset of the one-line shootdown. */
 export const RK_MMU_ZAP_ONE_LINE = 0x10;
@@ -20,24 +21,14 @@ export interface RockchipTlbWrite {
  * Model-only: the last `capacity` shootdown writes of a domain's IOMMU, oldest first, and how
  * many were made in all (a reader detects writes that fell off).
  */
-export class RockchipTlbLog {
-  /** Writes made since the log was turned on. */
-  total = 0;
-  private readonly list: RockchipTlbWrite[] = [];
-
-  constructor(readonly capacity: number) {
-    if (!(capacity >= 1)) throw new RangeError("RockchipTlbLog: capacity must be at least 1");
-  }
-
+export class RockchipTlbLog extends BoundedLog<RockchipTlbWrite> {
   /** Record one write. */
   record(reg: number, value: number): void {
-    this.total++;
-    if (this.list.length >= this.capacity) this.list.shift();
-    this.list.push({ reg, value: value >>> 0 });
+    this.push({ reg, value: value >>> 0 });
   }
 
   /** The writes kept, oldest first. */
   get writes(): readonly RockchipTlbWrite[] {
-    return this.list;
+    return this.entries;
   }
 }

@@ -4,6 +4,7 @@
  * for the IOTLB feed (iotlb.ts). Off until a feed turns it on: until then the sync paths only
  * test a null.
  */
+import { BoundedLog } from "@iommu/core";
 
 /** Model-only: one `sprd_iommu_write()` of the TLB-clear path. */
 export interface SprdTlbWrite {
@@ -17,24 +18,14 @@ export interface SprdTlbWrite {
  * Model-only: the last `capacity` TLB-clear writes of a domain's IOMMU, oldest first, and how
  * many were made in all (a reader detects writes that fell off).
  */
-export class SprdTlbLog {
-  /** Writes made since the log was turned on. */
-  total = 0;
-  private readonly list: SprdTlbWrite[] = [];
-
-  constructor(readonly capacity: number) {
-    if (!(capacity >= 1)) throw new RangeError("SprdTlbLog: capacity must be at least 1");
-  }
-
+export class SprdTlbLog extends BoundedLog<SprdTlbWrite> {
   /** Record one write. */
   record(reg: number, value: number): void {
-    this.total++;
-    if (this.list.length >= this.capacity) this.list.shift();
-    this.list.push({ reg, value: value >>> 0 });
+    this.push({ reg, value: value >>> 0 });
   }
 
   /** The writes kept, oldest first. */
   get writes(): readonly SprdTlbWrite[] {
-    return this.list;
+    return this.entries;
   }
 }

@@ -6,6 +6,7 @@
  * each to complete — kept for the IOTLB feed (iotlb.ts). Off until a feed turns it on: until
  * then the sync paths only test a null.
  */
+import { BoundedLog } from "@iommu/core";
 
 /** `IOMMU_TLB_FLUSH_REG` */
 export const IOMMU_TLB_FLUSH_REG = 0x080;
@@ -41,15 +42,7 @@ export interface Sun50iTlbAccess {
  * Model-only: the last `capacity` maintenance accesses of a domain's IOMMU, oldest first, and
  * how many were made in all (a reader detects accesses that fell off).
  */
-export class Sun50iTlbLog {
-  /** Accesses made since the log was turned on. */
-  total = 0;
-  private readonly list: Sun50iTlbAccess[] = [];
-
-  constructor(readonly capacity: number) {
-    if (!(capacity >= 1)) throw new RangeError("Sun50iTlbLog: capacity must be at least 1");
-  }
-
+export class Sun50iTlbLog extends BoundedLog<Sun50iTlbAccess> {
   /** Record a write of `value` to `reg`. */
   write(reg: number, value: number): void {
     this.push({ reg, value: value >>> 0, poll: false });
@@ -62,12 +55,6 @@ export class Sun50iTlbLog {
 
   /** The accesses kept, oldest first. */
   get accesses(): readonly Sun50iTlbAccess[] {
-    return this.list;
-  }
-
-  private push(a: Sun50iTlbAccess): void {
-    this.total++;
-    if (this.list.length >= this.capacity) this.list.shift();
-    this.list.push(a);
+    return this.entries;
   }
 }

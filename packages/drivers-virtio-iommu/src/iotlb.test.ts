@@ -149,7 +149,7 @@ describe("request-log decoding", () => {
     const before = viommu.log!.total;
     c.map(0x20_0000, 0x8020_0000, 0x3000, RW);
     c.unmap(0x20_0000, 0x3000);
-    const got = viommu.log!.entries().slice(before - viommu.log!.total);
+    const got = viommu.log!.entries.slice(before - viommu.log!.total);
     expect(got.map((r) => [r.type, r.domain, r.start, r.end, r.status])).toEqual([
       // iommu_map splits [2M, 2M + 12K) into an 8K and a 4K chunk: two map_pages, two MAPs;
       // iommu_unmap likewise, then one sync each.
@@ -336,10 +336,7 @@ describe("kernel quirks the checker catches as they are (no injection)", () => {
     // Both start inside [0, 12K): both removed (20K ≥ 12K asked) and UNMAP [0, 20K) is sent,
     // which would split [8K, 24K) on the device.
     expect(c.unmap(0, 3 * SZ_4K)).toBe(5 * SZ_4K);
-    const unmap = g.viommu
-      .log!.entries()
-      .filter((r) => r.type === VIRTIO_IOMMU_T_UNMAP)
-      .at(-1)!;
+    const unmap = g.viommu.log!.entries.filter((r) => r.type === VIRTIO_IOMMU_T_UNMAP).at(-1)!;
     expect([unmap.start, unmap.end, unmap.status]).toEqual([0, 0x5000, VIRTIO_IOMMU_S_RANGE]);
     // Every page the device had cached is still cached (4K hole at 4K), and the checker reports
     // each: an unmap re-walks every cached entry, so the page at 20K — removed with its

@@ -121,7 +121,7 @@ export function viommuIotlbFeed(d: ViommuDomain, options: ViommuIotlbFeedOptions
   let mark = log.total;
   return {
     drain(model) {
-      const all = log.entries();
+      const all = log.entries;
       const n = log.total - mark;
       if (n > all.length) throw new Error(`viommuIotlbFeed: ${n - all.length} entries fell off the log`);
       mark = log.total;

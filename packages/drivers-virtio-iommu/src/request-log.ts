@@ -4,7 +4,7 @@
 // virtio_iommu.h lays it out), for the IOTLB feed. Off unless a capacity is given, so the
 // request path allocates nothing by default.
 
-import type { PhysMem } from "@iommu/core";
+import { BoundedLog, type PhysMem } from "@iommu/core";
 import { readLe64, readLe64End } from "./le64.js";
 import {
   VIRTIO_IOMMU_REQ_LAYOUT,
@@ -39,18 +39,7 @@ export interface ViommuLoggedRequest {
 }
 
 /** Model-only: the request log of one {@link VirtioIommu} (oldest entries dropped past the capacity). */
-export class ViommuRequestLog {
-  /** Entries ever logged (requests and syncs), to tell how many fell off. */
-  total = 0;
-  private readonly list: ViommuLoggedRequest[] = [];
-
-  constructor(readonly capacity: number) {}
-
-  /** The logged entries, oldest first. */
-  entries(): readonly ViommuLoggedRequest[] {
-    return this.list;
-  }
-
+export class ViommuRequestLog extends BoundedLog<ViommuLoggedRequest> {
   /** Log the request whose device-readable part starts at `pa`; returns the entry (status pending). */
   request(mem: PhysMem, pa: number): ViommuLoggedRequest {
     const L = VIRTIO_IOMMU_REQ_LAYOUT;
@@ -86,11 +75,5 @@ export class ViommuRequestLog {
   /** Log a completed `viommu_sync_req()`. */
   sync(): void {
     this.push({ type: 0, domain: -1, endpoint: -1, start: 0, end: 0, status: 0 });
-  }
-
-  private push(r: ViommuLoggedRequest): void {
-    if (this.list.length >= this.capacity) this.list.shift();
-    this.list.push(r);
-    this.total++;
   }
 }
