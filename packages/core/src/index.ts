@@ -190,6 +190,7 @@ export {
   PhysRunCollector,
   type PhysRunVisitor,
 } from "./runs.js";
+export { runsOver32BitWindows, type Window32Walk } from "./runs-window32.js";
 // Sizes.
 export {
   SZ_1G,

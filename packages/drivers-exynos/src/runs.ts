@@ -8,15 +8,13 @@
 // empty level-2 slot (or one in absent memory) a 4 KiB hole. Each entry is read once, except a
 // 64 KiB page: the first of its 16 replicas the range touches gives the whole page, as the
 // SysMMU's walker reads one. No allocation and no BigInt per entry.
-import type { PhysRunCollector } from "@iommu/core";
+import { type PhysRunCollector, runsOver32BitWindows } from "@iommu/core";
 import { LPAGE_SIZE, lv2tableBase, NUM_LV1ENTRIES, NUM_LV2ENTRIES, SECT_SIZE, SPAGE_SIZE } from "./defs.js";
 import type { ExynosDomain } from "./exynos-iommu.js";
 import { exynosLeafProt } from "./inspect.js";
 
 /** Frames one level-1 entry spans (1 MiB). */
 const L1_PFNS = NUM_LV2ENTRIES;
-/** Frames of the 32-bit IOVA space the table translates (4 GiB). */
-const WINDOW = NUM_LV1ENTRIES * L1_PFNS;
 const TWO52 = 2 ** 52;
 
 /**
@@ -30,32 +28,25 @@ export function exynosIommuIovaToPhysRuns(d: ExynosDomain, runs: PhysRunCollecto
     runs.hole(0, TWO52, SPAGE_SIZE);
     return;
   }
-  const end = d.strict ? Math.min(runs.endPfn, WINDOW) : runs.endPfn;
-  let pfn = runs.startPfn;
-  while (pfn < end) {
-    const win = pfn - (pfn % WINDOW);
-    if (!windowRuns(d, runs, win, ((pfn - win) / L1_PFNS) | 0, end)) return;
-    pfn = win + WINDOW;
-  }
-  if (d.strict && runs.endPfn > WINDOW) runs.hole(WINDOW, TWO52 - WINDOW, (TWO52 - WINDOW) * SPAGE_SIZE);
+  runsOver32BitWindows(d, runs, d.strict, 0, windowRuns);
 }
 
-/** Level-1 entries `from`.. of the 4 GiB window at frame `win`, up to frame `end`: false when done. */
+/** Level-1 entries of the 4 GiB window at frame `win` from frame `fromPfn` to frame `end`: -1 when done (Window32Walk). */
 function windowRuns(
   d: ExynosDomain,
   runs: PhysRunCollector,
   win: number,
-  from: number,
+  fromPfn: number,
   end: number,
-): boolean {
+): number {
   const counters = d.counters;
   const shift = d.hw.pgEntShift;
   const zero = d.hw.zeroLv2Link;
   const l1 = d.l1;
   const l1Off = d.l1Off;
-  for (let i = from; i < NUM_LV1ENTRIES; i++) {
+  for (let i = ((fromPfn - win) / L1_PFNS) | 0; i < NUM_LV1ENTRIES; i++) {
     const first = win + i * L1_PFNS;
-    if (first >= end) return true;
+    if (first >= end) return 0;
     const sent = l1[l1Off + i]!;
     counters.pteReads++;
     const t = sent & 3;
@@ -74,9 +65,9 @@ function windowRuns(
     } else {
       more = runs.hole(first, L1_PFNS, SECT_SIZE);
     }
-    if (!more) return false;
+    if (!more) return -1;
   }
-  return true;
+  return 0;
 }
 
 /** The level-2 table at `tablePa` for the 1 MiB at frame `first`: false when the collector is done. */

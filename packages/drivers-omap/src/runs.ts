@@ -7,7 +7,16 @@
 // break: in a domain where one happened, the replicas are compared as the length lookup does
 // (16 reads) and a group that disagrees is reported entry by entry. No allocation and no BigInt
 // per entry.
-import { IOMMU_READ, IOMMU_WRITE, type PhysRunCollector, SZ_1M, SZ_4K, SZ_16M, SZ_64K } from "@iommu/core";
+import {
+  IOMMU_READ,
+  IOMMU_WRITE,
+  type PhysRunCollector,
+  runsOver32BitWindows,
+  SZ_1M,
+  SZ_4K,
+  SZ_16M,
+  SZ_64K,
+} from "@iommu/core";
 import type { OmapDomain } from "./omap-iommu.js";
 import {
   IOLARGE_MASK,
@@ -23,8 +32,6 @@ import {
   PTRS_PER_IOPTE,
 } from "./omap-iopgtable.js";
 
-/** Frames of the 32-bit IOVA space (one pass over the L1 table). */
-const IOVA_PFNS = 2 ** 20;
 const TWO52 = 2 ** 52;
 /** No descriptor carries permissions (as the inspector reports them). */
 const RW = IOMMU_READ | IOMMU_WRITE;
@@ -40,6 +47,17 @@ export function omapIovaToPhysRuns(d: OmapDomain, runs: PhysRunCollector): void 
     runs.hole(0, TWO52, SZ_4K);
     return;
   }
+  runsOver32BitWindows(d, runs, d.strict, SZ_1M, windowRuns);
+}
+
+/** The first MMU's L1 table for the 4 GiB window at frame `window`, from `fromPfn` to `end` (Window32Walk). */
+function windowRuns(
+  d: OmapDomain,
+  runs: PhysRunCollector,
+  window: number,
+  fromPfn: number,
+  end: number,
+): number {
   const mmu = d.iommus[0]!.mmu;
   const w = mmu.pgdWords;
   const b = mmu.pgdOff;
@@ -48,59 +66,43 @@ export function omapIovaToPhysRuns(d: OmapDomain, runs: PhysRunCollector): void 
   const view = d.l2View;
   // Replicas can disagree only after an overwrite or a wild write (kernel mode).
   const verify = !d.strict && d.quirks.overwrite + d.quirks["wild-write"] > 0;
-  const end = runs.endPfn;
-  let pfn = runs.startPfn;
-  while (pfn < end) {
-    if (d.strict && pfn >= IOVA_PFNS) {
-      runs.hole(IOVA_PFNS, TWO52 - IOVA_PFNS, (TWO52 - IOVA_PFNS) * SZ_4K);
-      return;
-    }
-    const window = pfn - (pfn % IOVA_PFNS);
-    const whole = pfn === window;
-    let live = 0;
-    for (let i = (pfn - window) >>> 8; i < PTRS_PER_IOPGD; i++) {
-      const first = window + i * 256;
-      if (first >= end) return;
-      const e = w[b + i]!;
-      counters.pteReads++;
-      if (e !== 0 && iopgdIsTable(e)) {
-        live++;
-        const pt = iopgdPagePaddr(e);
-        const base = pt === view.pa ? view.base : view.resolve(mem, pt);
-        const from = Math.max(0, pfn - first);
-        if (base < 0) {
-          // A table pointer into absent memory: every entry reads 0.
-          const n = Math.min(PTRS_PER_IOPTE, end - first) - from;
-          counters.pteReads += n;
-          if (!runs.hole(first + from, n, SZ_4K)) return;
-          continue;
-        }
-        if (!l2Runs(runs, view.words, base, first, from, verify, counters)) return;
+  let live = 0;
+  for (let i = (fromPfn - window) >>> 8; i < PTRS_PER_IOPGD; i++) {
+    const first = window + i * 256;
+    if (first >= end) return live;
+    const e = w[b + i]!;
+    counters.pteReads++;
+    if (e !== 0 && iopgdIsTable(e)) {
+      live++;
+      const pt = iopgdPagePaddr(e);
+      const base = pt === view.pa ? view.base : view.resolve(mem, pt);
+      const from = Math.max(0, fromPfn - first);
+      if (base < 0) {
+        // A table pointer into absent memory: every entry reads 0.
+        const n = Math.min(PTRS_PER_IOPTE, end - first) - from;
+        counters.pteReads += n;
+        if (!runs.hole(first + from, n, SZ_4K)) return -1;
         continue;
       }
-      if (iopgdIsSection(e)) {
-        live++;
-        if (!runs.leaf(first, 256, (e & IOSECTION_MASK) >>> 12, RW, SZ_1M)) return;
-      } else if (iopgdIsSuper(e)) {
-        live++;
-        const g = i & ~0xf;
-        if (verify && !agree(w, b + g, counters)) {
-          // A group whose copies differ: this copy alone, 1 MiB at its offset.
-          if (!runs.leaf(first, 256, ((e & IOSUPER_MASK) >>> 12) + (i & 0xf) * 256, RW, SZ_1M)) return;
-        } else {
-          if (!runs.leaf(window + g * 256, 4096, (e & IOSUPER_MASK) >>> 12, RW, SZ_16M)) return;
-          i = g + 15;
-        }
-      } else if (!runs.hole(first, 256, SZ_1M)) return;
+      if (!l2Runs(runs, view.words, base, first, from, verify, counters)) return -1;
+      continue;
     }
-    const next = window + IOVA_PFNS;
-    if (whole && live === 0) {
-      // An empty L1 table: every alias of it is empty too.
-      if (next < end) runs.hole(next, end - next, SZ_1M);
-      return;
-    }
-    pfn = next;
+    if (iopgdIsSection(e)) {
+      live++;
+      if (!runs.leaf(first, 256, (e & IOSECTION_MASK) >>> 12, RW, SZ_1M)) return -1;
+    } else if (iopgdIsSuper(e)) {
+      live++;
+      const g = i & ~0xf;
+      if (verify && !agree(w, b + g, counters)) {
+        // A group whose copies differ: this copy alone, 1 MiB at its offset.
+        if (!runs.leaf(first, 256, ((e & IOSUPER_MASK) >>> 12) + (i & 0xf) * 256, RW, SZ_1M)) return -1;
+      } else {
+        if (!runs.leaf(window + g * 256, 4096, (e & IOSUPER_MASK) >>> 12, RW, SZ_16M)) return -1;
+        i = g + 15;
+      }
+    } else if (!runs.hole(first, 256, SZ_1M)) return -1;
   }
+  return live;
 }
 
 /** The L2 table at `words[base…]` for the 1 MiB from frame `first`, from entry `from`: false when done. */

@@ -7,7 +7,7 @@
 // one hole above 4 GiB, an invalid DTE is a 4 MiB hole, an invalid PTE (or one in absent
 // memory) a 4 KiB hole; every leaf is a 4 KiB PTE. Each entry is read once; no allocation and
 // no BigInt per entry.
-import { IOMMU_READ, IOMMU_WRITE, type PhysRunCollector } from "@iommu/core";
+import { IOMMU_READ, IOMMU_WRITE, type PhysRunCollector, runsOver32BitWindows } from "@iommu/core";
 import {
   DTE_SPAN,
   NUM_DT_ENTRIES,
@@ -20,8 +20,6 @@ import type { RockchipDomain } from "./rockchip-iommu.js";
 
 /** Frames one DTE spans (4 MiB). */
 const DTE_PFNS = NUM_PT_ENTRIES;
-/** Frames of the 32-bit IOVA space the directory translates (4 GiB). */
-const WINDOW = NUM_DT_ENTRIES * DTE_PFNS;
 const TWO52 = 2 ** 52;
 
 /** The IOMMU_* permissions of a valid PTE, as the inspector reads them (bit 1 read, bit 2 write). */
@@ -40,39 +38,32 @@ export function rkIommuIovaToPhysRuns(d: RockchipDomain, runs: PhysRunCollector)
     runs.hole(0, TWO52, SPAGE_SIZE);
     return;
   }
-  const end = d.strict ? Math.min(runs.endPfn, WINDOW) : runs.endPfn;
-  let pfn = runs.startPfn;
-  while (pfn < end) {
-    const win = pfn - (pfn % WINDOW);
-    if (!windowRuns(d, runs, win, ((pfn - win) / DTE_PFNS) | 0, end)) return;
-    pfn = win + WINDOW;
-  }
-  if (d.strict && runs.endPfn > WINDOW) runs.hole(WINDOW, TWO52 - WINDOW, (TWO52 - WINDOW) * SPAGE_SIZE);
+  runsOver32BitWindows(d, runs, d.strict, 0, windowRuns);
 }
 
-/** DTEs `from`.. of the 4 GiB window at frame `win`, up to frame `end`: false when done. */
+/** DTEs of the 4 GiB window at frame `win` from frame `fromPfn` to frame `end`: -1 when done (Window32Walk). */
 function windowRuns(
   d: RockchipDomain,
   runs: PhysRunCollector,
   win: number,
-  from: number,
+  fromPfn: number,
   end: number,
-): boolean {
+): number {
   const counters = d.counters;
   const rkOps = d.rkOps;
-  for (let i = from; i < NUM_DT_ENTRIES; i++) {
+  for (let i = ((fromPfn - win) / DTE_PFNS) | 0; i < NUM_DT_ENTRIES; i++) {
     const first = win + i * DTE_PFNS;
-    if (first >= end) return true;
+    if (first >= end) return 0;
     const dte = d.dtWords[d.dtOff + i]!;
     counters.pteReads++;
     if (!rkDteIsPtValid(dte)) {
-      if (!runs.hole(first, DTE_PFNS, DTE_SPAN)) return false;
+      if (!runs.hole(first, DTE_PFNS, DTE_SPAN)) return -1;
       continue;
     }
     const base = d.pt.resolve(d.allocator.mem, rkOps.ptAddress(dte));
     // A DTE into absent memory reads as 1024 invalid PTEs, as the single-address walk does.
     if (base < 0) {
-      if (!runs.hole(first, DTE_PFNS, SPAGE_SIZE)) return false;
+      if (!runs.hole(first, DTE_PFNS, SPAGE_SIZE)) return -1;
       continue;
     }
     const words = d.pt.words;
@@ -82,8 +73,8 @@ function windowRuns(
       const more = rkPteIsPageValid(pte)
         ? runs.leaf(first + j, 1, rkOps.ptAddress(pte) / SPAGE_SIZE, pteProt(pte), SPAGE_SIZE)
         : runs.hole(first + j, 1, SPAGE_SIZE);
-      if (!more) return false;
+      if (!more) return -1;
     }
   }
-  return true;
+  return 0;
 }

@@ -7,7 +7,7 @@
 // one hole above 4 GiB, an invalid DTE is a 1 MiB hole, an invalid PTE (or one in absent
 // memory) a 4 KiB hole; every leaf is a 4 KiB PTE whose ACI gives the prot. Each entry is read
 // once; no allocation and no BigInt per entry.
-import type { PhysRunCollector } from "@iommu/core";
+import { type PhysRunCollector, runsOver32BitWindows } from "@iommu/core";
 import {
   DTE_SPAN,
   NUM_DT_ENTRIES,
@@ -23,8 +23,6 @@ import type { Sun50iDomain } from "./sun50i-iommu.js";
 
 /** Frames one DTE spans (1 MiB). */
 const DTE_PFNS = NUM_PT_ENTRIES;
-/** Frames of the 32-bit IOVA space the directory translates (4 GiB). */
-const WINDOW = NUM_DT_ENTRIES * DTE_PFNS;
 const TWO52 = 2 ** 52;
 
 /**
@@ -38,38 +36,31 @@ export function sun50iIommuIovaToPhysRuns(d: Sun50iDomain, runs: PhysRunCollecto
     runs.hole(0, TWO52, SPAGE_SIZE);
     return;
   }
-  const end = d.strict ? Math.min(runs.endPfn, WINDOW) : runs.endPfn;
-  let pfn = runs.startPfn;
-  while (pfn < end) {
-    const win = pfn - (pfn % WINDOW);
-    if (!windowRuns(d, runs, win, ((pfn - win) / DTE_PFNS) | 0, end)) return;
-    pfn = win + WINDOW;
-  }
-  if (d.strict && runs.endPfn > WINDOW) runs.hole(WINDOW, TWO52 - WINDOW, (TWO52 - WINDOW) * SPAGE_SIZE);
+  runsOver32BitWindows(d, runs, d.strict, 0, windowRuns);
 }
 
-/** DTEs `from`.. of the 4 GiB window at frame `win`, up to frame `end`: false when done. */
+/** DTEs of the 4 GiB window at frame `win` from frame `fromPfn` to frame `end`: -1 when done (Window32Walk). */
 function windowRuns(
   d: Sun50iDomain,
   runs: PhysRunCollector,
   win: number,
-  from: number,
+  fromPfn: number,
   end: number,
-): boolean {
+): number {
   const counters = d.counters;
-  for (let i = from; i < NUM_DT_ENTRIES; i++) {
+  for (let i = ((fromPfn - win) / DTE_PFNS) | 0; i < NUM_DT_ENTRIES; i++) {
     const first = win + i * DTE_PFNS;
-    if (first >= end) return true;
+    if (first >= end) return 0;
     const dte = d.dtWords[d.dtOff + i]!;
     counters.pteReads++;
     if (!sun50iDteIsPtValid(dte)) {
-      if (!runs.hole(first, DTE_PFNS, DTE_SPAN)) return false;
+      if (!runs.hole(first, DTE_PFNS, DTE_SPAN)) return -1;
       continue;
     }
     const base = d.pt.resolve(d.allocator.mem, sun50iDteGetPtAddress(dte));
     // A DTE into absent memory reads as 256 invalid PTEs, as the single-address walk does.
     if (base < 0) {
-      if (!runs.hole(first, DTE_PFNS, SPAGE_SIZE)) return false;
+      if (!runs.hole(first, DTE_PFNS, SPAGE_SIZE)) return -1;
       continue;
     }
     const words = d.pt.words;
@@ -79,8 +70,8 @@ function windowRuns(
       const more = sun50iPteIsPageValid(pte)
         ? runs.leaf(first + j, 1, pte >>> 12, sun50iAciToProt(sun50iGetPteAci(pte)), SPAGE_SIZE)
         : runs.hole(first + j, 1, SPAGE_SIZE);
-      if (!more) return false;
+      if (!more) return -1;
     }
   }
-  return true;
+  return 0;
 }
