@@ -26,4 +26,14 @@ export class BoundedLog<T> {
   get entries(): readonly T[] {
     return this.list;
   }
+
+  /**
+   * Where in {@link entries} the entries pushed after `total` was `mark` start; throws (naming
+   * `reader`) when some of them already fell off, so a reader never misses one silently.
+   */
+  firstSince(mark: number, reader: string): number {
+    const n = this.total - mark;
+    if (n > this.list.length) throw new Error(`${reader}: ${n - this.list.length} entries fell off the log`);
+    return this.list.length - n;
+  }
 }

@@ -87,10 +87,9 @@ export function exynosIotlbFeed(d: ExynosDomain, options: ExynosIotlbFeedOptions
   return {
     drain(model) {
       const all = log.writes;
-      const n = log.total - mark;
-      if (n > all.length) throw new Error(`exynosIotlbFeed: ${n - all.length} writes fell off the log`);
+      const first = log.firstSince(mark, "exynosIotlbFeed");
       mark = log.total;
-      for (let i = all.length - n; i < all.length; i++) {
+      for (let i = first; i < all.length; i++) {
         const w = options.rewrite ? options.rewrite(all[i]!) : all[i]!;
         if (!w) continue;
         const decoded = exynosDecodeWrite(w, range);

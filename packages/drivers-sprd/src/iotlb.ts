@@ -54,10 +54,9 @@ export function sprdIotlbFeed(d: SprdDomain, options: SprdIotlbFeedOptions = {})
   return {
     drain(model) {
       const all = log.writes;
-      const n = log.total - mark;
-      if (n > all.length) throw new Error(`sprdIotlbFeed: ${n - all.length} writes fell off the log`);
+      const first = log.firstSince(mark, "sprdIotlbFeed");
       mark = log.total;
-      for (let i = all.length - n; i < all.length; i++) {
+      for (let i = first; i < all.length; i++) {
         const w = options.rewrite ? options.rewrite(all[i]!) : all[i]!;
         if (!w) continue;
         const inv = sprdDecodeWrite(w, d.version);

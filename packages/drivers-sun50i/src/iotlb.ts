@@ -115,10 +115,9 @@ export function sun50iIotlbFeed(d: Sun50iDomain, options: Sun50iIotlbFeedOptions
   return {
     drain(model) {
       const all = log.accesses;
-      const n = log.total - mark;
-      if (n > all.length) throw new Error(`sun50iIotlbFeed: ${n - all.length} accesses fell off the log`);
+      const first = log.firstSince(mark, "sun50iIotlbFeed");
       mark = log.total;
-      for (let i = all.length - n; i < all.length; i++) {
+      for (let i = first; i < all.length; i++) {
         const r = options.rewrite ? options.rewrite(all[i]!) : all[i]!;
         if (r === null) continue;
         if (Array.isArray(r)) for (const a of r as readonly Sun50iTlbAccess[]) act(model, a);

@@ -122,10 +122,9 @@ export function viommuIotlbFeed(d: ViommuDomain, options: ViommuIotlbFeedOptions
   return {
     drain(model) {
       const all = log.entries;
-      const n = log.total - mark;
-      if (n > all.length) throw new Error(`viommuIotlbFeed: ${n - all.length} entries fell off the log`);
+      const first = log.firstSince(mark, "viommuIotlbFeed");
       mark = log.total;
-      for (let i = all.length - n; i < all.length; i++) {
+      for (let i = first; i < all.length; i++) {
         const r = options.rewrite ? options.rewrite(all[i]!) : all[i]!;
         if (!r) continue;
         const inv = viommuDecodeRequest(r, endpoint);
