@@ -7,8 +7,10 @@
 import {
   type Addr,
   hex,
+  holeSpanOutside,
   type IommuDomainOps,
   IotlbGather,
+  iommuIovaToPhys,
   type PhysMem,
   type SizeOut,
   TableAllocator,
@@ -33,6 +35,7 @@ import {
 import { formatErrno } from "../errno-names.js";
 import { genericPtDumpLines, genericPtWalkLine, leafProtOf } from "../inspect-text.js";
 import { parseNum } from "../parse.js";
+import { GENERIC_PT_ERANGE_PHYS } from "../pre-series-phys.js";
 import type { FmtResult, ScriptEnv, ScriptFamily, ScriptTable, TableImage } from "../target.js";
 
 const PTBASE = 0x8000_0000;
@@ -192,8 +195,10 @@ export class GenericPtScriptTable implements ScriptTable {
     return n;
   }
 
+  /** The vectors' `phys` (pre-series-phys.ts): the wrapper's answer; -ERANGE outside the top range. */
   phys(iova: Addr): Addr {
-    return this.pt.iovaToPhys(iova);
+    if (holeSpanOutside(iova, this.pt.translatableRanges) !== 0) return GENERIC_PT_ERANGE_PHYS;
+    return iommuIovaToPhys(this.domain, iova);
   }
 
   /** The table's inspector (live: it reads the table as it is at each call). */

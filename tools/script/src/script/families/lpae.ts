@@ -10,6 +10,7 @@ import {
   GFP_KERNEL,
   hex,
   IotlbGather,
+  iommuIovaToPhys,
   type PageTableInspector,
   PhysMem,
   type SizeOut,
@@ -27,6 +28,7 @@ import {
   ioPgtableOpsToPgtable,
 } from "@iommu/io-pgtable";
 import { leafProtOf, lpaeDumpLines, lpaeWalkLine } from "../inspect-text.js";
+import { foldIntoRange, isU64Max } from "../pre-series-phys.js";
 import type { FmtResult, ScriptEnv, ScriptFamily, ScriptTable, TableImage } from "../target.js";
 import {
   DEFAULT_PTBASE,
@@ -121,8 +123,13 @@ class LpaeTable implements ScriptTable {
     return this.ops.unmapPages(iova, pgsize, pgcount, this.gather);
   }
 
+  /**
+   * The vectors' `phys` (pre-series-phys.ts): the wrapper's answer where the pre-series walk went
+   * (the masked top-level index folds the IOVA onto the table); 2^64 − 1 walks nothing.
+   */
   phys(iova: Addr): Addr {
-    return this.ops.iovaToPhys(iova);
+    if (isU64Max(iova)) return 0;
+    return iommuIovaToPhys(this.domain, foldIntoRange(iova, this.d.translatableRanges[0]!));
   }
 
   /** The kernel's `pgtable_walk` op (with its quirks: out-of-range IOVAs alias, 2^64 − 1 walks nothing). */

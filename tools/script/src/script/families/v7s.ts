@@ -8,6 +8,8 @@ import {
   hex,
   type IommuDomain,
   IotlbGather,
+  type IovaRange,
+  iommuIovaToPhys,
   type PageTableInspector,
   type PhysMem,
   type SizeOut,
@@ -25,6 +27,7 @@ import {
   ioPgtableOpsToPgtable,
 } from "@iommu/io-pgtable";
 import { leafProtOf, v7sDumpLines } from "../inspect-text.js";
+import { foldIntoRange } from "../pre-series-phys.js";
 import type { FmtResult, ScriptEnv, ScriptFamily, ScriptTable, TableImage } from "../target.js";
 import {
   DEFAULT_PTBASE,
@@ -66,8 +69,14 @@ export abstract class IoPgtableScriptTable<T extends CountedIoPgtable> implement
     return this.iop.ops.unmapPages(iova, pgsize, pgcount, this.gather.init());
   }
 
+  /** The vectors' `phys`: the wrapper's answer at {@link legacyIova} (pre-series-phys.ts). */
   phys(iova: Addr): Addr {
-    return this.iop.ops.iovaToPhys(iova);
+    return iommuIovaToPhys(this.domain, this.legacyIova(iova));
+  }
+
+  /** Where the pre-series `iova_to_phys` walked for `iova` (the IOVA itself unless overridden). */
+  protected legacyIova(iova: Addr): Addr {
+    return iova;
   }
 
   walk(): string | null {
@@ -137,6 +146,13 @@ export function allocScriptPgtable(
 const V7S_DEFAULT_BITMAP = 0x111_1000;
 
 class V7sScriptTable extends IoPgtableScriptTable<ArmV7sIoPgtable> {
+  private readonly reach: IovaRange = [0n, (1n << BigInt(this.iop.cfg.ias)) - 1n];
+
+  /** pre-series-phys.ts: the L1 index mask folds the IOVA onto [0, 2^ias). */
+  protected override legacyIova(iova: Addr): Addr {
+    return foldIntoRange(iova, this.reach);
+  }
+
   dump(): string[] {
     return v7sDumpLines(this.inspector());
   }

@@ -27,6 +27,7 @@ import {
   IommuError,
   IotlbGather,
   iommuDomainInspector,
+  iommuIovaToPhys,
   type PageTableInspector,
   type SizeOut,
   SZ_4K,
@@ -156,7 +157,7 @@ class AppleDartScriptTable implements ScriptTable {
   }
 
   phys(iova: Addr): Addr {
-    return this.domain.ops!.iovaToPhys!(this.domain, iova);
+    return iommuIovaToPhys(this.domain, iova);
   }
 
   walk(): string | null {

@@ -9,6 +9,7 @@ import {
   hex,
   IOMMU_DOMAIN_UNMANAGED,
   type IommuCounters,
+  iommuIovaToPhys,
   SizeOut,
   TableAllocator,
 } from "@iommu/core";
@@ -134,7 +135,7 @@ class ExynosScriptTable implements ScriptTable {
   }
 
   phys(iova: Addr): Addr {
-    return this.domain.ops!.iovaToPhys!(this.domain, iova);
+    return iommuIovaToPhys(this.domain, iova);
   }
 
   walk(): string | null {

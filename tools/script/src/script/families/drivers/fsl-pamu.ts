@@ -5,7 +5,7 @@
  * identity inside [0, 2^36 − 1] and 0 outside; `lookup` prints the length-aware answer; `dump`
  * has nothing to list.
  */
-import { type Addr, hex, iommuIovaToPhysLength, PhysLength } from "@iommu/core";
+import { type Addr, hex, iommuIovaToPhys, iommuIovaToPhysLength, PhysLength } from "@iommu/core";
 import { type FslDmaDomain, FslPamu } from "@iommu/drivers-fsl-pamu";
 import { DRIVER_HARNESS } from "../../harness.js";
 import { parseHex } from "../../parse.js";
@@ -32,7 +32,7 @@ class PamuScriptTable implements ScriptTable {
   }
 
   phys(iova: Addr): Addr {
-    return this.domain.ops!.iovaToPhys!(this.domain, iova);
+    return iommuIovaToPhys(this.domain, iova);
   }
 
   walk(): string | null {

@@ -25,6 +25,7 @@ import {
   IommuError,
   IotlbGather,
   iommuDomainInspector,
+  iommuIovaToPhys,
   type PageTableInspector,
   type SizeOut,
   TableAllocator,
@@ -149,7 +150,7 @@ class IpmmuScriptTable implements ScriptTable {
   }
 
   phys(iova: Addr): Addr {
-    return this.domain.ops!.iovaToPhys!(this.domain, iova);
+    return iommuIovaToPhys(this.domain, iova);
   }
 
   walk(iova: Addr): string {

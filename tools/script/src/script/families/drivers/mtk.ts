@@ -11,6 +11,7 @@ import {
   hex,
   type IommuCounters,
   type IommuDomainOps,
+  iommuIovaToPhys,
   type SizeOut,
   TableAllocator,
 } from "@iommu/core";
@@ -23,6 +24,7 @@ import {
 } from "@iommu/drivers-mtk-iommu-v1";
 import { DRIVER_HARNESS } from "../../harness.js";
 import { parseHex } from "../../parse.js";
+import { dropPageOffset } from "../../pre-series-phys.js";
 import type { FmtResult, ScriptEnv, ScriptFamily, ScriptTable } from "../../target.js";
 
 /** The `fmt` names of the family. */
@@ -113,7 +115,8 @@ class MtkScriptTable implements ScriptTable {
 
   phys(iova: Addr): Addr | string {
     if (!mtkV1InTable(iova, 1)) return "err oob";
-    return this.driverOps.iovaToPhys!(this.domain, iova);
+    // pre-series-phys.ts: the legacy op dropped the page offset.
+    return dropPageOffset(iommuIovaToPhys(this.domain, iova));
   }
 
   walk(): string | null {

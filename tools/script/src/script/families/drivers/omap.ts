@@ -12,6 +12,7 @@ import {
   hex,
   type IommuCounters,
   type IommuDomainOps,
+  iommuIovaToPhys,
   type SizeOut,
   TableAllocator,
 } from "@iommu/core";
@@ -151,7 +152,7 @@ class OmapScriptTable implements ScriptTable {
   }
 
   phys(iova: Addr): Addr {
-    return this.driverOps.iovaToPhys!(this.domain, iova);
+    return iommuIovaToPhys(this.domain, iova);
   }
 
   walk(): string | null {

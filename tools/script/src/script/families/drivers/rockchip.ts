@@ -4,7 +4,14 @@
  * `err unsafe` where the driver would write past a page table, `dump` (stale invalid PTEs
  * included) and the arena `stats`.
  */
-import { type Addr, hex, type IommuCounters, type SizeOut, TableAllocator } from "@iommu/core";
+import {
+  type Addr,
+  hex,
+  type IommuCounters,
+  iommuIovaToPhys,
+  type SizeOut,
+  TableAllocator,
+} from "@iommu/core";
 import { type RockchipDomain, RockchipIommu } from "@iommu/drivers-rockchip";
 import { DRIVER_HARNESS } from "../../harness.js";
 import type { FmtResult, ScriptEnv, ScriptFamily, ScriptTable } from "../../target.js";
@@ -88,7 +95,7 @@ class RockchipScriptTable implements ScriptTable {
   }
 
   phys(iova: Addr): Addr {
-    return this.domain.ops!.iovaToPhys!(this.domain, iova);
+    return iommuIovaToPhys(this.domain, iova);
   }
 
   walk(): string | null {

@@ -14,6 +14,7 @@ import {
   hex,
   type IommuCounters,
   type IommuDomainOps,
+  iommuIovaToPhys,
   type SizeOut,
   TableAllocator,
 } from "@iommu/core";
@@ -32,6 +33,7 @@ import {
 } from "@iommu/drivers-s390";
 import { DRIVER_HARNESS } from "../../harness.js";
 import { parseHex, parseNum } from "../../parse.js";
+import { dropPageOffset } from "../../pre-series-phys.js";
 import type { FmtResult, ScriptEnv, ScriptFamily, ScriptTable } from "../../target.js";
 
 /** The `fmt` names of the family. */
@@ -95,7 +97,8 @@ class S390ScriptTable implements ScriptTable {
   }
 
   phys(iova: Addr): Addr {
-    return this.driverOps.iovaToPhys!(this.domain, iova);
+    // pre-series-phys.ts: the legacy op dropped the page offset.
+    return dropPageOffset(iommuIovaToPhys(this.domain, iova));
   }
 
   walk(): string | null {

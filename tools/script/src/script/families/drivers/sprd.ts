@@ -3,9 +3,17 @@
  * driver-harness protocol — `fmt sprd [ex|vau]`, raw calls refused with `err unsafe` for
  * counts past the table, `dump` of the flat table and the arena `stats` (fault page included).
  */
-import { type Addr, hex, type IommuCounters, type SizeOut, TableAllocator } from "@iommu/core";
+import {
+  type Addr,
+  hex,
+  type IommuCounters,
+  iommuIovaToPhys,
+  type SizeOut,
+  TableAllocator,
+} from "@iommu/core";
 import { type SprdDomain, SprdIommu, type SprdIommuVersion } from "@iommu/drivers-sprd";
 import { DRIVER_HARNESS } from "../../harness.js";
+import { inAperture, sprdPreSeriesPhys } from "../../pre-series-phys.js";
 import type { FmtResult, ScriptEnv, ScriptFamily, ScriptTable } from "../../target.js";
 
 /** The `fmt` names of the family. */
@@ -60,7 +68,9 @@ class SprdScriptTable implements ScriptTable {
   }
 
   phys(iova: Addr): Addr {
-    return this.domain.ops!.iovaToPhys!(this.domain, iova);
+    // pre-series-phys.ts: an empty entry in the aperture answered the page offset.
+    const d = this.domain;
+    return sprdPreSeriesPhys(iommuIovaToPhys(d, iova), iova, inAperture(d.geometry, iova));
   }
 
   walk(): string | null {

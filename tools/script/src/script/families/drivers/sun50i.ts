@@ -4,7 +4,14 @@
  * writes one PTE per call), `dump` and the arena `stats` (page tables are 1 KiB objects of
  * the IOMMU's `pt_pool`).
  */
-import { type Addr, hex, type IommuCounters, type SizeOut, TableAllocator } from "@iommu/core";
+import {
+  type Addr,
+  hex,
+  type IommuCounters,
+  iommuIovaToPhys,
+  type SizeOut,
+  TableAllocator,
+} from "@iommu/core";
 import { type Sun50iDomain, Sun50iIommu } from "@iommu/drivers-sun50i";
 import { DRIVER_HARNESS } from "../../harness.js";
 import type { FmtResult, ScriptEnv, ScriptFamily, ScriptTable } from "../../target.js";
@@ -38,7 +45,7 @@ class Sun50iScriptTable implements ScriptTable {
   }
 
   phys(iova: Addr): Addr {
-    return this.domain.ops!.iovaToPhys!(this.domain, iova);
+    return iommuIovaToPhys(this.domain, iova);
   }
 
   walk(): string | null {

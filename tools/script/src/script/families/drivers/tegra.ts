@@ -6,7 +6,14 @@
  * /`phys` on the driver's ops, `dump` following the driver's own page-table pointers with the
  * use counts, and `stats` with the SMMU's MMIO accesses.
  */
-import { type Addr, hex, type IommuCounters, type SizeOut, TableAllocator } from "@iommu/core";
+import {
+  type Addr,
+  hex,
+  type IommuCounters,
+  iommuIovaToPhys,
+  type SizeOut,
+  TableAllocator,
+} from "@iommu/core";
 import { SMMU_NUM_PDE, SMMU_NUM_PTE, TegraSmmu, type TegraSmmuDomain } from "@iommu/drivers-tegra-smmu";
 import { DRIVER_HARNESS } from "../../harness.js";
 import { parseHex, parseNum } from "../../parse.js";
@@ -73,7 +80,7 @@ class TegraScriptTable implements ScriptTable {
   }
 
   phys(iova: Addr): Addr {
-    return this.domain.ops!.iovaToPhys!(this.domain, iova);
+    return iommuIovaToPhys(this.domain, iova);
   }
 
   walk(): string | null {

@@ -11,6 +11,7 @@ import {
   type IommuDomain,
   IotlbGather,
   iommuIotlbSync,
+  iommuIovaToPhys,
   type PageTableInspector,
   type SizeOut,
   type TableAllocator,
@@ -96,7 +97,7 @@ export class V7sDriverScriptTable implements ScriptTable {
 
   /** The driver's legacy `iova_to_phys` (msm: the hardware V2P path). */
   phys(iova: Addr): Addr {
-    return this.domain.ops!.iovaToPhys!(this.domain, iova);
+    return iommuIovaToPhys(this.domain, iova);
   }
 
   walk(): string | null {

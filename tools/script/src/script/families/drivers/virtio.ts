@@ -11,6 +11,7 @@ import {
   type Addr,
   hex,
   IommuError,
+  iommuIovaToPhys,
   iommuIovaToPhysLength,
   PhysLength,
   PhysMem,
@@ -191,7 +192,7 @@ class VirtioScriptTable implements ScriptTable {
   }
 
   phys(iova: Addr): Addr {
-    return this.domain.ops!.iovaToPhys!(this.domain, iova);
+    return iommuIovaToPhys(this.domain, iova);
   }
 
   walk(): string | null {

@@ -1,0 +1,66 @@
+/**
+ * The golden vectors' `phys` line (SCRIPT-FORMAT.md: "calls `ops->iova_to_phys(iova)`"): the raw
+ * legacy op of the kernel that recorded them, before the series removed it. No driver or format
+ * declares that op any more (issue 18); every family answers `phys` through the core wrapper
+ * `iommuIovaToPhys` (one `iova_to_phys_length` walk, `mapped ? phys : 0`) and this file replays,
+ * per format family, the legacy op's documented differences from that answer, each a fact of
+ * the pre-series kernel:
+ *
+ * | family | the pre-series op | replayed as |
+ * |---|---|---|
+ * | ARM LPAE (every format) | no IAS check: the masked top-level index folds any IOVA onto the table; `iova + 1` wraps at 2^64 − 1 and the walk visits nothing | {@link foldIntoRange}; 0 at 2^64 − 1 |
+ * | ARMv7s | the L1 index mask folds any IOVA onto [0, 2^ias) | {@link foldIntoRange} |
+ * | generic_pt | `make_range` fails outside the top range and its `-ERANGE` is returned as the address | {@link GENERIC_PT_ERANGE_PHYS} |
+ * | s390 | `*pte & ZPCI_PTE_ADDR_MASK`: the page offset is dropped | {@link dropPageOffset} |
+ * | mtk_iommu_v1 | `pte & ~(page size − 1)`: the page offset is dropped | {@link dropPageOffset} |
+ * | sprd | `(pte << 12) + offset`: an empty entry in the aperture answers the offset | {@link sprdPreSeriesPhys} |
+ *
+ * Every other family's legacy op answered exactly what the wrapper answers (DART's TTBR-index
+ * alias lives in its length op too). Proof: the vectors, and `pre-series-phys.test.ts`, which
+ * replays ≈ 20,000 probes recorded from the legacy ops before their removal.
+ */
+import { type Addr, fromPfn, type IommuDomainGeometry, type IovaRange, pfnOf, toBigInt } from "@iommu/core";
+
+const U64_MAX = (1n << 64n) - 1n;
+
+/** Model-only: `iova == ULONG_MAX`, where the LPAE walk's `end = iova + 1` wraps and it visits nothing. */
+export function isU64Max(iova: Addr): boolean {
+  return typeof iova === "bigint" && (iova & U64_MAX) === U64_MAX;
+}
+
+/** Model-only: `iova` lies in the domain's aperture `[apertureStart, apertureEnd]`. */
+export function inAperture(geometry: IommuDomainGeometry, iova: Addr): boolean {
+  const v = toBigInt(iova);
+  return v >= toBigInt(geometry.apertureStart) && v <= toBigInt(geometry.apertureEnd);
+}
+
+/**
+ * Model-only: the IOVA a walk that masks its top-level index reaches for `iova` — the low bits
+ * of `iova` inside the one naturally aligned power-of-two range `[first, last]` the table
+ * translates (`first | (iova & (last − first))`); an IOVA inside the range is itself.
+ */
+export function foldIntoRange(iova: Addr, range: IovaRange): Addr {
+  const [first, last] = range;
+  const v = toBigInt(iova);
+  if (v >= first && v <= last) return iova;
+  const folded = first | (v & (last - first));
+  return folded <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(folded) : folded;
+}
+
+/** Model-only: generic_pt's pre-series answer outside the top range, `(phys_addr_t)-ERANGE`. */
+export const GENERIC_PT_ERANGE_PHYS: bigint = (1n << 64n) - 34n;
+
+/** Model-only: `phys` with its 4 KiB page offset cleared (s390, mtk_iommu_v1). */
+export function dropPageOffset(phys: Addr): Addr {
+  return fromPfn(pfnOf(phys), 0);
+}
+
+/**
+ * Model-only: sprd's pre-series `(pte << 12) + (iova & 0xfff)`: the wrapper's answer when mapped;
+ * for an IOVA inside the aperture whose entry is empty, the page offset of `iova`; 0 outside
+ * the aperture (the op's WARN and early return, which the length op shares).
+ */
+export function sprdPreSeriesPhys(wrapperPhys: Addr, iova: Addr, inAperture: boolean): Addr {
+  if (wrapperPhys !== 0 || !inAperture) return wrapperPhys;
+  return typeof iova === "number" ? iova - pfnOf(iova) * 4096 : Number(iova & 0xfffn);
+}
