@@ -73,8 +73,12 @@ export interface IommuDomainOps<D extends IommuDomain = IommuDomain> {
    * `size_t` is modelled by a negative number (2^64 + v as unsigned).
    */
   unmapPages(domain: D, iova: Addr, pgsize: number, pgcount: number, gather: IotlbGather | null): number;
-  /** `iova_to_phys_length`: one walk fills `out` (see PhysLength). */
-  iovaToPhysLength?(domain: D, iova: Addr, out: PhysLength): void;
+  /**
+   * `iova_to_phys_length`: one walk fills `out` (see PhysLength). Required: the series removed
+   * the legacy `iova_to_phys` op, and `iommuIovaToPhys` answers from this one
+   * (docs/migrating-from-iova-to-phys.md).
+   */
+  iovaToPhysLength(domain: D, iova: Addr, out: PhysLength): void;
   /**
    * Model-only (issue 17): report the leaves and empty slots of the collector's range to it in
    * ascending order, in one descent of the table (each entry read at most once, no restart from
@@ -82,11 +86,6 @@ export interface IommuDomainOps<D extends IommuDomain = IommuDomain> {
    * docs/iova-to-phys-runs.md.
    */
   iovaToPhysRuns?(domain: D, runs: PhysRunCollector): void;
-  /**
-   * Legacy `iova_to_phys`: 0 when unmapped. Kept only while callers migrate; drivers drop it
-   * once they implement iovaToPhysLength.
-   */
-  iovaToPhys?(domain: D, iova: Addr): Addr;
   /** `iotlb_sync_map`: returns 0 or -errno. */
   iotlbSyncMap?(domain: D, iova: number, size: number): number;
   /** `iotlb_sync`: flush what the gather collected (and free its page-table pages). */

@@ -63,10 +63,17 @@ const domainOf = (ops: IommuDomain["ops"]): IommuDomain => ({
 describe("iommuDomainInspector", () => {
   it("asks the domain's ops, and answers null without an ops table or inspect op", () => {
     const insp = {} as PageTableInspector;
-    const ops = { name: "t", mapPages: () => 0, unmapPages: () => 0, inspect: () => insp };
+    const ops = {
+      name: "t",
+      mapPages: () => 0,
+      unmapPages: () => 0,
+      iovaToPhysLength: () => {},
+      inspect: () => insp,
+    };
     expect(iommuDomainInspector(domainOf(ops))).toBe(insp);
     expect(iommuDomainInspector(domainOf(null))).toBeNull();
-    expect(iommuDomainInspector(domainOf({ name: "t", mapPages: () => 0, unmapPages: () => 0 }))).toBeNull();
+    const bare = { name: "t", mapPages: () => 0, unmapPages: () => 0, iovaToPhysLength: () => {} };
+    expect(iommuDomainInspector(domainOf(bare))).toBeNull();
   });
 });
 

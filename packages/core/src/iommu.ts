@@ -251,18 +251,16 @@ export function iommuFlushIotlbAll(domain: IommuDomain): void {
 const lookup = new PhysLength();
 
 /**
- * `iommu_iova_to_phys()`: identity → iova, blocked → 0, otherwise the driver's answer; 0
- * when unmapped (so a mapping of physical 0 is indistinguishable — use
- * {@link iommuIovaToPhysLength}). Works for drivers that only implement the new op.
+ * `iommu_iova_to_phys()`: since the series, a thin wrapper over the driver's
+ * `iova_to_phys_length` (one walk): identity → iova, blocked → 0, otherwise the address the
+ * lookup answers, 0 when unmapped (so a mapping of physical 0 is indistinguishable — use
+ * {@link iommuIovaToPhysLength}). See docs/migrating-from-iova-to-phys.md.
  */
 export function iommuIovaToPhys(domain: IommuDomain, iova: Addr): Addr {
   domain.counters.walks++;
   if (domain.type === IOMMU_DOMAIN_IDENTITY) return iova;
   if (domain.type === IOMMU_DOMAIN_BLOCKED || !domain.ops) return 0;
-  const ops = domain.ops;
-  if (ops.iovaToPhys) return ops.iovaToPhys(domain, iova);
-  if (!ops.iovaToPhysLength) return 0;
-  ops.iovaToPhysLength(domain, iova, lookup);
+  domain.ops.iovaToPhysLength(domain, iova, lookup);
   return lookup.mapped ? lookup.phys : 0;
 }
 
@@ -286,8 +284,7 @@ export function identityUnitLength(geometry: IommuDomainGeometry, iova: Addr): n
 
 /**
  * `iommu_iova_to_phys_length()`: one walk answers the physical address and the size of the
- * leaf that maps it, or the size of the hole. Falls back to the legacy op (length = the
- * domain's smallest page) for drivers that lack the new one. Reuse `out` on hot paths.
+ * leaf that maps it, or the size of the hole. Reuse `out` on hot paths.
  */
 export function iommuIovaToPhysLength(
   domain: IommuDomain,
@@ -304,14 +301,7 @@ export function iommuIovaToPhysLength(
     out.setUnmapped(U64_LIMIT);
     return out;
   }
-  if (ops.iovaToPhysLength) {
-    ops.iovaToPhysLength(domain, iova, out);
-    return out;
-  }
-  const min = minPageSize(domain);
-  const phys = ops.iovaToPhys ? ops.iovaToPhys(domain, iova) : 0;
-  if (phys === 0 || phys === 0n) out.setUnmapped(min);
-  else out.setMapped(pfnOf(phys), offOf(phys), min);
+  ops.iovaToPhysLength(domain, iova, out);
   return out;
 }
 

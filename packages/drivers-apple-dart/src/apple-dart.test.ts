@@ -108,9 +108,11 @@ describe("before finalize (allocated without a device)", () => {
     expect(iommuIovaToPhys(d, 0x1000)).toBe(0);
   });
 
-  it("the driver's own ops: map_pages → -ENODEV, iova_to_phys → 0 (the `if (!ops)` guards)", () => {
+  it("the driver's own ops: map_pages → -ENODEV, iova_to_phys_length → unmapped (the `if (!ops)` guards)", () => {
     expect(d.ops!.mapPages(d, 0, 0, SZ_4K, 1, RW, 0, new SizeOut())).toBe(-19);
-    expect(d.ops!.iovaToPhys!(d, 0x1000)).toBe(0);
+    const out = new PhysLength();
+    d.ops!.iovaToPhysLength(d, 0x1000, out);
+    expect([out.mapped, out.phys, out.length]).toEqual([false, 0, 2 ** 64]);
   });
 
   it("apple_dart_unmap_pages has no guard: a raw call is a NULL dereference (typed EFAULT)", () => {

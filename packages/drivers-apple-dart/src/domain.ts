@@ -69,7 +69,7 @@ export function nullOpsOops(d: AppleDartDomain, op: string, iova: Addr): never {
 }
 
 /**
- * `apple_dart_unmap_pages`: unlike map and iova_to_phys it does not check `pgtbl_ops`. The
+ * `apple_dart_unmap_pages`: unlike map and the lookup it does not check `pgtbl_ops`. The
  * core never gets here before finalize (pgsize_bitmap is still 0); a raw call would oops.
  */
 function unmapPages(
@@ -85,7 +85,8 @@ function unmapPages(
 }
 
 /**
- * iova_to_phys_length before finalize: there is no table and pgsize_bitmap is 0, so nothing
+ * `apple_dart_iova_to_phys` as the series' iova_to_phys_length (the legacy op is gone), with its
+ * `if (!ops)` guard. Before finalize there is no table and pgsize_bitmap is 0, so nothing
  * translates — the whole IOVA space is one empty span (2^64), as for a blocked domain.
  */
 function iovaToPhysLength(d: AppleDartDomain, iova: Addr, out: PhysLength): void {

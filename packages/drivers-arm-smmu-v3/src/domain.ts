@@ -44,11 +44,11 @@ export const armSmmuDirtyOps: IommuDirtyOps<ArmSmmuDomain> = IO_PGTABLE_DIRTY_OP
 
 /**
  * `arm_smmu_ops.default_domain_ops`: io-pgtable's forwarding ops (`arm_smmu_map_pages`,
- * `arm_smmu_unmap_pages`, `arm_smmu_iova_to_phys` and iova_to_phys_length, with their
- * `if (!ops)` guards) plus the driver's `iotlb_sync`, `flush_iotlb_all` and
- * `free` (`arm_smmu_domain_free_paging`). The kernel has one static table for every SMMUv3;
- * here each {@link ArmSmmuV3} instance owns one, so ops identity (what VFIO compares to reuse
- * a domain) also says "same SMMU instance".
+ * `arm_smmu_unmap_pages` and iova_to_phys_length — the series' only lookup op, the legacy
+ * `arm_smmu_iova_to_phys` is gone — with their `if (!ops)` guards) plus the driver's
+ * `iotlb_sync`, `flush_iotlb_all` and `free` (`arm_smmu_domain_free_paging`). The kernel has
+ * one static table for every SMMUv3; here each {@link ArmSmmuV3} instance owns one, so ops
+ * identity (what VFIO compares to reuse a domain) also says "same SMMU instance".
  */
 export function createArmSmmuDomainOps(name: string): IommuDomainOps<ArmSmmuDomain> {
   return ioPgtableDomainOps<ArmSmmuDomain>(name, {

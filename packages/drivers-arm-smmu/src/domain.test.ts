@@ -51,7 +51,7 @@ describe("before the first attach (no page table)", () => {
     expect(() => iommuMap(d, 0, 0x1000, SZ_4K, RW)).toThrow(IommuError);
   });
 
-  it("arm_smmu_unmap_pages: 0; arm_smmu_iova_to_phys: 0; iova_to_phys_length: unmapped, smallest page", () => {
+  it("arm_smmu_unmap_pages: 0; iommu_iova_to_phys: 0; iova_to_phys_length: unmapped, smallest page", () => {
     expect(d.ops!.unmapPages(d, 0, SZ_4K, 1, null)).toBe(0);
     expect(iommuUnmap(d, 0, SZ_4K)).toBe(0);
     expect(iommuIovaToPhys(d, 0x1234)).toBe(0);

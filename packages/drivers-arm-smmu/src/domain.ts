@@ -2,19 +2,18 @@
  * drivers/iommu/arm/arm-smmu/arm-smmu.c: `struct arm_smmu_domain` (paging) and the driver's
  * `default_domain_ops` on io-pgtable's domain-ops base — the forwarding map/unmap with the
  * kernel's `!ops` guards (the table only exists after the first attach), the TLB
- * maintenance of tlb.ts, and the two lookups:
+ * maintenance of tlb.ts, and the lookup:
  *
- * - `iova_to_phys` (legacy): with ARM_SMMU_FEAT_TRANS_OPS on a stage-1 domain the kernel asks
- *   the hardware (`arm_smmu_iova_to_phys_hard`: ATS1PR, ATSR polling, PAR decode, software
- *   fallback on timeout); otherwise the io-pgtable walk.
- * - `iova_to_phys_length` (the series): PAR carries no leaf size, so the length always comes
- *   from the io-pgtable walk (one walk, counted by the format). Where the hardware path
- *   exists the model also runs ATS1PR on the same IOVA and compares: a different page, or a
- *   fault where the walk found a mapping (or the reverse), is reported as a WARN — the two
- *   readings of one table must agree. An ATS timeout skips the check. The answer returned is
- *   the walk's. (`crossCheck: false` on the SMMU turns the hardware half off.)
+ * - `iova_to_phys_length` (the series): PAR carries no leaf size, so the answer and the length
+ *   always come from the io-pgtable walk (one walk, counted by the format). Where the kernel's
+ *   pre-series `iova_to_phys` asked the hardware (ARM_SMMU_FEAT_TRANS_OPS on a stage-1 domain:
+ *   `arm_smmu_iova_to_phys_hard`, ATS1PR / ATSR / PAR), the model still runs ATS1PR on the same
+ *   IOVA and compares: a different page, or a fault where the walk found a mapping (or the
+ *   reverse), is reported as a WARN — the two readings of one table must agree. An ATS timeout
+ *   skips the check. The answer returned is the walk's. (`crossCheck: false` on the SMMU turns
+ *   the hardware half off.) The legacy op and its PAR decode went with the series' last step.
  *
- * Both lookups allocate nothing for number IOVAs (the PAR lands in the bank's two 32-bit
+ * The lookup allocates nothing for number IOVAs (the PAR lands in the bank's two 32-bit
  * fields); only 64-bit-only IOVAs (TTBR1 tables) take BigInt paths.
  */
 import {
@@ -42,8 +41,6 @@ import {
   type ArmSmmuCtxFmt,
 } from "./regs.js";
 import { armSmmuFlushIotlbAll, armSmmuIotlbSync } from "./tlb.js";
-
-const TWO32 = 2 ** 32;
 
 /** `struct arm_smmu_cfg`: the context bank a domain got at first attach. */
 export interface ArmSmmuCfg {
@@ -77,91 +74,33 @@ export interface ArmSmmuDomain extends IoPgtableDomain {
   readonly allocator: TableAllocator;
 }
 
-/** What one `arm_smmu_iova_to_phys_hard` call did (model-only, for tests and tools). */
-export interface ArmSmmuHardResult {
-  /** `translated` (PAR read), `fault` (PAR.F), `timeout` (ATSR stayed ACTIVE; software fallback). */
-  outcome: "translated" | "fault" | "timeout";
-  /** PAR as read (64 bits). */
-  par: bigint;
-  /** What the function returned. */
-  phys: Addr;
-}
-
 /** Poll step and timeout of the ATSR wait (`readl_poll_timeout_atomic(..., 5, 50)`). */
 const ATSR_POLL_US = 5;
 const ATSR_TIMEOUT_US = 50;
 
 /**
- * Start ATS1PR on the domain's bank and poll ATSR as the kernel does; true when it completed.
- * The model's clock is the poll loop's: reads at 0, 5, …, 50 µs, then the timeout. The
- * descriptors the SMMU's walker read count as the domain's `pteReads` when `countReads`
- * (the kernel's hardware lookup), not for the model's cross-check.
+ * Model-only: start ATS1PR on the domain's bank (`iova & ~0xfff`) and poll ATSR as the kernel's
+ * pre-series `arm_smmu_iova_to_phys_hard` did; true when it completed. The model's clock is the
+ * poll loop's: reads at 0, 5, …, 50 µs, then the timeout. The descriptors the SMMU's walker
+ * reads are not the domain's `pteReads` (the cross-check is the model's, not the kernel's).
  */
-function atsTranslate(d: ArmSmmuDomain, iova: Addr, countReads: boolean): boolean {
+function atsTranslate(d: ArmSmmuDomain, iova: Addr): boolean {
   const cb = d.smmu!.hw.cbs[d.cfg.cbndx]!;
   // va = iova & ~0xfff; a 64-bit write for AArch64 contexts, a 32-bit one otherwise.
   const va = typeof iova === "bigint" ? iova & ~0xfffn : iova - (iova % 0x1000);
-  const reads = cb.writeAts1pr(
+  // The walker's descriptor reads land in the bank's `atsWalkReads`, not the domain's pteReads.
+  cb.writeAts1pr(
     d.cfg.ctxFmt === "aarch64" ? va : typeof va === "bigint" ? Number(BigInt.asUintN(32, va)) : va % 2 ** 32,
   );
-  if (countReads) d.counters.pteReads += reads;
   for (let t = 0; ; t += ATSR_POLL_US) {
     if (!(cb.readAtsr(t) & ARM_SMMU_CB_ATSR_ACTIVE)) return true;
     if (t >= ATSR_TIMEOUT_US) return false;
   }
 }
 
-function lowBits12(iova: Addr): number {
-  return typeof iova === "bigint" ? Number(iova & 0xfffn) : iova % 0x1000;
-}
-
-/**
- * `arm_smmu_iova_to_phys_hard`: ATS1PR with `iova & ~0xfff`, wait for ATSR.ACTIVE to clear
- * (5 µs steps, 50 µs timeout → dev_err and the io-pgtable walk instead), read PAR: F set →
- * 0; else `(PAR & GENMASK(39, 12)) | (iova & 0xfff)` — PA bits 47:40 of a 64-bit PAR are
- * dropped (see README, known quirks).
- */
-export function armSmmuIovaToPhysHard(d: ArmSmmuDomain, iova: Addr, result?: ArmSmmuHardResult): Addr {
-  const ops = d.pgtblOps!;
-  if (!atsTranslate(d, iova, true)) {
-    d.smmu!.devErr(`iova to phys timed out on ${iova.toString(16)}. Falling back to software table walk.`);
-    const phys = ops.iovaToPhys(iova);
-    if (result) {
-      result.outcome = "timeout";
-      result.par = 0n;
-      result.phys = phys;
-    }
-    return phys;
-  }
-  const cb = d.smmu!.hw.cbs[d.cfg.cbndx]!;
-  const lo = cb.parLo;
-  const hi = cb.parHi;
-  let phys: Addr = 0;
-  if (lo & ARM_SMMU_CB_PAR_F) {
-    d.smmu!.devErr("translation fault!");
-  } else {
-    // GENMASK_ULL(39, 12): bits 39:32 of the high half, 31:12 of the low half.
-    phys = (hi & 0xff) * TWO32 + (lo - (lo % 0x1000)) + lowBits12(iova);
-  }
-  if (result) {
-    result.outcome = lo & ARM_SMMU_CB_PAR_F ? "fault" : "translated";
-    result.par = (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
-    result.phys = phys;
-  }
-  return phys;
-}
-
-/** Whether lookups on `d` take the hardware path (FEAT_TRANS_OPS and a stage-1 domain). */
+/** Whether the pre-series kernel asked the hardware for `d` (FEAT_TRANS_OPS and a stage-1 domain). */
 function usesHardware(d: ArmSmmuDomain): boolean {
   return (d.smmu!.features & ARM_SMMU_FEAT_TRANS_OPS) !== 0 && d.stage === "s1";
-}
-
-/** `arm_smmu_iova_to_phys`: no table → 0; hardware for S1 with TRANS_OPS; else the io-pgtable walk. */
-function iovaToPhys(d: ArmSmmuDomain, iova: Addr): Addr {
-  const ops = d.pgtblOps;
-  if (!ops) return 0;
-  if (usesHardware(d)) return armSmmuIovaToPhysHard(d, iova);
-  return ops.iovaToPhys(iova);
 }
 
 /**
@@ -177,7 +116,7 @@ function iovaToPhysLength(d: ArmSmmuDomain, iova: Addr, out: PhysLength): void {
   }
   ops.iovaToPhysLength(iova, out);
   if (!usesHardware(d) || !d.smmu!.crossCheck) return;
-  if (!atsTranslate(d, iova, false)) return;
+  if (!atsTranslate(d, iova)) return;
   const cb = d.smmu!.hw.cbs[d.cfg.cbndx]!;
   const fault = (cb.parLo & ARM_SMMU_CB_PAR_F) !== 0;
   // The full PAR PA[47:12] (not the kernel's 40-bit view): compare 4 KiB frames.
@@ -223,7 +162,6 @@ function armSmmuDomainFree(d: ArmSmmuDomain): void {
  */
 export function createArmSmmuDomainOps(name: string): IommuDomainOps<ArmSmmuDomain> {
   return ioPgtableDomainOps<ArmSmmuDomain>(name, {
-    iovaToPhys,
     iovaToPhysLength,
     iovaToPhysRuns,
     iotlbSync: (d: ArmSmmuDomain, g: IotlbGather) => armSmmuIotlbSync(d, g),

@@ -29,12 +29,7 @@ export {
   noFaultHandler,
   type ReportIommuFault,
 } from "./context-fault.js";
-export {
-  type ArmSmmuCfg,
-  type ArmSmmuDomain,
-  type ArmSmmuHardResult,
-  armSmmuIovaToPhysHard,
-} from "./domain.js";
+export type { ArmSmmuCfg, ArmSmmuDomain } from "./domain.js";
 // ID registers and the probe.
 export {
   type ArmSmmuAddrBits,

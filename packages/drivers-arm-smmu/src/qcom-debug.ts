@@ -1,8 +1,9 @@
 /**
  * drivers/iommu/arm/arm-smmu/arm-smmu-qcom-debug.c: the Qualcomm SMMU-500 context-fault
  * handler with TBUs described in DT (`qcom_smmu_context_fault`). Per fault it does one
- * software lookup — `ops->iova_to_phys` on the io-pgtable directly, not the domain op (the
- * model counts it as one walk in the domain's counters, kernel-callers.md §7 row 10) — and,
+ * software lookup on the io-pgtable directly, not the domain op — since the series the
+ * io-pgtable's `iova_to_phys_length` (`ioPgtableIovaToPhys`: its phys, 0 when unmapped), which
+ * the model counts as one walk in the domain's counters (kernel-callers.md §7 row 10) — and,
  * when the fault owner does not handle it, verifies it in hardware: an ATOS (ECATS) lookup
  * through the TBU's debug registers, before and after a full TLB invalidation.
  *
@@ -12,7 +13,7 @@
  * were the physical address. Nothing prints: the handler returns its findings.
  */
 import { type Addr, negErrno } from "@iommu/core";
-import { ioPgtableOpsToPgtable } from "@iommu/io-pgtable";
+import { ioPgtableIovaToPhys, ioPgtableOpsToPgtable } from "@iommu/io-pgtable";
 import { type AtsResult, atsWalk } from "./ats-walk.js";
 import {
   armSmmuReadContextFaultInfo,
@@ -79,7 +80,7 @@ export class QcomTbu {
 
 /** What `qcom_smmu_context_fault` found and did for one fault. */
 export interface QcomContextFaultOutcome extends ContextFaultOutcome {
-  /** `phys_soft`: the io-pgtable lookup (undefined on the no-TBU path, which does none). */
+  /** `phys_soft`: the io-pgtable `iova_to_phys_length` lookup's phys, 0 when unmapped (undefined on the no-TBU path, which does none). */
   physSoft?: Addr;
   /** `phys_atos`: the verified hardware answer — a PFN (see the file header); undefined when not run. */
   physAtos?: Addr;
@@ -187,9 +188,10 @@ export class QcomSmmuDebug {
         messages,
       };
     }
-    // The one software walk of the fault path: the io-pgtable op, not the domain's.
+    // The one software walk of the fault path: the io-pgtable's length op, not the domain's
+    // (the format adds its PTE reads; the walk itself is counted here, once).
     d.counters.walks++;
-    const physSoft = d.pgtblOps!.iovaToPhys(cfi.iova);
+    const physSoft = ioPgtableIovaToPhys(d.pgtblOps!, cfi.iova);
     const tmp = report(d, cfi.iova, flags);
     const out: QcomContextFaultOutcome = {
       irq: "handled",

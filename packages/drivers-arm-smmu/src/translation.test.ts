@@ -1,8 +1,10 @@
 /**
- * arm_smmu_iova_to_phys / arm_smmu_iova_to_phys_hard: the ATS1PR → ATSR → PAR path (and when
- * it is not taken), PAR decode for every context format and leaf size, the fault bit, the
- * ATSR timeout with its software fallback, the 40-bit PAR mask, and the model's
- * iova_to_phys_length (software walk, cross-checked against ATS1PR).
+ * arm_smmu_iova_to_phys_length: the io-pgtable walk answers (phys and leaf length) and, where
+ * the pre-series kernel asked the hardware (FEAT_TRANS_OPS, stage 1), the model's cross-check
+ * runs the ATS1PR → ATSR → PAR sequence on the same IOVA: PAR decode for every context format
+ * and leaf size, the fault bit and FST, the ATSR timeout (cross-check skipped), the full
+ * PA[47:12] in PAR (the pre-series 40-bit mask, quirk par-pa-40-bit, is gone with the legacy
+ * op), and random maps/unmaps against the test's own record of what it mapped.
  */
 import {
   IOMMU_READ,
@@ -25,16 +27,24 @@ import {
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { ArmSmmuOptions } from "./arm-smmu.js";
-import { type ArmSmmuHardResult, armSmmuIovaToPhysHard } from "./domain.js";
+import type { ArmSmmuContextBank } from "./context-bank.js";
+import type { ArmSmmuDomain } from "./domain.js";
+import { ARM_SMMU_CB_PAR_F } from "./regs.js";
 import { attachedDomain } from "./testing/domains.js";
 
 const RW = IOMMU_READ | IOMMU_WRITE;
 
-function hard(): ArmSmmuHardResult {
-  return { outcome: "fault", par: 0n, phys: 0 };
+function bank(d: ArmSmmuDomain): ArmSmmuContextBank {
+  return d.smmu!.hw.cbs[d.cfg.cbndx]!;
 }
 
-/** One leaf of each size a context offers, looked up through the hardware path. */
+/** The 64-bit PAR the last ATS1PR on `d`'s bank left. */
+function par(d: ArmSmmuDomain): bigint {
+  const cb = bank(d);
+  return (BigInt(cb.parHi >>> 0) << 32n) | BigInt(cb.parLo >>> 0);
+}
+
+/** One leaf of each size a context offers: the walk's answer, and ATS1PR's PAR for the same IOVA. */
 const LEAVES: Array<[string, ArmSmmuOptions, number[]]> = [
   ["AArch64 4K", { granules: [SZ_4K] }, [SZ_4K, SZ_2M, SZ_1G]],
   ["AArch64 16K", { granules: [SZ_16K] }, [SZ_16K, SZ_32M]],
@@ -54,11 +64,11 @@ describe("ATS1PR/PAR: the hardware walk agrees with the software walk", () => {
       iommuMap(d, iova, pa, size, RW);
       expect(iommuIovaToPhysLength(d, iova, new PhysLength()).length).toBe(size);
       for (const off of [0, 0x123, size / 2 + 0x456, size - 1]) {
-        const r = hard();
-        expect(armSmmuIovaToPhysHard(d, iova + off, r)).toBe(pa + off);
-        expect(r.outcome).toBe("translated");
-        // The kernel's own lookup takes the same path (TRANS_OPS, stage 1).
+        // The wrapper answers through the length op (the table walk, offset kept) …
         expect(iommuIovaToPhys(d, iova + off)).toBe(pa + off);
+        // … whose cross-check ran ATS1PR on the same page: PAR not faulted, PA[47:12] its frame.
+        expect(par(d) & BigInt(ARM_SMMU_CB_PAR_F)).toBe(0n);
+        expect(par(d) & ~0xfffn).toBe(BigInt(pa + off) & ~0xfffn);
       }
       pa += size;
     });
@@ -66,69 +76,77 @@ describe("ATS1PR/PAR: the hardware walk agrees with the software walk", () => {
     expect(d.counters.warns).toBe(0);
   });
 
-  it("a lookup through the hardware path counts one walk and the SMMU's descriptor reads (4 levels for a 4K page)", () => {
+  it("a lookup counts one walk and the table walk's descriptor reads; the cross-check's ATS1PR reads stay the bank's (4 levels each for a 4K page)", () => {
     const { domain: d, smmu } = attachedDomain();
     iommuMap(d, 0x1000, 0x5000, SZ_4K, RW);
     const before = d.counters.snapshot();
-    iommuIovaToPhys(d, 0x1234);
+    expect(iommuIovaToPhys(d, 0x1234)).toBe(0x5234);
     const delta = d.counters.since(before);
     expect(delta.walks).toBe(1);
     expect(delta.pteReads).toBe(4);
+    expect(smmu.hw.cbs[d.cfg.cbndx]!.ats1pr).toBe(1);
     expect(smmu.hw.cbs[d.cfg.cbndx]!.atsWalkReads).toBe(4);
   });
 });
 
 describe("PAR.F (translation fault)", () => {
-  it("an unmapped IOVA: PAR.F set, F/FST decoded, iova_to_phys returns 0 with 'translation fault!'", () => {
+  it("an unmapped IOVA: the walk answers 0, ATS1PR agrees (PAR.F set, F/FST decoded), no WARN and no dev_err", () => {
     const { domain: d, smmu } = attachedDomain();
     iommuMap(d, SZ_2M, 0x4000_0000, SZ_4K, RW);
-    const r = hard();
-    expect(armSmmuIovaToPhysHard(d, SZ_2M + SZ_4K, r)).toBe(0);
-    expect(r.outcome).toBe("fault");
+    expect(iommuIovaToPhys(d, SZ_2M + SZ_4K)).toBe(0);
     // F = 1, FST = translation fault at level 3 (0b000111).
-    expect(r.par).toBe(BigInt((0b000111 << 1) | 1));
-    expect(smmu.messages).toContain("translation fault!");
+    expect(par(d)).toBe(BigInt((0b000111 << 1) | 1));
+    // The pre-series hardware lookup printed "translation fault!"; the length op prints nothing.
+    expect(smmu.messages).not.toContain("translation fault!");
     // An empty top-level slot faults at level 0.
-    armSmmuIovaToPhysHard(d, 2 ** 40, r);
-    expect(r.par).toBe(BigInt((0b000100 << 1) | 1));
+    expect(iommuIovaToPhys(d, 2 ** 40)).toBe(0);
+    expect(par(d)).toBe(BigInt((0b000100 << 1) | 1));
+    expect(d.counters.warns).toBe(0);
   });
 
   it("AArch32-S: section fault and page fault codes", () => {
     const { domain: d } = attachedDomain({ kernel: "arm32", aarch32S: true });
     iommuMap(d, 0, 0x4000_0000, SZ_4K, RW);
-    const r = hard();
-    armSmmuIovaToPhysHard(d, SZ_4K, r);
-    expect(r.par).toBe(BigInt((0b00111 << 1) | 1));
-    armSmmuIovaToPhysHard(d, SZ_1M, r);
-    expect(r.par).toBe(BigInt((0b00101 << 1) | 1));
+    expect(iommuIovaToPhys(d, SZ_4K)).toBe(0);
+    expect(par(d)).toBe(BigInt((0b00111 << 1) | 1));
+    expect(iommuIovaToPhys(d, SZ_1M)).toBe(0);
+    expect(par(d)).toBe(BigInt((0b00101 << 1) | 1));
+    expect(d.counters.warns).toBe(0);
   });
 });
 
 describe("ATSR timeout", () => {
-  it("ACTIVE past 50 µs: dev_err and the io-pgtable walk instead (still the right answer)", () => {
+  it("ACTIVE past 50 µs: ATSR polled 11 times, then the walk's answer alone (no dev_err, no WARN)", () => {
     const { domain: d, smmu } = attachedDomain();
     iommuMap(d, 0x10_0000, 0x7000_0000, SZ_4K, RW);
     const cb = smmu.hw.cbs[d.cfg.cbndx]!;
     cb.atsLatencyUs = 51;
     const reads = cb.atsrReads;
-    const r = hard();
-    expect(armSmmuIovaToPhysHard(d, 0x10_0abc, r)).toBe(0x7000_0abc);
-    expect(r.outcome).toBe("timeout");
+    const logged = smmu.messages.length;
+    expect(iommuIovaToPhys(d, 0x10_0abc)).toBe(0x7000_0abc);
     // Polls at 0, 5, ..., 50 µs: 11 reads.
     expect(cb.atsrReads - reads).toBe(11);
-    expect(smmu.messages.at(-1)).toMatch(/timed out on 100abc\. Falling back to software table walk/);
-    // An unmapped IOVA on the fallback: the walk's 0.
-    expect(armSmmuIovaToPhysHard(d, 0x20_0000, r)).toBe(0);
-    expect(r.outcome).toBe("timeout");
+    // The pre-series hardware lookup logged "timed out … Falling back"; the length op does not.
+    expect(smmu.messages.length).toBe(logged);
+    // An unmapped IOVA: the walk's 0.
+    expect(iommuIovaToPhys(d, 0x20_0000)).toBe(0);
+    expect(cb.atsrReads - reads).toBe(22);
+    expect(d.counters.warns).toBe(0);
   });
 
-  it("exactly 50 µs still completes (the last poll reads ACTIVE clear)", () => {
+  it("exactly 50 µs still completes (the last poll reads ACTIVE clear): PAR is compared", () => {
     const { domain: d, smmu } = attachedDomain();
     iommuMap(d, 0x10_0000, 0x7000_0000, SZ_4K, RW);
-    smmu.hw.cbs[d.cfg.cbndx]!.atsLatencyUs = 50;
-    const r = hard();
-    expect(armSmmuIovaToPhysHard(d, 0x10_0000, r)).toBe(0x7000_0000);
-    expect(r.outcome).toBe("translated");
+    const cb = smmu.hw.cbs[d.cfg.cbndx]!;
+    cb.atsLatencyUs = 50;
+    const reads = cb.atsrReads;
+    expect(iommuIovaToPhys(d, 0x10_0000)).toBe(0x7000_0000);
+    expect(cb.atsrReads - reads).toBe(11);
+    expect(par(d)).toBe(0x7000_0000n);
+    // A wrong table base makes the completed translation disagree: the check did run.
+    cb.ttbr0Base += 0x1000;
+    iommuIovaToPhys(d, 0x10_0000);
+    expect(d.counters.warns).toBe(1);
   });
 
   it("iova_to_phys_length skips the cross-check on a timeout (no WARN, the walk's answer)", () => {
@@ -141,15 +159,15 @@ describe("ATSR timeout", () => {
   });
 });
 
-describe("PAR mask GENMASK(39, 12) (quirk par-pa-40-bit)", () => {
-  it("a PA above 2^40 on a 48-bit context loses bits 47:40 on the hardware path; the length lookup keeps them", () => {
+describe("PA bits 47:40 (the pre-series quirk par-pa-40-bit is gone)", () => {
+  it("a PA above 2^40 on a 48-bit context keeps bits 47:40 through iommuIovaToPhys; PAR holds PA[47:12]", () => {
     const { domain: d } = attachedDomain({ ias: 48, oas: 48 });
     const pa = 0x12_3456_7000 + 2 ** 44;
     iommuMap(d, SZ_2M, pa, SZ_4K, RW);
-    const r = hard();
-    expect(armSmmuIovaToPhysHard(d, SZ_2M + 0x12, r)).toBe((pa % 2 ** 40) + 0x12);
-    // The full PAR holds PA[47:12].
-    expect(r.par).toBe(BigInt(pa));
+    // The pre-series hardware lookup masked PAR with GENMASK(39, 12): (pa % 2^40) + 0x12.
+    expect(iommuIovaToPhys(d, SZ_2M + 0x12)).toBe(pa + 0x12);
+    // The full PAR holds PA[47:12]; the cross-check compares all of it and agrees.
+    expect(par(d)).toBe(BigInt(pa));
     const out = iommuIovaToPhysLength(d, SZ_2M + 0x12, new PhysLength());
     expect(out.phys).toBe(pa + 0x12);
     expect(d.counters.warns).toBe(0);
@@ -182,7 +200,7 @@ describe("iova_to_phys_length cross-check", () => {
     expect(d.counters.warns).toBe(1);
   });
 
-  it("random maps/unmaps: the hardware and the table walk never disagree; legacy == length phys", () => {
+  it("random maps/unmaps: the hardware and the table walk never disagree; both lookups answer what was mapped", () => {
     fc.assert(
       fc.property(
         fc.constantFrom<ArmSmmuOptions>(
@@ -214,19 +232,28 @@ describe("iova_to_phys_length cross-check", () => {
           const small = sizes[0]!;
           const big = sizes[sizes.length - 1]!;
           const out = new PhysLength();
+          // The test's own record: slot → the one mapping it holds (at the slot's start).
+          const mapped = new Map<number, { pa: number; size: number }>();
           for (const o of ops) {
             const size = o.big ? big : small;
             const iova = 0x4000_0000 + o.slot * big;
-            if (o.unmap) iommuUnmap(d, iova, big);
-            else if (
+            if (o.unmap) {
+              iommuUnmap(d, iova, big);
+              mapped.delete(o.slot);
+            } else if (
               !iommuIovaToPhysLength(d, iova, out).mapped &&
               !iommuIovaToPhysLength(d, iova + big - small, out).mapped
-            )
+            ) {
               iommuMap(d, iova, 0x1000_0000 + o.pa * big, size, RW);
-            const probe = iova + (o.probe % big);
-            iommuIovaToPhysLength(d, probe, out);
-            const legacy = iommuIovaToPhys(d, probe);
-            expect(legacy).toBe(out.mapped ? out.phys : 0);
+              mapped.set(o.slot, { pa: 0x1000_0000 + o.pa * big, size });
+            }
+            const off = o.probe % big;
+            const m = mapped.get(o.slot);
+            const want = m && off < m.size ? m.pa + off : 0;
+            iommuIovaToPhysLength(d, iova + off, out);
+            expect(out.mapped ? out.phys : 0).toBe(want);
+            expect(out.mapped).toBe(want !== 0);
+            expect(iommuIovaToPhys(d, iova + off)).toBe(want);
           }
           expect(disagreements).toBe(0);
         },

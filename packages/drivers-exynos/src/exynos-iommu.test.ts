@@ -151,7 +151,7 @@ describe("lookups", () => {
     expect(iommuIovaToPhys(d, 7 * M)).toBe(0);
   });
 
-  it("a mapping of physical 0: legacy iova_to_phys says 0, iova_to_phys_length says mapped", () => {
+  it("a mapping of physical 0: iommu_iova_to_phys says 0 (as for a hole), iova_to_phys_length says mapped", () => {
     const { d } = setup();
     iommuMap(d, M, 0, K4, RW);
     expect(iommuIovaToPhys(d, M)).toBe(0);

@@ -1,7 +1,8 @@
 /**
  * drivers/iommu/exynos-iommu.c (torvalds/linux e80b5003, the ~6.3 driver): the SysMMU's own
  * two-level page table in simulated physical memory and the domain ops of that era — legacy
- * one-page `.map`/`.unmap`, `.iova_to_phys` — plus the series' `iova_to_phys_length`.
+ * one-page `.map`/`.unmap` — with the series' `iova_to_phys_length` as the only lookup (the
+ * series' last step removed `.iova_to_phys`).
  *
  * Hot paths (map, unmap, lookup) allocate nothing and use no BigInt per PTE: entries are
  * 32-bit numbers read and written through the tables' `Uint32Array` words.
@@ -44,7 +45,6 @@ import {
   SPAGE_ORDER,
   SPAGE_SIZE,
   SPAGES_PER_LPAGE,
-  sectToPhys,
 } from "./defs.js";
 import { createExynosInspector } from "./inspect.js";
 import { ExynosQuirkError } from "./quirks.js";
@@ -509,40 +509,17 @@ function peekLv2(d: ExynosDomain, sent: number, iova: number): number {
   return c ? (c.words[((tablePa - c.pa) >>> 2) + ((iova >>> 12) & 0xff)] ?? 0) : 0;
 }
 
-/**
- * `exynos_iommu_iova_to_phys()`: section / large / small page base plus the IOVA's offset in
- * it; 0 for everything else (fault, zero link, empty slot). IOVA bits above 31 are ignored.
- */
-export function exynosIommuIovaToPhys(d: ExynosDomain, iova: Addr): Addr {
-  if (d.pgtable < 0) return 0;
-  if (d.strict && atOrAbove(iova, TWO32)) return 0;
-  const i32 = low32(iova);
-  const hw = d.hw;
-  const sent = d.l1[d.l1Off + (i32 >>> 20)]!;
-  d.counters.pteReads++;
-  if (lv1entSection(sent)) return physIn(sectToPhys(sent, hw.pgEntShift), SECT_SIZE, i32);
-  if (!lv1entPage(sent, hw.zeroLv2Link)) return 0;
-  const pent = readLv2(d, sent, i32);
-  if (lv2entLarge(pent)) return physIn(sectToPhys(pent, hw.pgEntShift), LPAGE_SIZE, i32);
-  if (lv2entSmall(pent)) return physIn(sectToPhys(pent, hw.pgEntShift), SPAGE_SIZE, i32);
-  return 0;
-}
-
-/** `(ent_phys & ~(size - 1)) + (iova & (size - 1))` (size ≤ 1 MiB, entry PA < 2^36). */
-function physIn(entPhys: number, size: number, i32: number): number {
-  return entPhys - (entPhys % size) + (i32 & (size - 1));
-}
-
-/**
- * `iova_to_phys_length` (the series' op): one walk like {@link exynosIommuIovaToPhys}, also
- * reporting the leaf's size — 1 MiB section, 64 KiB for any of a large page's 16 replicas,
- * 4 KiB small page — or, unmapped, the empty span: 1 MiB at a faulting level-1 slot, 4 KiB
- * at an empty level-2 slot. A strict domain does not alias IOVAs ≥ 4 GiB: unmapped, the largest
- * naturally aligned block around the IOVA above 4 GiB.
- */
 /** Model-only: what a strict domain's table reaches, IOVA bits 31:0 (for `holeSpanOutside`). */
 const STRICT_RANGES: readonly IovaRange[] = [[0n, 0xffff_ffffn]];
 
+/**
+ * `iova_to_phys_length` (the series' op, and since its last step the only lookup:
+ * `iommu_iova_to_phys()` answers through it): one walk, reporting the IOVA's physical address
+ * (page offset kept) and the leaf's size — 1 MiB section, 64 KiB for any of a large page's 16
+ * replicas, 4 KiB small page — or, unmapped, the empty span: 1 MiB at a faulting level-1 slot,
+ * 4 KiB at an empty level-2 slot. A strict domain does not alias IOVAs ≥ 4 GiB: unmapped, the
+ * largest naturally aligned block around the IOVA above 4 GiB.
+ */
 export function exynosIommuIovaToPhysLength(d: ExynosDomain, iova: Addr, out: PhysLength): void {
   if (d.pgtable < 0) {
     out.setUnmapped(SPAGE_SIZE);
@@ -683,7 +660,6 @@ export function createExynosDomainOps(name: string): IommuDomainOps<ExynosDomain
       if (d.strict) return strictUnmap(d, iova, pgsize);
       return exynosIommuUnmap(d, low32(iova), pgsize);
     },
-    iovaToPhys: exynosIommuIovaToPhys,
     iovaToPhysLength: exynosIommuIovaToPhysLength,
     iovaToPhysRuns: exynosIommuIovaToPhysRuns,
     free: exynosIommuDomainFree,

@@ -40,7 +40,6 @@ export {
   ExynosDomain,
   type ExynosSysmmuHw,
   exynosIommuDomainFree,
-  exynosIommuIovaToPhys,
   exynosIommuIovaToPhysLength,
   exynosIommuMap,
   exynosIommuUnmap,

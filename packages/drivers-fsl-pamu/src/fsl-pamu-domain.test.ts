@@ -157,7 +157,7 @@ describe("LIODN attach (PAACE programming)", () => {
 });
 
 describe("property: every 64-bit IOVA", () => {
-  it("legacy and length-aware answers agree with the aperture rule (fast-check, 5,000 IOVAs)", () => {
+  it("iommu_iova_to_phys and iova_to_phys_length agree with the aperture rule (fast-check, 5,000 IOVAs)", () => {
     const { d } = domain();
     const out = new PhysLength();
     const range = [[0n, BigInt(A - 1)]] as const;

@@ -1,7 +1,8 @@
 // drivers/iommu/fsl_pamu_domain.c: `struct fsl_dma_domain` and `fsl_pamu_ops`. An UNMANAGED
 // domain with no page table and no map/unmap ops: the PAMU only confines DMA to the aperture
-// [0, 2^36 − 1] and passes it through untranslated, so iova_to_phys is the identity inside
-// the aperture and 0 outside.
+// [0, 2^36 − 1] and passes it through untranslated, so the lookup (iova_to_phys_length since
+// the series; the legacy `fsl_pamu_iova_to_phys` op is gone) is the identity inside the
+// aperture and unmapped outside.
 
 import {
   type Addr,
@@ -61,15 +62,8 @@ export class FslDmaDomain implements IommuDomain {
   }
 }
 
-/** `fsl_pamu_iova_to_phys()`: the IOVA inside the aperture, 0 outside. */
-export function fslPamuIovaToPhys(d: FslDmaDomain, iova: Addr): Addr {
-  d.counters.pteReads++;
-  const x = typeof iova === "number" ? iova : iova >= BigInt(APERTURE) ? APERTURE : Number(iova);
-  return x <= FSL_PAMU_APERTURE_END ? iova : 0;
-}
-
 /**
- * iova_to_phys_length for the PAMU: inside the aperture the IOVA is mapped to itself with
+ * `fsl_pamu_iova_to_phys()` as the series' iova_to_phys_length: inside the aperture the IOVA is mapped to itself with
  * length 2^36 — the whole aperture is one naturally aligned unit, so a caller crosses it in one
  * step; `mapped` tells IOVA 0 (phys 0) from a hole. Outside: unmapped, with the largest aligned
  * block that avoids the aperture (2^36 from 2^36, 2^37 from 2^37, … 2^63 from 2^63).
@@ -94,8 +88,8 @@ export function fslPamuDomainFree(d: FslDmaDomain): void {
 }
 
 /**
- * `fsl_pamu_ops.default_domain_ops`: attach, iova_to_phys (plus the length-aware and the run
- * lookups) and free. The kernel table has no map_pages/unmap_pages; the model's ops type requires them, so
+ * `fsl_pamu_ops.default_domain_ops`: attach, iova_to_phys_length (plus the model's run lookup)
+ * and free. The kernel table has no map_pages/unmap_pages; the model's ops type requires them, so
  * they are stubs the core never reaches (it stops at the empty pgsize_bitmap first).
  */
 function createOps(): IommuDomainOps<FslDmaDomain> {
@@ -103,7 +97,6 @@ function createOps(): IommuDomainOps<FslDmaDomain> {
     name: "fsl-pamu",
     mapPages: () => ENODEV,
     unmapPages: () => 0,
-    iovaToPhys: fslPamuIovaToPhys,
     iovaToPhysLength: fslPamuIovaToPhysLength,
     iovaToPhysRuns: fslPamuIovaToPhysRuns,
     free: fslPamuDomainFree,

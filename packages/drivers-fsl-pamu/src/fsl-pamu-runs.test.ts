@@ -68,7 +68,7 @@ describe("fsl-pamu iovaToPhysRuns", () => {
     expect(runsOf(d, 0x1234_5000n, 0x1000_0000n)).toEqual([
       { mapped: true, iova: 0x1234_5000n, phys: 0x1234_5000n, size: 0x1000_0000n, prot: 3, leafSize: A },
     ]);
-    // IOVA 0 is mapped (phys 0): a run says so, where the legacy lookup's 0 cannot.
+    // IOVA 0 is mapped (phys 0): a run says so, where a bare address (iommu_iova_to_phys: 0) cannot.
     expect(runsOf(d, 0n, 0x1000n)[0]).toMatchObject({ mapped: true, phys: 0n });
     expect(d.counters.pteReads).toBe(0);
   });

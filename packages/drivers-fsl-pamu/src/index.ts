@@ -11,7 +11,6 @@ export {
   type FslPamuDevice,
   type FslPamuOptions,
   fslPamuDomainFree,
-  fslPamuIovaToPhys,
   fslPamuIovaToPhysLength,
 } from "./fsl-pamu-domain.js";
 export { FSL_PAMU_WINDOW_PROT, fslPamuIovaToPhysRuns } from "./fsl-pamu-runs.js";

@@ -1,7 +1,7 @@
 /**
  * drivers/iommu/ipmmu-vmsa.c: `struct ipmmu_vmsa_domain` and the driver's
- * `default_domain_ops`. map, unmap and iova_to_phys go straight to `domain->iop` with no NULL
- * check: before the first attach the kernel would oops, which the model reports as a typed
+ * `default_domain_ops`. map, unmap and iova_to_phys_length (the series' lookup; the legacy
+ * `ipmmu_iova_to_phys` op is gone) go straight to `domain->iop` with no NULL check: before the first attach the kernel would oops, which the model reports as a typed
  * error (IommuError EFAULT, one `bugs`), unless the instance was built with `fixNullIop`.
  */
 import {
@@ -78,14 +78,10 @@ function unmapPages(
   return ops.unmapPages(iova, pgsize, pgcount, gather);
 }
 
-/** `ipmmu_iova_to_phys` (no lock, no NULL check) */
-function iovaToPhys(d: IpmmuVmsaDomain, iova: Addr): Addr {
-  const ops = d.pgtblOps;
-  if (!ops) oops(d, "ipmmu_iova_to_phys", iova);
-  return ops.iovaToPhys(iova);
-}
-
-/** iova_to_phys_length, written the way the driver writes iova_to_phys. */
+/**
+ * `ipmmu_iova_to_phys_length`: written the way the driver wrote its pre-series `iova_to_phys`
+ * (no lock, no NULL check), forwarding to the table's iova_to_phys_length.
+ */
 function iovaToPhysLength(d: IpmmuVmsaDomain, iova: Addr, out: PhysLength): void {
   const ops = d.pgtblOps;
   if (!ops) oops(d, "ipmmu_iova_to_phys_length", iova);
@@ -96,7 +92,7 @@ function iovaToPhysLength(d: IpmmuVmsaDomain, iova: Addr, out: PhysLength): void
 const shared = ioPgtableDomainOps<IpmmuVmsaDomain>("ipmmu-vmsa");
 
 /**
- * Model-only (issue 17): the run lookup, written the way the driver writes iova_to_phys — no
+ * Model-only (issue 17): the run lookup, written the way the driver writes its lookup — no
  * NULL check, so before the first attach (no context, no table) it oopses like the lookups;
  * then the ARM_32_LPAE_S1 table's one descent.
  */
@@ -132,7 +128,6 @@ export function createIpmmuDomainOps(name: string, fixNullIop: boolean): IommuDo
     : ioPgtableDomainOps<IpmmuVmsaDomain>(name, {
         mapPages,
         unmapPages,
-        iovaToPhys,
         iovaToPhysLength,
         iovaToPhysRuns,
         ...driver,

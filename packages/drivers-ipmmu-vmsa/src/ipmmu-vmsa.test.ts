@@ -45,7 +45,7 @@ describe("ipmmu_domain_alloc_paging: before the first attach", () => {
     expect(mmu.domainAllocPagingFlags(IOMMU_HWPT_ALLOC_NEST_PARENT)).toBe(-95);
   });
 
-  it("map, unmap, iova_to_phys (and _length) dereference a NULL domain->iop: typed EFAULT, counted as a bug", () => {
+  it("map, unmap, iova_to_phys_length (also under iommu_iova_to_phys) dereference a NULL domain->iop: typed EFAULT, counted as a bug", () => {
     const d = new IpmmuVmsa().domainAllocPaging();
     expect(errnoOf(() => iommuMap(d, 0, 0, SZ_4K, RW))).toBe("EFAULT");
     expect(errnoOf(() => iommuUnmap(d, 0, SZ_4K))).toBe("EFAULT");

@@ -82,8 +82,8 @@ export interface IpmmuVmsaOptions {
   /** Page-table memory shared by the domains (default: a fresh allocator per domain). */
   allocator?: TableAllocator;
   /**
-   * Model-only fix of the missing NULL checks: map/unmap/iova_to_phys before the first attach
-   * answer -ENODEV / 0 / 0 instead of oopsing (default false: the kernel's behaviour).
+   * Model-only fix of the missing NULL checks: map/unmap/iova_to_phys_length before the first attach
+   * answer -ENODEV / 0 / unmapped instead of oopsing (default false: the kernel's behaviour).
    */
   fixNullIop?: boolean;
   /**

@@ -1,9 +1,9 @@
 /**
  * The @iommu/testing conformance suite on msm_iommu paging domains, allocated and attached
  * the way callers get them: random map / unmap / lookup sequences (≥ 10,000 operations)
- * through the driver's ops — legacy lookups on the hardware V2P path, TLBIVA runs on every
- * sync — checked against a reference map. The "checked" run also compares every
- * iova_to_phys_length answer with the hardware (a mismatch is a WARN, which fails it).
+ * through the driver's ops — lookups through iova_to_phys_length (the table walk), TLBIVA
+ * runs on every sync — checked against a reference map. The "checked" run also compares
+ * every iova_to_phys_length answer with the hardware V2P (a mismatch is a WARN, which fails it).
  */
 import { IommuCounters, PhysMem, SZ_1M, SZ_4K, SZ_16M, TableAllocator } from "@iommu/core";
 import { type ConformanceOptions, describeDomainConformance } from "@iommu/testing";

@@ -12,7 +12,7 @@ export {
   msmIotlbModel,
   msmIotlbTag,
 } from "./iotlb.js";
-export { type MsmLengthMode, type MsmPriv, msmIommuHwIovaToPhys } from "./msm-domain.js";
+export { type MsmLengthMode, type MsmPriv, msmIommuHwTranslate } from "./msm-domain.js";
 // The IOMMU and its domains.
 export {
   MSM_IOMMU_PGSIZES,

@@ -1,9 +1,10 @@
 /**
  * drivers/iommu/msm_iommu.c: `struct msm_priv` (the paging domain) and the driver's
  * `default_domain_ops`: map/unmap straight into the io-pgtable under `pgtlock`,
- * iotlb_sync_map as a TLBIVA run, no iotlb_sync, the **hardware** iova_to_phys (CTX_TLBIALL,
- * V2PPR, PAR) and — the series' op, this model's choice — iova_to_phys_length as the
- * io-pgtable's software walk, optionally cross-checked against the hardware.
+ * iotlb_sync_map as a TLBIVA run, no iotlb_sync, and — the series' op, this model's choice —
+ * iova_to_phys_length as the io-pgtable's software walk, optionally cross-checked against the
+ * **hardware** V2P translation (CTX_TLBIALL, V2PPR, PAR) that the pre-series legacy
+ * `msm_iommu_iova_to_phys` op answered from (the op is gone with the series' last step).
  *
  * The kernel checks neither `priv->iop` nor `list_attached`: before the first attach (or
  * after the table was freed by a detach) it dereferences NULL / an empty list's head. The
@@ -100,15 +101,18 @@ function msmIommuSyncMap(d: MsmPriv, iova: number, size: number): number {
   return 0;
 }
 
-/** The PAR of the last {@link msmIommuHwIovaToPhys} (0 when it reached no context). */
+/** The PAR of the last {@link msmIommuHwTranslate} (0 when it reached no context). */
 let lastPar = 0;
 
 /**
- * `msm_iommu_iova_to_phys`: the hardware path on the first attached IOMMU's master context —
- * CTX_TLBIALL, V2PPR ← va & V2Pxx_VA, then PAR: supersection → PA[31:24] | va[23:0], else
- * PA[31:12] | va[11:0]; FAULT → 0. The PAR stays in the context bank (`ctx.par`).
+ * Model-only: the hardware V2P translation of the pre-series `msm_iommu_iova_to_phys` (the
+ * series removed that op; since then only the `"checked"` cross-check of iova_to_phys_length
+ * runs it): on the first attached IOMMU's master context — CTX_TLBIALL, V2PPR ← va & V2Pxx_VA,
+ * then PAR: supersection → PA[31:24] | va[23:0], else PA[31:12] | va[11:0]; FAULT → 0. The
+ * PAR stays in the context bank (`ctx.par`). An empty `list_attached` is the kernel's NULL
+ * dereference (EFAULT, op `msm_iommu_iova_to_phys`).
  */
-export function msmIommuHwIovaToPhys(d: MsmPriv, iova: Addr): number {
+export function msmIommuHwTranslate(d: MsmPriv, iova: Addr): number {
   const iommu = d.listAttached[0];
   if (!iommu) throw nullDeref("msm_iommu_iova_to_phys", "list_first_entry() of an empty priv->list_attached");
   lastPar = 0;
@@ -127,10 +131,6 @@ export function msmIommuHwIovaToPhys(d: MsmPriv, iova: Addr): number {
     : (((par & 0xffff_f000) >>> 0) | (va & 0xfff)) >>> 0;
 }
 
-function msmIommuIovaToPhys(d: MsmPriv, iova: Addr): Addr {
-  return msmIommuHwIovaToPhys(d, iova);
-}
-
 /**
  * iova_to_phys_length: the io-pgtable walk (the hardware cannot tell 4K/64K/1M apart: PAR
  * has only the supersection flag), cross-checked against the hardware in `"checked"` mode.
@@ -140,7 +140,7 @@ function msmIommuIovaToPhysLength(d: MsmPriv, iova: Addr, out: PhysLength): void
   if (!iop) throw nullDeref("msm_iommu_iova_to_phys_length", "priv->iop is NULL");
   iop.iovaToPhysLength(iova, out);
   if (d.lengthMode !== "checked" || d.listAttached.length === 0) return;
-  const phys = msmIommuHwIovaToPhys(d, iova);
+  const phys = msmIommuHwTranslate(d, iova);
   const par = lastPar;
   const hwMapped = !(par & PAR_FAULT);
   if (out.mapped !== hwMapped) {
@@ -168,8 +168,8 @@ const shared = ioPgtableDomainOps<MsmPriv>("msm");
 /**
  * Model-only (issue 17): the run lookup — the v7s table's one descent, in every
  * {@link MsmLengthMode}. The hardware V2P path translates one page per request (after a
- * CTX_TLBIALL) and cannot tell leaf sizes apart, so it serves only the legacy iova_to_phys and
- * the `"checked"` cross-check of iova_to_phys_length. Same NULL `priv->iop` dereference.
+ * CTX_TLBIALL) and cannot tell leaf sizes apart, so it serves only the `"checked"`
+ * cross-check of iova_to_phys_length. Same NULL `priv->iop` dereference.
  */
 function msmIommuIovaToPhysRuns(d: MsmPriv, runs: PhysRunCollector): void {
   if (!d.pgtblOps) throw nullDeref("msm_iommu_iova_to_phys_runs", "priv->iop is NULL");
@@ -185,7 +185,6 @@ export function createMsmDomainOps(name: string): IommuDomainOps<MsmPriv> {
     mapPages: msmIommuMap,
     unmapPages: msmIommuUnmap,
     iotlbSyncMap: msmIommuSyncMap,
-    iovaToPhys: msmIommuIovaToPhys,
     iovaToPhysLength: msmIommuIovaToPhysLength,
     iovaToPhysRuns: msmIommuIovaToPhysRuns,
     free: msmIommuDomainFree,

@@ -17,7 +17,7 @@ import {
 } from "@iommu/core";
 import { type ArmV7sIoPgtable, ioPgtableOpsToPgtable } from "@iommu/io-pgtable";
 import { describe, expect, it } from "vitest";
-import { msmIommuHwIovaToPhys } from "./msm-domain.js";
+import { msmIommuHwTranslate } from "./msm-domain.js";
 import { MsmIommu } from "./msm-iommu.js";
 import {
   PAR_FAULT,
@@ -112,8 +112,15 @@ describe("before the first attach (no NULL checks in the kernel)", () => {
     expect(thrown(() => iommuUnmap(d, 0, SZ_4K)).op).toBe("msm_iommu_unmap");
     expect(thrown(() => iommuIovaToPhysLength(d, 0)).code).toBe("EFAULT");
   });
-  it("iova_to_phys: list_first_entry() of the empty list_attached → EFAULT", () => {
+  it("iommu_iova_to_phys goes through iova_to_phys_length: priv->iop is NULL → EFAULT", () => {
     const e = thrown(() => iommuIovaToPhys(d, 0));
+    expect(e.code).toBe("EFAULT");
+    expect(e.op).toBe("msm_iommu_iova_to_phys_length");
+    expect(e.message).toMatch(/priv->iop is NULL/);
+  });
+  it("the hardware V2P path (pre-series iova_to_phys): list_first_entry() of the empty list_attached → EFAULT", () => {
+    const e = thrown(() => msmIommuHwTranslate(d, 0));
+    expect(e.code).toBe("EFAULT");
     expect(e.op).toBe("msm_iommu_iova_to_phys");
     expect(e.message).toMatch(/empty priv->list_attached/);
   });
@@ -123,7 +130,7 @@ describe("before the first attach (no NULL checks in the kernel)", () => {
   });
 });
 
-describe("hardware iova_to_phys: CTX_TLBIALL, V2PPR, PAR", () => {
+describe("hardware V2P (the pre-series iova_to_phys): CTX_TLBIALL, V2PPR, PAR", () => {
   const { iommu, d } = setup();
   iommuMap(d, 0x1000_0000, 0x4000_1000, SZ_4K, RW); // small page
   iommuMap(d, 0x1001_0000, 0x4101_0000, SZ_64K, RW); // large page
@@ -141,7 +148,7 @@ describe("hardware iova_to_phys: CTX_TLBIALL, V2PPR, PAR", () => {
     it(name, () => {
       const c = d.counters.snapshot();
       const tlbiall = ctx.tlbiall;
-      const phys = msmIommuHwIovaToPhys(d, va);
+      const phys = msmIommuHwTranslate(d, va);
       const par = ctx.par;
       expect(phys).toBe(pa);
       expect(par & PAR_FAULT).toBe(0);
@@ -150,18 +157,22 @@ describe("hardware iova_to_phys: CTX_TLBIALL, V2PPR, PAR", () => {
       const delta = d.counters.since(c);
       expect(delta.flushAll).toBe(1);
       expect(delta.pteReads).toBe(reads);
-      // The legacy op is this path.
+      // iommu_iova_to_phys (the table walk, no TLB traffic) agrees with the hardware.
+      const c2 = d.counters.snapshot();
       expect(iommuIovaToPhys(d, va)).toBe(pa);
+      expect(d.counters.since(c2).flushAll).toBe(0);
+      expect(ctx.tlbiall - tlbiall).toBe(1);
     });
 
-  it("an empty L1 slot: PAR FAULT|TF, iova_to_phys 0", () => {
-    expect(msmIommuHwIovaToPhys(d, 0x3000_0000)).toBe(0);
+  it("an empty L1 slot: PAR FAULT|TF, 0 (the table walk: 0 too)", () => {
+    expect(msmIommuHwTranslate(d, 0x3000_0000)).toBe(0);
     expect(ctx.par).toBe(PAR_FAULT | PAR_FAULT_TF);
+    expect(iommuIovaToPhys(d, 0x3000_0000)).toBe(0);
   });
 
   it("an empty L2 slot next to a mapped page: FAULT|TF after two reads", () => {
     const c = d.counters.pteReads;
-    expect(msmIommuHwIovaToPhys(d, 0x1000_2000)).toBe(0);
+    expect(msmIommuHwTranslate(d, 0x1000_2000)).toBe(0);
     expect(ctx.par).toBe(PAR_FAULT | PAR_FAULT_TF);
     expect(d.counters.pteReads - c).toBe(2);
   });
@@ -172,13 +183,17 @@ describe("hardware iova_to_phys: CTX_TLBIALL, V2PPR, PAR", () => {
     const pgd = (ioPgtableOpsToPgtable(d2.pgtblOps!) as ArmV7sIoPgtable).pgd;
     const mem = d2.allocator.mem;
     mem.write32(pgd + 0x100 * 4, (mem.read32(pgd + 0x100 * 4) & ~(1 << 10)) >>> 0);
-    expect(msmIommuHwIovaToPhys(d2, 0x1000_0000)).toBe(0);
+    expect(msmIommuHwTranslate(d2, 0x1000_0000)).toBe(0);
     expect(i2.contexts[0]!.par).toBe(PAR_FAULT | PAR_FAULT_AFF);
     expect(i2.contexts[0]!.v2p).toBe(1);
   });
 
-  it("IOVAs ≥ 4 GiB alias the low 4 GiB (32-bit V2PPR), as the v7s walk does", () => {
-    expect(iommuIovaToPhys(d, 2 ** 32 + 0x1000_0abc)).toBe(0x4000_1abc);
+  it("IOVAs ≥ 4 GiB: the 32-bit V2PPR aliases the low 4 GiB; iommu_iova_to_phys answers 0 (beyond ias 32)", () => {
+    // The hardware (and so the pre-series legacy op) sees only VA[31:0].
+    expect(msmIommuHwTranslate(d, 2 ** 32 + 0x1000_0abc)).toBe(0x4000_1abc);
+    // The length op's walk: outside the table's range, unmapped.
+    expect(iommuIovaToPhys(d, 2 ** 32 + 0x1000_0abc)).toBe(0);
+    expect(lookup(d, 2 ** 32 + 0x1000_0abc)).toEqual({ mapped: false, phys: 0n, length: 2 ** 32 });
   });
 });
 
@@ -315,8 +330,11 @@ describe("attach quirks", () => {
     expect(iommu.contexts[0]!.ttbr0).toBe(0);
     expect(lines).toEqual([`${iommu.name}: Failed to allocate pgtable`]);
     expect(thrown(() => iommuMap(d, 0, 0x4000_0000, SZ_4K, RW)).code).toBe("EFAULT");
-    // The hardware walks address 0: no memory there, a translation fault.
-    expect(iommuIovaToPhys(d, 0)).toBe(0);
+    // iommu_iova_to_phys → iova_to_phys_length: priv->iop is NULL, the same oops as map.
+    expect(thrown(() => iommuIovaToPhys(d, 0)).op).toBe("msm_iommu_iova_to_phys_length");
+    // The hardware V2P walks address 0: no memory there, a translation fault.
+    expect(msmIommuHwTranslate(d, 0)).toBe(0);
+    expect(iommu.contexts[0]!.par & PAR_FAULT).toBe(PAR_FAULT);
   });
 
   it("detach (identity attach): table freed after a TLBIALL, context released and reset", () => {

@@ -5,8 +5,8 @@ import { makeMtk } from "./testing/make.js";
 
 /*
  * Strict domains: the kit's reference expects a map over a live page to leave nothing behind
- * and an unmap to stop at a hole; the kernel mode (partial -EEXIST maps, blind unmaps, no
- * offset in iova_to_phys) is checked against its own reference in property.test.ts. The
+ * and an unmap to stop at a hole; the kernel mode (partial -EEXIST maps, blind unmaps) is
+ * checked against its own reference in property.test.ts. The
  * domain's geometry is 0/0 (the driver never sets it), so the window is given explicitly.
  */
 describeDomainConformance(

@@ -101,14 +101,11 @@ export type MtkIommuV1Quirk =
   | "pa-truncated"
   /** The low 12 bits of `paddr` are ORed into the descriptor unmasked (an unaligned PA sets flag bits). */
   | "pa-low-bits"
-  /** Legacy `iova_to_phys` returns `entry & ~0xfff`: no page offset. */
-  | "phys-no-offset"
-  /** Legacy `iova_to_phys` does not test F_DESC_VALID: any non-zero descriptor translates. */
-  | "phys-no-valid-check"
   /**
    * No aperture and no bounds check: `iova >> 12` indexes the 4 MiB table unchecked, so an IOVA
    * ≥ 4 GiB or a run past the last descriptor would touch memory beyond the table. The model
-   * cannot reproduce that corruption: it refuses the call (-EFAULT / 0 / unmapped).
+   * cannot reproduce that corruption: it refuses the call (map -EFAULT, unmap 0; counted). A
+   * lookup there is unmapped (uncounted: the length op's hole above the table).
    */
   | "out-of-table";
 
@@ -118,8 +115,6 @@ export const MTK_IOMMU_V1_QUIRKS: readonly MtkIommuV1Quirk[] = [
   "unmap-blind",
   "pa-truncated",
   "pa-low-bits",
-  "phys-no-offset",
-  "phys-no-valid-check",
   "out-of-table",
 ];
 
@@ -129,8 +124,6 @@ function freshQuirks(): Record<MtkIommuV1Quirk, number> {
     "unmap-blind": 0,
     "pa-truncated": 0,
     "pa-low-bits": 0,
-    "phys-no-offset": 0,
-    "phys-no-valid-check": 0,
     "out-of-table": 0,
   };
 }
@@ -397,28 +390,17 @@ function mtkUnmapPages(
   return pgcount * SZ_4K;
 }
 
-/** `mtk_iommu_v1_iova_to_phys()`: `table[iova >> 12] & ~0xfff` — no offset, no valid check. */
-function mtkIovaToPhys(d: MtkIommuV1Domain, iova: Addr): Addr {
-  if (!d.pgtChunk || !mtkV1InTable(iova, 1)) {
-    if (d.pgtChunk) d.quirks["out-of-table"]++;
-    return 0;
-  }
-  d.counters.pteReads++;
-  const e = words(d)[base(d) + pfnOf(iova)]!;
-  if (d.strict) return e & F_DESC_VALID ? ((e & ~0xfff) >>> 0) + offOf(iova) : 0;
-  if (e !== 0 && !(e & F_DESC_VALID)) d.quirks["phys-no-valid-check"]++;
-  if (e !== 0 && offOf(iova) !== 0) d.quirks["phys-no-offset"]++;
-  return (e & ~0xfff) >>> 0;
-}
-
-/**
- * `iova_to_phys_length` (the series' op) for mtk_iommu_v1: a descriptor with F_DESC_VALID →
- * its page address + the offset, length 4 KiB; anything else → unmapped, 4 KiB. An IOVA beyond
- * the table (≥ 4 GiB) → unmapped, the largest naturally aligned block around it above the table.
- */
 /** Model-only: the IOVAs the descriptor table reaches, `[0, MTK_V1_ENTRIES · 4 KiB − 1]`. */
 const TABLE_RANGES: readonly IovaRange[] = [[0n, BigInt(MTK_V1_ENTRIES) * 4096n - 1n]];
 
+/**
+ * `iova_to_phys_length` (the series' op, and since its last step the only lookup:
+ * `iommu_iova_to_phys()` answers through it) for mtk_iommu_v1: a descriptor with F_DESC_VALID →
+ * its page address + the page offset, length 4 KiB; anything else → unmapped, 4 KiB (the
+ * pre-series `mtk_iommu_v1_iova_to_phys()` answered `entry & ~0xfff`: no offset, no VALID
+ * test). An IOVA beyond the table (≥ 4 GiB) → unmapped, the largest naturally aligned block
+ * around it above the table.
+ */
 function mtkIovaToPhysLength(d: MtkIommuV1Domain, iova: Addr, out: PhysLength): void {
   if (!d.pgtChunk) {
     out.setUnmapped(SZ_4K);
@@ -455,7 +437,6 @@ export function createMtkIommuV1Ops(name = "mtk-iommu-v1"): IommuDomainOps<MtkIo
     unmapPages: mtkUnmapPages,
     iovaToPhysLength: mtkIovaToPhysLength,
     iovaToPhysRuns: mtkV1IovaToPhysRuns,
-    iovaToPhys: mtkIovaToPhys,
     free: mtkDomainFree,
     inspect: (d): PageTableInspector | null => (d.pgtChunk ? new MtkIommuV1Inspector(d) : null),
   };

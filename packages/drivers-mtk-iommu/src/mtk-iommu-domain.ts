@@ -1,7 +1,8 @@
 /**
  * drivers/iommu/mtk_iommu.c: `struct mtk_iommu_domain` and the driver's
  * `default_domain_ops` — map (bit 32 added in 4GB mode), unmap (the range goes into the
- * gather), iova_to_phys (bit 32 stripped again above 0x1_4000_0000), the range-flush
+ * gather), iova_to_phys_length (the series' lookup, as mtk_iommu_iova_to_phys: bit 32 stripped
+ * again above 0x1_4000_0000; the legacy op is gone), the range-flush
  * iotlb_sync / iotlb_sync_map, flush_iotlb_all, and a `free` that only frees the structure.
  *
  * None of these checks for a missing page table or bank: before the first attach the kernel
@@ -123,21 +124,11 @@ function strip4gb(d: MtkIommuDomain, pfn: number): number {
   return d.bank?.parent.enable4GB ? mtkIommuStrip4gbPfn(pfn) : pfn;
 }
 
-/** `mtk_iommu_iova_to_phys` */
-function mtkIommuIovaToPhys(d: MtkIommuDomain, iova: Addr): Addr {
-  const ops = d.pgtblOps;
-  if (!ops) throw nullDeref("mtk_iommu_iova_to_phys", "dom->iop");
-  const pa = ops.iovaToPhys(iova);
-  if (!d.bank?.parent.enable4GB) return pa;
-  const pfn = pfnOf(pa);
-  const s = strip4gb(d, pfn);
-  return s === pfn ? pa : fromPfn(s, offOf(pa));
-}
-
 /**
- * iova_to_phys_length as mtk_iommu would write it: the io-pgtable's one walk, then the same
- * 4GB-mode strip as `mtk_iommu_iova_to_phys` (a leaf never straddles 0x1_4000_0000, which is
- * 1 GiB aligned, so the whole unit stays linear). Same NULL dereference before attach.
+ * `mtk_iommu_iova_to_phys` as the series' iova_to_phys_length: the io-pgtable's one walk, then
+ * the driver's 4GB-mode strip (a leaf never straddles 0x1_4000_0000, which is 1 GiB aligned,
+ * so the whole unit stays linear). The NULL `dom->iop` dereference before attach keeps the
+ * kernel function's name.
  */
 function mtkIommuIovaToPhysLength(d: MtkIommuDomain, iova: Addr, out: PhysLength): void {
   const ops = d.pgtblOps;
@@ -177,7 +168,6 @@ export function createMtkIommuDomainOps(name: string): IommuDomainOps<MtkIommuDo
   return ioPgtableDomainOps<MtkIommuDomain>(name, {
     mapPages: mtkIommuMap,
     unmapPages: mtkIommuUnmap,
-    iovaToPhys: mtkIommuIovaToPhys,
     iovaToPhysLength: mtkIommuIovaToPhysLength,
     iovaToPhysRuns: mtkIommuIovaToPhysRuns,
     iotlbSync: mtkIommuIotlbSync,

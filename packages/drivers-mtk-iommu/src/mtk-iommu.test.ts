@@ -123,7 +123,7 @@ describe("before the first attach (the kernel's missing NULL checks)", () => {
     expect(d.ops!.inspect!(d)).toBeNull();
   });
 
-  it("map, unmap, iova_to_phys, iova_to_phys_length and the syncs dereference NULL: EFAULT", () => {
+  it("map, unmap, iova_to_phys_length (also under iommu_iova_to_phys) and the syncs dereference NULL: EFAULT", () => {
     expect(thrown(() => iommuMap(d, 0, 0x4000_0000, SZ_4K, RW)).op).toBe("mtk_iommu_map");
     expect(thrown(() => iommuUnmap(d, 0, SZ_4K)).op).toBe("mtk_iommu_unmap");
     expect(thrown(() => iommuIovaToPhys(d, 0)).op).toBe("mtk_iommu_iova_to_phys");

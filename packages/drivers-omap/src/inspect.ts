@@ -1,7 +1,7 @@
 /**
  * drivers/iommu/omap-iommu.c + omap-iopgtable.h, read back: the inspection contract
  * (@iommu/core PageTableInspector) for one MMU's tables of an OMAP IOMMU domain (MMU 0 by
- * default, the one `iova_to_phys` reads). 64 KiB large pages and 16 MiB supersections are 16
+ * default, the one the lookup reads). 64 KiB large pages and 16 MiB supersections are 16
  * identical entries: each copy is its own item, with the whole page as `leafSize` and its
  * position as `contigIndex` — when the 16 copies agree (a later overwrite can break a run;
  * then each copy stands alone).

@@ -793,28 +793,6 @@ function omapUnmapPages(
   return done;
 }
 
-/**
- * `omap_iommu_iova_to_phys()` (first MMU only): small `(pte & ~0xfff) | offset`, large
- * `(pte & ~0xffff) | offset`, section and supersection likewise; 0 for an empty slot or a
- * bogus entry. IOVAs above 4 GiB answer for their 32-bit alias.
- */
-function omapIovaToPhys(d: OmapDomain, iova: Addr): Addr {
-  if (!d.attached || (d.strict && beyond32(iova, 1))) return 0;
-  const da32 = lo32(iova);
-  const mmu = d.iommus[0]!.mmu;
-  const e = pgdWords(mmu)[pgdBase(mmu) + (da32 >>> 20)]!;
-  d.counters.pteReads++;
-  if (e !== 0 && iopgdIsTable(e)) {
-    const pte = readL2(d, iopgdPagePaddr(e), (da32 >>> 12) & 0xff);
-    if (iopteIsSmall(pte)) return ((pte & IOPTE_MASK) | (da32 & 0xfff)) >>> 0;
-    if (iopteIsLarge(pte)) return ((pte & IOLARGE_MASK) | (da32 & 0xffff)) >>> 0;
-    return 0;
-  }
-  if (iopgdIsSection(e)) return ((e & IOSECTION_MASK) | (da32 & 0xfffff)) >>> 0;
-  if (iopgdIsSuper(e)) return ((e & IOSUPER_MASK) | (da32 & 0xffffff)) >>> 0;
-  return 0;
-}
-
 /** True when the 16 replicas around entry `j` of the L2 table at `pt` are identical. */
 function l2ReplicasAgree(d: OmapDomain, pt: number, j: number): boolean {
   const first = j & ~0xf;
@@ -832,15 +810,18 @@ function l1ReplicasAgree(d: OmapDomain, w: Uint32Array, b: number, i: number): b
   return true;
 }
 
-/**
- * `iova_to_phys_length` (the series' op) for omap: the leaf's size — 4 KiB, 64 KiB, 1 MiB or
- * 16 MiB (replicated entries: the large size when all 16 copies agree, else the one copy);
- * an empty L1 slot → 1 MiB, an empty L2 entry → 4 KiB. A strict domain does not alias IOVAs
- * ≥ 4 GiB: unmapped, the largest naturally aligned block around the IOVA above 4 GiB.
- */
 /** Model-only: what a strict domain's table reaches, IOVA bits 31:0 (for `holeSpanOutside`). */
 const STRICT_RANGES: readonly IovaRange[] = [[0n, 0xffff_ffffn]];
 
+/**
+ * `iova_to_phys_length` (the series' op, and since its last step the only lookup:
+ * `iommu_iova_to_phys()` answers through it) for omap, on the first MMU's tables: the IOVA's PA
+ * (page offset kept) and the leaf's size — 4 KiB, 64 KiB, 1 MiB or 16 MiB (replicated entries:
+ * the large size when all 16 copies agree, else the one copy); an empty or bogus L1 entry →
+ * 1 MiB, an empty or bogus L2 entry → 4 KiB. IOVAs above 4 GiB answer for their 32-bit alias; a strict
+ * domain does not alias them: unmapped, the largest naturally aligned block around the IOVA
+ * above 4 GiB.
+ */
 function omapIovaToPhysLength(d: OmapDomain, iova: Addr, out: PhysLength): void {
   if (!d.attached) {
     out.setUnmapped(SZ_4K);
@@ -900,7 +881,6 @@ export function createOmapOps(name = "omap-iommu"): IommuDomainOps<OmapDomain> {
     unmapPages: omapUnmapPages,
     iovaToPhysLength: omapIovaToPhysLength,
     iovaToPhysRuns: omapIovaToPhysRuns,
-    iovaToPhys: omapIovaToPhys,
     free: omapDomainFree,
     inspect: (d): PageTableInspector | null => (d.attached ? new OmapInspector(d) : null),
   };

@@ -112,7 +112,7 @@ function runSequence(ops: readonly Op[], strict: boolean, mmus: 1 | 2): number {
   const check = (ipfn: number, off: number, where: string) => {
     const iova = ipfn * 0x1000 + off;
     iommuIovaToPhysLength(d, iova, out);
-    const legacy = iommuIovaToPhys(d, iova);
+    const wrapped = iommuIovaToPhys(d, iova);
     const l = ref.find(ipfn);
     const walks = [
       iommuDomainInspector(d)!.walk(iova),
@@ -121,7 +121,7 @@ function runSequence(ops: readonly Op[], strict: boolean, mmus: 1 | 2): number {
     if (l) {
       const phys = (l.ppfn + ipfn - l.start) * 0x1000 + off;
       const len = l.pages * 0x1000;
-      same([out.mapped, out.phys, out.length, legacy], [true, phys, len, phys], where);
+      same([out.mapped, out.phys, out.length, wrapped], [true, phys, len, phys], where);
       for (const w of walks) same([w.end, w.phys, w.length], ["leaf", BigInt(phys), len], where);
       // The unit [alignDown(iova, len), +len) translates linearly: both ends agree with phys.
       const base = iova - (iova % len);
@@ -133,7 +133,7 @@ function runSequence(ops: readonly Op[], strict: boolean, mmus: 1 | 2): number {
       );
     } else {
       const len = ref.hasTable(Math.floor(ipfn / 256)) ? 0x1000 : 0x10_0000;
-      same([out.mapped, out.length, legacy], [false, len, 0], where);
+      same([out.mapped, out.length, wrapped], [false, len, 0], where);
       for (const w of walks) same([w.end, w.length], ["hole", len], where);
       const base = ipfn - (ipfn % (len / 0x1000));
       same([ref.isFree(base, len / 0x1000)], [true], where);

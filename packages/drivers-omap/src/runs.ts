@@ -1,6 +1,6 @@
 // drivers/iommu/omap-iommu.c (issue 17, model extension): one descent over the first MMU's L1
 // and L2 tables for [iova, iova + size), reporting each leaf and empty entry to a
-// PhysRunCollector, as `omap_iommu_iova_to_phys` reads them.
+// PhysRunCollector, as the length lookup (`iova_to_phys_length`) reads them.
 //
 // A 16M supersection or 64K large page is read once for its 16 replicas — exact while the
 // replicas agree, which only an overwrite or a wild write (both counted kernel quirks) can

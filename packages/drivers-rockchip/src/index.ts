@@ -50,7 +50,6 @@ export {
   createRockchipDomainOps,
   RockchipDomain,
   rkIommuDomainFree,
-  rkIommuIovaToPhys,
   rkIommuIovaToPhysLength,
   rkIommuMap,
   rkIommuUnmap,

@@ -1,8 +1,8 @@
 /**
  * drivers/iommu/rockchip-iommu.c (intel-lab-lkp/linux 10f9a341): `struct rk_iommu_domain`
  * and its ops — `rk_iommu_map`/`rk_iommu_unmap` (one "page" of up to 4 MiB per call, written
- * as 4 KiB PTEs), `rk_iommu_iova_to_phys`, the series' `iova_to_phys_length` — on the page
- * tables in simulated physical memory, with the IOTLB zaps the driver issues.
+ * as 4 KiB PTEs), the series' `iova_to_phys_length` (its last step removed
+ * `rk_iommu_iova_to_phys`) — on the page tables in simulated physical memory, with the IOTLB zaps the driver issues.
  *
  * Hot paths (map, unmap, lookup) allocate nothing and use no BigInt per PTE: entries are
  * 32-bit numbers read and written through the tables' `Uint32Array` words.
@@ -271,33 +271,16 @@ export function rkIommuUnmap(d: RockchipDomain, iova32: number, size: number): n
   return n * SPAGE_SIZE;
 }
 
-/** The PTE for a 32-bit IOVA, or -1 when the DTE is not valid (counts the reads). */
-function lookupPte(d: RockchipDomain, iova32: number): number {
-  const dte = d.dtWords[d.dtOff + rkIovaDteIndex(iova32)]!;
-  d.counters.pteReads++;
-  if (!rkDteIsPtValid(dte)) return -1;
-  const base = ptView(d, d.rkOps.ptAddress(dte));
-  d.counters.pteReads++;
-  return base >= 0 ? d.pt.words[base + rkIovaPteIndex(iova32)]! : 0;
-}
-
-/** `rk_iommu_iova_to_phys()`: the page's PA + offset; 0 for an invalid DTE or PTE. */
-export function rkIommuIovaToPhys(d: RockchipDomain, iova: Addr): Addr {
-  if (d.dt < 0 || (d.strict && atOrAbove(iova, TWO32))) return 0;
-  const i32 = low32(iova);
-  const pte = lookupPte(d, i32);
-  if (pte < 0 || !rkPteIsPageValid(pte)) return 0;
-  return d.rkOps.ptAddress(pte) + (i32 & 0xfff);
-}
-
-/**
- * `iova_to_phys_length` (the series' op): mapped → the 4 KiB PTE (every leaf is one, whatever
- * page size mapped it); unmapped → 4 MiB at an invalid DTE, 4 KiB at an invalid PTE. A strict
- * domain does not alias IOVAs ≥ 4 GiB: unmapped, the largest aligned block around it above 4 GiB.
- */
 /** Model-only: what a strict domain's table reaches, IOVA bits 31:0 (for `holeSpanOutside`). */
 const STRICT_RANGES: readonly IovaRange[] = [[0n, 0xffff_ffffn]];
 
+/**
+ * `iova_to_phys_length` (the series' op, and since its last step the only lookup:
+ * `iommu_iova_to_phys()` answers through it): mapped → the IOVA's PA (page offset kept) and the
+ * 4 KiB PTE (every leaf is one, whatever page size mapped it); unmapped → 4 MiB at an invalid
+ * DTE, 4 KiB at an invalid PTE. A strict domain does not alias IOVAs ≥ 4 GiB: unmapped, the
+ * largest aligned block around it above 4 GiB.
+ */
 export function rkIommuIovaToPhysLength(d: RockchipDomain, iova: Addr, out: PhysLength): void {
   if (d.dt < 0) {
     out.setUnmapped(SPAGE_SIZE);
@@ -359,8 +342,8 @@ function strictMapCheck(d: RockchipDomain, iova: Addr, paddr: Addr, size: number
 /**
  * `rk_iommu_ops.default_domain_ops` as an {@link IommuDomainOps}: `map_pages` = `rk_iommu_map`
  * (maps one "page" of `pgsize` whatever `pgcount`, reporting `mapped = pgsize`),
- * `unmap_pages` = `rk_iommu_unmap`, `iova_to_phys`, the series' `iova_to_phys_length`, and
- * `free` = `rk_iommu_domain_free`. The driver has no iotlb_sync: it zaps as it goes.
+ * `unmap_pages` = `rk_iommu_unmap`, the series' `iova_to_phys_length` (no `iova_to_phys`: the
+ * series removed it), and `free` = `rk_iommu_domain_free`. The driver has no iotlb_sync: it zaps as it goes.
  * Model-only addition (issue 17): `iovaToPhysRuns` (runs.ts). Each {@link RockchipIommu} owns
  * one table.
  */
@@ -385,7 +368,6 @@ export function createRockchipDomainOps(name: string): IommuDomainOps<RockchipDo
       }
       return rkIommuUnmap(d, low32(iova), pgsize);
     },
-    iovaToPhys: rkIommuIovaToPhys,
     iovaToPhysLength: rkIommuIovaToPhysLength,
     iovaToPhysRuns: rkIommuIovaToPhysRuns,
     free: rkIommuDomainFree,

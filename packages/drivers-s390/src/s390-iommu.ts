@@ -21,7 +21,6 @@ import {
   type Addr,
   allocUncounted,
   ERRNO,
-  fromPfn,
   holeSpanOutside,
   IOMMU_CAP_CACHE_COHERENCY,
   IOMMU_CAP_DEFERRED_FLUSH,
@@ -108,8 +107,6 @@ export type S390Quirk =
   | "unmap-allocates"
   /** `unmap_pages` returns `pgcount << __ffs(pgsize)` but invalidates only `pgcount` 4 KiB pages. */
   | "unmap-size-arith"
-  /** Legacy `iova_to_phys` returns `pte & ~0xfff`: the page base, without the offset. */
-  | "phys-no-offset"
   /**
    * `iova + size − 1` is computed in u64: a range across 2^64 wraps past the aperture check (a
    * 5-level map continues at IOVA 0, a smaller domain aliases through its top index), and a
@@ -123,7 +120,6 @@ export const S390_QUIRKS: readonly S390Quirk[] = [
   "unmap-invalid-warn",
   "unmap-allocates",
   "unmap-size-arith",
-  "phys-no-offset",
   "iova-wrap",
 ];
 
@@ -133,7 +129,6 @@ function freshQuirks(): Record<S390Quirk, number> {
     "unmap-invalid-warn": 0,
     "unmap-allocates": 0,
     "unmap-size-arith": 0,
-    "phys-no-offset": 0,
     "iova-wrap": 0,
   };
 }
@@ -581,8 +576,8 @@ function segmentChild(d: S390Domain, st: number, sx: number, alloc: boolean): nu
 }
 
 /**
- * `dma_walk_cpu_trans()` (with `alloc`) or the lookup walk of `s390_iommu_iova_to_phys()`
- * (without): 0 with `wWords`/`wWord` at the PTE of frame `pfn`, else MISSING (`wSpan` = the
+ * `dma_walk_cpu_trans()` (with `alloc`) or the lookup walk of `iova_to_phys_length` (without;
+ * the pre-series `s390_iommu_iova_to_phys()` walked the same way): 0 with `wWords`/`wWord` at the PTE of frame `pfn`, else MISSING (`wSpan` = the
  * span of the invalid entry met) or FAIL.
  */
 function walkPte(d: S390Domain, pfn: number, alloc: boolean): number {
@@ -790,30 +785,12 @@ function s390UnmapPages(
   return size;
 }
 
-/** True when `iova` is above the aperture end (`iova_to_phys` answers 0). */
-function beyondAperture(d: S390Domain, iova: Addr): boolean {
-  return pfnOf(iova) > d.apertureEndPfn;
-}
-
 /**
- * `s390_iommu_iova_to_phys()` (with the RFX NULL check): outside the aperture → 0; an invalid
- * RF/RS/RT/ST entry or PTE → 0; else `pte & ZPCI_PTE_ADDR_MASK` — no offset.
- */
-function s390IovaToPhys(d: S390Domain, iova: Addr): Addr {
-  if (beyondAperture(d, iova)) return 0;
-  if (walkPte(d, pfnOf(iova), false) !== 0) return 0;
-  d.counters.pteReads++;
-  if (!pteValid()) return 0;
-  const pfn = wWords[wWord + 1]! * TWO20 + (wWords[wWord]! >>> 12);
-  if (d.strict) return fromPfn(pfn, offOf(iova));
-  if (offOf(iova) !== 0) d.quirks["phys-no-offset"]++;
-  return fromPfn(pfn, 0);
-}
-
-/**
- * `iova_to_phys_length` (the series' op) for s390: a valid PTE → its page + the offset, 4 KiB;
- * an invalid entry → the span it covers (RF 2^53, RS 2^42, RT 2 GiB, ST 1 MiB, PTE 4 KiB);
- * outside the aperture → the largest naturally aligned block around the IOVA above it.
+ * `iova_to_phys_length` (the series' op, and since its last step the only lookup:
+ * `iommu_iova_to_phys()` answers through it) for s390: a valid PTE → its page + the page offset
+ * (which the pre-series `s390_iommu_iova_to_phys()` dropped), 4 KiB; an invalid entry → the
+ * span it covers (RF 2^53, RS 2^42, RT 2 GiB, ST 1 MiB, PTE 4 KiB); outside the aperture → the
+ * largest naturally aligned block around the IOVA above it.
  */
 function s390IovaToPhysLength(d: S390Domain, iova: Addr, out: PhysLength): void {
   const pfn = pfnOf(iova);
@@ -907,7 +884,6 @@ export function createS390Ops(name = "s390-iommu"): IommuDomainOps<S390Domain> {
     unmapPages: s390UnmapPages,
     iovaToPhysLength: s390IovaToPhysLength,
     iovaToPhysRuns: s390IovaToPhysRuns,
-    iovaToPhys: s390IovaToPhys,
     iotlbSync: s390IotlbSync,
     iotlbSyncMap: s390IotlbSyncMap,
     flushIotlbAll: s390FlushIotlbAll,

@@ -52,7 +52,7 @@ describeDomainConformance("sprd-iommu", target(false), {
     reference:
       "maps overwrite live entries and unmaps of holes succeed (quirks silent-overwrite, hole-unmap); see property.test.ts",
     "length-contract":
-      "legacy iova_to_phys of a hole is its page offset (quirk phys-offset-unmapped); see property.test.ts",
+      "its sequences rely on maps over live entries failing (quirk silent-overwrite); see property.test.ts",
     "walk-cache": "maps overwrite live entries (quirk silent-overwrite); see property.test.ts",
     counters:
       "its sequences rely on maps over live entries failing (quirk silent-overwrite); see property.test.ts",

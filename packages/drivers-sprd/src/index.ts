@@ -31,7 +31,6 @@ export {
   createSprdDomainOps,
   SprdDomain,
   sprdIommuDomainFree,
-  sprdIommuIovaToPhys,
   sprdIommuIovaToPhysLength,
   sprdIommuMap,
   sprdIommuSyncMap,

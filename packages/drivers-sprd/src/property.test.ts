@@ -1,9 +1,9 @@
 /**
  * drivers/iommu/sprd-iommu.c: random map / unmap / lookup sequences through the core against
  * the reference model (testing/sprd-ref.ts), checking every touched IOVA: translation, the
- * lookup length (always one 4 KiB entry), the legacy `iova_to_phys` (the page offset for an
- * empty entry, 0 in strict mode, where the kit's length contract applies as a whole) and the
- * inspector. PAs avoid page 0 (its entry is 0, i.e. unmapped: a quirk pinned elsewhere).
+ * lookup length (always one 4 KiB entry), the kit's length contract (in both modes: 0 from
+ * `iommu_iova_to_phys` for an empty entry, which the pre-series op answered with the page
+ * offset), `iommu_iova_to_phys` against the reference and the inspector. PAs avoid page 0 (its entry is 0, i.e. unmapped: a quirk pinned elsewhere).
  */
 import {
   IOMMU_READ,
@@ -75,14 +75,13 @@ const seen = { overwrites: 0, holeUnmaps: 0, outside: 0 };
 function checkIova(d: SprdDomain, ref: SprdRef, iova: number, where: string): void {
   if (iova > 0x0fff_ffff) return; // outside the aperture: WARNs, checked elsewhere
   checkTranslation(d, ref.map, iova, { exactLeaf: true, where });
-  if (ref.strict) checkLengthContract(d, ref.map, iova, where);
+  checkLengthContract(d, ref.map, iova, where);
   if (iova % (4 * SPAGE) < SPAGE)
     checkInspectorWalk(d, iommuDomainInspector(d)!, iova, { ref: ref.map, where });
   iommuIovaToPhysLength(d, iova, out);
   expect(out.length, where).toBe(SPAGE);
   const r = ref.map.lookup(iova);
-  const legacy = iommuIovaToPhys(d, iova);
-  expect(legacy, where).toBe(r ? r.phys : ref.strict ? 0 : iova % SPAGE);
+  expect(iommuIovaToPhys(d, iova), where).toBe(r ? r.phys : 0);
 }
 
 function runSequence(strict: boolean, ops: readonly Op[]): number {

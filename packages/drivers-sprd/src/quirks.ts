@@ -8,8 +8,6 @@
  * - `silent-overwrite`: `map_pages` has no overlap check; a live entry is overwritten.
  * - `hole-unmap`: `unmap_pages` clears `pgcount` entries and returns the full size, mapped
  *   or not.
- * - `phys-offset-unmapped`: `iova_to_phys` of an unmapped IOVA returns the IOVA's offset in
- *   its page, not 0.
  * - `pa-zero`: a page at PA 0 (mod 4 GiB) is entry 0, which reads as unmapped.
  * - `pa-truncated`: `(u32)paddr`: PAs ≥ 4 GiB lose their high bits and a run crossing 4 GiB
  *   wraps to PA 0.
@@ -21,7 +19,6 @@
 export type SprdQuirk =
   | "silent-overwrite"
   | "hole-unmap"
-  | "phys-offset-unmapped"
   | "pa-zero"
   | "pa-truncated"
   | "pa-unaligned"

@@ -1,6 +1,6 @@
 /**
  * drivers/iommu/sprd-iommu.c: the entries (a bare PFN for every prot), map_pages ignoring the
- * page size, the aperture checks and the `iova_to_phys` WARN, lookups and their lengths, TLB
+ * page size, the aperture checks and the lookup's aperture WARN, lookups and their lengths, TLB
  * clears, the instance (EX/VAU, the fault page, attach) and free.
  */
 import {

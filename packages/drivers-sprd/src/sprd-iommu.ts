@@ -1,7 +1,7 @@
 /**
  * drivers/iommu/sprd-iommu.c (torvalds/linux 4bbdb725): `struct sprd_iommu_domain` and its
- * ops — `sprd_iommu_map`/`_unmap` (`pgcount` 4 KiB entries whatever the page size),
- * `iova_to_phys`, the series' `iova_to_phys_length`, and the TLB clears of `iotlb_sync_map` /
+ * ops — `sprd_iommu_map`/`_unmap` (`pgcount` 4 KiB entries whatever the page size), the
+ * series' `iova_to_phys_length` (its last step removed `iova_to_phys`), and the TLB clears of `iotlb_sync_map` /
  * `iotlb_sync` — on the flat table in simulated physical memory.
  *
  * Hot paths (map, unmap, lookup) allocate nothing and use no BigInt per PTE: entries are
@@ -63,7 +63,7 @@ export class SprdDomain implements IommuDomain {
   /**
    * Report kernel quirks instead of reproducing them (README "Known kernel quirks"): typed
    * {@link SprdQuirkError}s, -EEXIST for an overlap, -EINVAL for unaligned PAs and wrapping
-   * ranges, unmaps that stop at the first empty entry, 0 from `iova_to_phys` when unmapped.
+   * ranges, unmaps that stop at the first empty entry.
    */
   strict: boolean;
   /** The table's words and the index of entry 0 in them (hot-path view). */
@@ -181,31 +181,17 @@ function outsideAperture(iova: Addr): boolean {
   return typeof iova === "number" ? iova > SPRD_APERTURE_END : iova > BigInt(SPRD_APERTURE_END);
 }
 
-/**
- * `sprd_iommu_iova_to_phys()`: WARN and 0 outside the aperture; else `(entry << 12)` plus the
- * IOVA's page offset — also for an empty entry, which gives just the offset.
- */
-export function sprdIommuIovaToPhys(d: SprdDomain, iova: Addr): Addr {
-  if (outsideAperture(iova)) {
-    d.counters.warn("sprd: iova_to_phys outside the aperture");
-    return 0;
-  }
-  if (d.pgt < 0) return 0; // the kernel would read through a NULL table
-  const i = Number(iova);
-  const ent = d.pgtWords[d.pgtOff + Math.floor(i / SPRD_IOMMU_PAGE_SIZE)]!;
-  d.counters.pteReads++;
-  if (ent === 0 && d.strict) return 0;
-  return ent * SPRD_IOMMU_PAGE_SIZE + (i & 0xfff);
-}
-
-/**
- * `iova_to_phys_length` (the series' op, keeping the aperture WARN): an entry ≠ 0 is a mapped
- * 4 KiB page; entry 0 — never written, unmapped, or a page at PA 0 — reads as a 4 KiB hole.
- * Beyond the aperture: unmapped, the largest naturally aligned block around the IOVA above it.
- */
 /** Model-only: the aperture `[0, SPRD_APERTURE_END]`, what the table reaches (for `holeSpanOutside`). */
 const APERTURE_RANGES: readonly IovaRange[] = [[0n, BigInt(SPRD_APERTURE_END)]];
 
+/**
+ * `iova_to_phys_length` (the series' op, and since its last step the only lookup:
+ * `iommu_iova_to_phys()` answers through it), keeping the pre-series op's aperture WARN: an
+ * entry ≠ 0 is a mapped 4 KiB page, `(entry << 12)` plus the page offset; entry 0 — never
+ * written, unmapped, or a page at PA 0 — reads as a 4 KiB hole (the pre-series
+ * `sprd_iommu_iova_to_phys()` answered the page offset there). Beyond the aperture: a WARN,
+ * and unmapped, the largest naturally aligned block around the IOVA above it.
+ */
 export function sprdIommuIovaToPhysLength(d: SprdDomain, iova: Addr, out: PhysLength): void {
   if (outsideAperture(iova)) {
     d.counters.warn("sprd: iova_to_phys outside the aperture");
@@ -285,7 +271,7 @@ function strictUnmap(d: SprdDomain, iova: Addr, pgcount: number): number {
 /**
  * `sprd_iommu_ops.default_domain_ops` as an {@link IommuDomainOps}: `map_pages`/`unmap_pages`
  * take `pgcount` 4 KiB entries whatever `pgsize` is, `iotlb_sync_map` and `iotlb_sync` clear
- * the TLB, `iova_to_phys`, the series' `iova_to_phys_length`, `free` =
+ * the TLB, the series' `iova_to_phys_length` (no `iova_to_phys`: the series removed it), `free` =
  * `sprd_iommu_domain_free`. Model-only addition (issue 17): `iovaToPhysRuns` (runs.ts). Each
  * {@link SprdIommu} owns one table.
  */
@@ -305,7 +291,6 @@ export function createSprdDomainOps(name: string): IommuDomainOps<SprdDomain> {
     },
     iotlbSyncMap: sprdIommuSyncMap,
     iotlbSync: (d) => void sprdIommuSyncMap(d, 0, 0),
-    iovaToPhys: sprdIommuIovaToPhys,
     iovaToPhysLength: sprdIommuIovaToPhysLength,
     iovaToPhysRuns: sprdIommuIovaToPhysRuns,
     free: sprdIommuDomainFree,

@@ -58,7 +58,6 @@ export {
   sun50iIommuDomainFree,
   sun50iIommuFlushIotlbAll,
   sun50iIommuIotlbSyncMap,
-  sun50iIommuIovaToPhys,
   sun50iIommuIovaToPhysLength,
   sun50iIommuMap,
   sun50iIommuUnmap,

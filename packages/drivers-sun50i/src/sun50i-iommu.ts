@@ -1,7 +1,7 @@
 /**
  * drivers/iommu/sun50i-iommu.c (torvalds/linux 6cc0d5f4): `struct sun50i_iommu_domain` and
- * its ops — `sun50i_iommu_map`/`_unmap` (one 4 KiB PTE per call), `iova_to_phys`, the
- * series' `iova_to_phys_length`, and the TLB / PTW-cache maintenance of `iotlb_sync_map`,
+ * its ops — `sun50i_iommu_map`/`_unmap` (one 4 KiB PTE per call), the series'
+ * `iova_to_phys_length` (its last step removed `iova_to_phys`), and the TLB / PTW-cache maintenance of `iotlb_sync_map`,
  * `iotlb_sync` and `flush_iotlb_all` — on tables in simulated physical memory.
  *
  * Hot paths (map, unmap, lookup) allocate nothing and use no BigInt per PTE: entries are
@@ -37,7 +37,6 @@ import {
   sun50iIovaGetPteIndex,
   sun50iMkDte,
   sun50iMkPte,
-  sun50iPteGetPageAddress,
   sun50iPteIsPageValid,
 } from "./defs.js";
 import { createSun50iInspector } from "./inspect.js";
@@ -192,33 +191,16 @@ export function sun50iIommuUnmap(d: Sun50iDomain, iova32: number): number {
   return SPAGE_SIZE;
 }
 
-/** The PTE for a 32-bit IOVA, or -1 when the DTE is not valid (counts the reads). */
-function lookupPte(d: Sun50iDomain, iova32: number): number {
-  const dte = d.dtWords[d.dtOff + sun50iIovaGetDteIndex(iova32)]!;
-  d.counters.pteReads++;
-  if (!sun50iDteIsPtValid(dte)) return -1;
-  const base = ptView(d, sun50iDteGetPtAddress(dte));
-  d.counters.pteReads++;
-  return base >= 0 ? d.pt.words[base + sun50iIovaGetPteIndex(iova32)]! : 0;
-}
-
-/** `sun50i_iommu_iova_to_phys()`: page address + offset; 0 for an invalid DTE or PTE. */
-export function sun50iIommuIovaToPhys(d: Sun50iDomain, iova: Addr): Addr {
-  if (d.dt < 0 || (d.strict && atOrAbove(iova, TWO32))) return 0;
-  const i32 = low32(iova);
-  const pte = lookupPte(d, i32);
-  if (pte < 0 || !sun50iPteIsPageValid(pte)) return 0;
-  return sun50iPteGetPageAddress(pte) + (i32 & 0xfff);
-}
-
-/**
- * `iova_to_phys_length` (the series' op): mapped → the 4 KiB PTE; unmapped → 1 MiB at an
- * invalid DTE, 4 KiB at an invalid PTE. A strict domain does not alias IOVAs ≥ 4 GiB: unmapped,
- * the largest naturally aligned block around the IOVA above 4 GiB.
- */
 /** Model-only: what a strict domain's table reaches, IOVA bits 31:0 (for `holeSpanOutside`). */
 const STRICT_RANGES: readonly IovaRange[] = [[0n, 0xffff_ffffn]];
 
+/**
+ * `iova_to_phys_length` (the series' op, and since its last step the only lookup:
+ * `iommu_iova_to_phys()` answers through it): mapped → the IOVA's PA (page offset kept) and the
+ * 4 KiB PTE; unmapped → 1 MiB at an invalid DTE, 4 KiB at an invalid PTE. A strict domain does
+ * not alias IOVAs ≥ 4 GiB: unmapped, the largest naturally aligned block around the IOVA above
+ * 4 GiB.
+ */
 export function sun50iIommuIovaToPhysLength(d: Sun50iDomain, iova: Addr, out: PhysLength): void {
   if (d.dt < 0) {
     out.setUnmapped(SPAGE_SIZE);
@@ -315,8 +297,8 @@ function aliasCheck(op: string, iova: Addr, pgsize: number): void {
 /**
  * `sun50i_iommu_ops.default_domain_ops` as an {@link IommuDomainOps}: `map_pages` maps one
  * 4 KiB PTE and reports `mapped = pgsize`, `unmap_pages` clears one, plus `iotlb_sync_map`,
- * `iotlb_sync`, `flush_iotlb_all`, `iova_to_phys`, the series' `iova_to_phys_length` and
- * `free` (detach + `sun50i_iommu_domain_free`). Model-only addition (issue 17):
+ * `iotlb_sync`, `flush_iotlb_all`, the series' `iova_to_phys_length` (no `iova_to_phys`: the
+ * series removed it) and `free` (detach + `sun50i_iommu_domain_free`). Model-only addition (issue 17):
  * `iovaToPhysRuns` (runs.ts). Each {@link Sun50iIommu} owns one table.
  */
 export function createSun50iDomainOps(name: string): IommuDomainOps<Sun50iDomain> {
@@ -341,7 +323,6 @@ export function createSun50iDomainOps(name: string): IommuDomainOps<Sun50iDomain
     iotlbSyncMap: sun50iIommuIotlbSyncMap,
     iotlbSync: (d) => sun50iIommuFlushIotlbAll(d),
     flushIotlbAll: sun50iIommuFlushIotlbAll,
-    iovaToPhys: sun50iIommuIovaToPhys,
     iovaToPhysLength: sun50iIommuIovaToPhysLength,
     iovaToPhysRuns: sun50iIommuIovaToPhysRuns,
     free: sun50iIommuDomainFree,

@@ -104,22 +104,22 @@ function runSequence(ops: readonly Op[], strict: boolean): number {
   const check = (p: number, off: number, where: string) => {
     const iova = p * 0x1000 + off;
     iommuIovaToPhysLength(d, iova, out);
-    const legacy = iommuIovaToPhys(d, iova);
+    const wrapped = iommuIovaToPhys(d, iova);
     if (strict && p >= PAGES_4G) {
-      same([out.mapped, out.length, legacy], [false, aboveReachLength(p), 0], where);
+      same([out.mapped, out.length, wrapped], [false, aboveReachLength(p), 0], where);
       return;
     }
     const e = ref.get(key(p));
     const insp = iommuDomainInspector(d)!.walk(iova % 2 ** 32);
     if (e) {
       const phys = e.ppfn * 0x1000 + off;
-      same([out.mapped, out.phys, out.length, legacy], [true, phys, 0x1000, phys], where);
+      same([out.mapped, out.phys, out.length, wrapped], [true, phys, 0x1000, phys], where);
       same([insp.end, insp.phys, insp.length], ["leaf", BigInt(phys), 0x1000], where);
       same([insp.steps[1]!.prot], [e.prot & (IOMMU_READ | IOMMU_WRITE)], where);
     } else {
       const r = Math.floor(key(p) / 1024) * 1024;
       const len = ref.anyIn(r, r + 1024) ? 0x1000 : 0x40_0000;
-      same([out.mapped, out.length, legacy], [false, len, 0], where);
+      same([out.mapped, out.length, wrapped], [false, len, 0], where);
       const base = Math.floor(key(p) / (len / 0x1000)) * (len / 0x1000);
       same([ref.anyIn(base, base + len / 0x1000)], [false], where);
       same([insp.end, insp.length], ["hole", len], where);

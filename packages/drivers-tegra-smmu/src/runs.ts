@@ -2,7 +2,7 @@
 // and page tables of [iova, iova + size), reporting each PTE and empty slot to a PhysRunCollector.
 //
 // Each PDE in the range is read once (the driver keeps the table in `pts[]`, but a lookup
-// counts the PDE read as `tegra_smmu_iova_to_phys` does), each PTE once. No allocation and no
+// counts the PDE read as `iova_to_phys_length` does), each PTE once. No allocation and no
 // BigInt per entry.
 import { type PhysRunCollector, runsOver32BitWindows, SZ_4K, SZ_4M } from "@iommu/core";
 import { tegraPteProt } from "./inspect.js";

@@ -143,7 +143,7 @@ describe("TegraSmmu (IommuDriver)", () => {
     expect(d.counters.tablesAllocated - d.counters.tablesFreed).toBe(2);
   });
 
-  it("lookups: legacy phys keeps the offset; the length is 4 KiB mapped, 4 MiB without a PT, 4 KiB in a PT", () => {
+  it("lookups: iommu_iova_to_phys keeps the offset; the length is 4 KiB mapped, 4 MiB without a PT, 4 KiB in a PT", () => {
     const { d } = makeTegra();
     iommuMap(d, 0x40_0000, 0x5000, 0x1000, RW);
     expect(iommuIovaToPhys(d, 0x40_0fff)).toBe(0x5fff);
@@ -264,7 +264,7 @@ describe("known kernel quirks, default (kernel) mode and strict mode", () => {
     expect(s.d.counters.tablesAllocated).toBe(s.d.counters.tablesFreed);
   });
 
-  it("prot 0 still writes a present (NS-only) PTE: iova_to_phys translates it", () => {
+  it("prot 0 still writes a present (NS-only) PTE: iommu_iova_to_phys translates it", () => {
     const { d } = makeTegra();
     iommuMap(d, 0x400_0000, 0x500_0000, 0x1000, 0);
     expect(pte(d, 0x400_0000)).toBe(0x20005000);

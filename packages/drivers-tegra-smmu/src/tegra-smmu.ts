@@ -536,27 +536,17 @@ function tegraUnmapPages(
   return done;
 }
 
-/** `tegra_smmu_iova_to_phys()`: `(pte & pfn_mask) << 12` + the page offset; 0 for no PT or a zero PTE. */
-function tegraIovaToPhys(d: TegraSmmuDomain, iova: Addr): Addr {
-  if (d.strict && beyond32(iova, 1)) return 0;
-  const ipfn = iovaPfn32(iova);
-  const pde = ipfn >>> 10;
-  d.counters.pteReads++; // the PD entry (the driver reads it for the table's DMA address)
-  if (d.pts[pde]! < 0) return 0;
-  const pte = readPte(d, pde, ipfn & 0x3ff);
-  if (pte === 0) return 0;
-  return (pte & d.smmu.pfnMask) * SZ_4K + offOf(iova);
-}
-
-/**
- * `iova_to_phys_length` (the series' op) for tegra-smmu: mapped → the PTE's frame (masked
- * with pfn_mask, as the hardware reads it) + the offset, length 4 KiB; no page table → an
- * empty 4 MiB PDE slot; a zero PTE → 4 KiB. A strict domain does not alias IOVAs ≥ 4 GiB:
- * unmapped, the largest naturally aligned block around the IOVA above 4 GiB.
- */
 /** Model-only: what a strict domain's table reaches, IOVA bits 31:0 (for `holeSpanOutside`). */
 const STRICT_RANGES: readonly IovaRange[] = [[0n, 0xffff_ffffn]];
 
+/**
+ * `iova_to_phys_length` (the series' op, and since its last step the only lookup:
+ * `iommu_iova_to_phys()` answers through it) for tegra-smmu: the PDE read is counted as the
+ * driver reads it for the table's DMA address; mapped → the PTE's frame (masked with pfn_mask,
+ * as the hardware reads it) + the page offset, length 4 KiB; no page table → an empty 4 MiB PDE
+ * slot; a zero PTE → 4 KiB. A strict domain does not alias IOVAs ≥ 4 GiB: unmapped, the largest
+ * naturally aligned block around the IOVA above 4 GiB.
+ */
 function tegraIovaToPhysLength(d: TegraSmmuDomain, iova: Addr, out: PhysLength): void {
   if (d.strict && beyond32(iova, 1)) {
     out.setUnmapped(holeSpanOutside(iova, STRICT_RANGES));
@@ -606,7 +596,6 @@ export function createTegraSmmuOps(name = "tegra-smmu"): IommuDomainOps<TegraSmm
     unmapPages: tegraUnmapPages,
     iovaToPhysLength: tegraIovaToPhysLength,
     iovaToPhysRuns: tegraIovaToPhysRuns,
-    iovaToPhys: tegraIovaToPhys,
     free: tegraDomainFree,
     inspect: (d): PageTableInspector | null => (d.freed && d.strict ? null : new TegraSmmuInspector(d)),
   };

@@ -24,7 +24,6 @@ export {
   viommuDomainFree,
   viommuDomainOps,
   viommuIovaExtent,
-  viommuIovaToPhys,
   viommuIovaToPhysLength,
   viommuMapPages,
   viommuUnmapPages,

@@ -1,7 +1,8 @@
 // drivers/iommu/virtio-iommu.c, the domain side: `struct viommu_domain` and its
 // `iommu_domain_ops` — map_pages inserts one interval and queues one MAP, unmap_pages removes
-// whole intervals and queues one UNMAP, iova_to_phys answers from the interval tree (the
-// device is never asked). The lookups allocate nothing: the tree is typed arrays and the
+// whole intervals and queues one UNMAP, iova_to_phys_length (the series' form of
+// `viommu_iova_to_phys`; the legacy op is gone) answers from the interval tree (the device is
+// never asked). The lookups allocate nothing: the tree is typed arrays and the
 // answer goes into the caller's PhysLength.
 
 import {
@@ -154,19 +155,6 @@ export function viommuUnmapPages(
   return d.viommu.queueUnmap(d.id, start, start + unmapped) ? 0 : unmapped;
 }
 
-/** `viommu_iova_to_phys()`: interval lookup; 0 when unmapped (or mapped to 0). */
-export function viommuIovaToPhys(d: ViommuDomain, iova: Addr): Addr {
-  d.counters.pteReads++;
-  const x = typeof iova === "number" ? iova : pfnOf(iova) * 4096;
-  const t = d.mappings;
-  const n = t.lookup(x);
-  if (n === -1) return 0;
-  const off = typeof iova === "number" ? iova - t.startOf(n) : x - t.startOf(n) + offOf(iova);
-  const p = t.paddrOf(n);
-  if (p + off <= Number.MAX_SAFE_INTEGER) return p + off;
-  return BigInt(p) + BigInt(off);
-}
-
 /**
  * Largest naturally aligned power-of-two block containing `x` inside [lo, hi) (x in it): the
  * property is monotone in the block size, so a binary search over the 65 sizes decides it.
@@ -185,7 +173,7 @@ export function alignedBlockIn(x: number, lo: number, hi: number): number {
 }
 
 /**
- * iova_to_phys_length for an interval tree (see the package README, "Lengths"): mapped → the
+ * `viommu_iova_to_phys()` as the series' iova_to_phys_length, for an interval tree (see the package README, "Lengths"): mapped → the
  * physical address and the largest aligned power-of-two block around `iova` inside its MAP
  * extent (the whole extent for a naturally aligned power-of-two MAP); unmapped → the largest
  * aligned block inside the hole (bounded by the neighbouring intervals and the aperture).
@@ -291,7 +279,6 @@ export const viommuDomainOps: IommuDomainOps<ViommuDomain> = {
   name: "virtio-iommu",
   mapPages: viommuMapPages,
   unmapPages: viommuUnmapPages,
-  iovaToPhys: viommuIovaToPhys,
   iovaToPhysLength: viommuIovaToPhysLength,
   iovaToPhysRuns: viommuIovaToPhysRuns,
   iotlbSync: viommuIotlbSync,

@@ -323,7 +323,7 @@ describe("iova_to_phys and iova_to_phys_length on intervals", () => {
     expect(out.length).toBe(2 ** 63);
   });
 
-  it("a mapping of physical 0 is mapped (the legacy op cannot tell it from a hole)", () => {
+  it("a mapping of physical 0 is mapped (a bare address, iommu_iova_to_phys, cannot tell it from a hole)", () => {
     const g = guest();
     iommuMap(g.domain, 0x1000_0000, 0, K4, RW);
     expect(iommuIovaToPhys(g.domain, 0x1000_0000)).toBe(0);

@@ -44,7 +44,7 @@ export interface PtIommu extends IommuDomain {
  * `{ ...ptDomainOps("amdv1"), name: "amd-iommu", iotlbSync, flushIotlbAll, free }`.
  */
 export type PtDomainOps<D extends PtIommu = PtDomain> = Pick<IommuDomainOps<D>, "mapPages" | "unmapPages"> &
-  Required<Pick<IommuDomainOps<D>, "iovaToPhysLength" | "iovaToPhys" | "iovaToPhysRuns" | "inspect">>;
+  Required<Pick<IommuDomainOps<D>, "iovaToPhysLength" | "iovaToPhysRuns" | "inspect">>;
 
 /**
  * `struct pt_iommu` embedding `struct iommu_domain`: a generic_pt paging domain, the
@@ -90,12 +90,11 @@ function inspectOp(d: PtIommu): PtInspector | null {
 function makePtDomainOps(fmt: PtFormat): PtDomainOps<PtIommu> {
   const { mapPages } = mapOps(fmt);
   const { unmapPages } = unmapOps(fmt);
-  const { iovaToPhys, iovaToPhysLength } = lookupOps(fmt);
+  const { iovaToPhysLength } = lookupOps(fmt);
   return {
     mapPages,
     unmapPages,
     iovaToPhysLength,
-    iovaToPhys,
     iovaToPhysRuns: iovaToPhysRunsOp,
     inspect: inspectOp,
   };
@@ -104,8 +103,8 @@ function makePtDomainOps(fmt: PtFormat): PtDomainOps<PtIommu> {
 const PT_OPS = new Map<PtFormat, PtDomainOps<PtIommu>>();
 
 /**
- * `IOMMU_PT_DOMAIN_OPS(fmt)`: `mapPages`, `unmapPages`, `iovaToPhysLength`, `iovaToPhys` and
- * the model's `inspect`, one table per format. Drivers spread it into their own ops and add
+ * `IOMMU_PT_DOMAIN_OPS(fmt)`: `mapPages`, `unmapPages`, `iovaToPhysLength`, `iovaToPhysRuns`
+ * and the model's `inspect`, one table per format. Drivers spread it into their own ops and add
  * `iotlbSync` / `flushIotlbAll` / `free`; dirty tracking comes from {@link ptDirtyOps}.
  */
 export function ptDomainOps<D extends PtIommu = PtDomain>(format: PtFormatName | PtFormat): PtDomainOps<D> {

@@ -1,12 +1,12 @@
 /**
- * drivers/iommu/generic_pt/iommu_pt.h `iova_to_phys` (`__iova_to_phys`), and the series'
- * `iova_to_phys_length`: one descent from the walk cache or the top, no allocation, no BigInt.
+ * drivers/iommu/generic_pt/iommu_pt.h `__iova_to_phys` behind the series' `iova_to_phys_length`
+ * (which replaced `iova_to_phys`): one descent from the walk cache or the top, no allocation, no BigInt.
  * Frames are the format's granule (4 KiB; amdv1_mock's 2 KiB through granule.ts).
  */
-import { type Addr, ERRNO, fromPfn, holeSpanOutside, offOf, type PhysLength, pfnOf } from "@iommu/core";
+import { type Addr, ERRNO, holeSpanOutside, offOf, type PhysLength, pfnOf } from "@iommu/core";
 import type { PtIommu } from "./domain.js";
 import { cContig, cPfn, cType } from "./entry-codec.js";
-import { gAddr, gFrameOf, gOffOf, gSetMapped } from "./granule.js";
+import { gFrameOf, gOffOf, gSetMapped } from "./granule.js";
 import type { PtFormat } from "./pt-common.js";
 import { PT_ENTRY_EMPTY, PT_ENTRY_TABLE } from "./pt-defs.js";
 import { P2, P2INV } from "./pt-log2.js";
@@ -15,8 +15,6 @@ import type { PtTable } from "./pt-table.js";
 // Local copies: hot paths avoid loading imported bindings.
 const ERANGE = -ERRNO.ERANGE;
 const ENOENT = -ERRNO.ENOENT;
-/** `(phys_addr_t)-ERANGE` */
-const ERANGE_PHYS = (1n << 64n) + BigInt(ERANGE);
 
 /**
  * `__iova_to_phys`: one lookup walk: 0 with lPhysPfn/lLenLg2 set, -ENOENT with lLenLg2 =
@@ -70,17 +68,6 @@ export function lookupContig(pt: PtTable, vaPfn: number, lo: number, hi: number,
   return 0;
 }
 
-/** `iova_to_phys`: 0 if unmapped, `(phys_addr_t)-ERANGE` (a bigint) outside the table. */
-export function ptIovaToPhys(pt: PtTable, iova: Addr): Addr {
-  if (pt.gLg2 !== 12) return subIovaToPhys(pt, iova);
-  const pfn = pfnOf(iova);
-  const off = offOf(iova);
-  const r = lookup(pt, pfn, off);
-  if (r === 0) return fromPfn(pt.lPhysPfn, off);
-  if (r === ERANGE) return ERANGE_PHYS;
-  return 0;
-}
-
 /**
  * `iova_to_phys_length`: phys + translation-unit size, or the size of the hole. Outside the top
  * range (-ERANGE: above an amdv1 table's current top, beyond max_vasz, non-canonical) the hole
@@ -99,16 +86,6 @@ export function ptIovaToPhysLength(pt: PtTable, iova: Addr, out: PhysLength): vo
   else out.setUnmapped(holeSpanOutside(iova, pt.translatableRanges));
 }
 
-/** {@link ptIovaToPhys} for a granule below 4 KiB (amdv1_mock). */
-function subIovaToPhys(pt: PtTable, iova: Addr): Addr {
-  const g = pt.gLg2;
-  const off = gOffOf(g, iova);
-  const r = lookup(pt, gFrameOf(g, iova), off);
-  if (r === 0) return gAddr(g, pt.lPhysPfn, off);
-  if (r === ERANGE) return ERANGE_PHYS;
-  return 0;
-}
-
 /** {@link ptIovaToPhysLength} for a granule below 4 KiB (amdv1_mock). */
 function subIovaToPhysLength(pt: PtTable, iova: Addr, out: PhysLength): void {
   const g = pt.gLg2;
@@ -120,31 +97,18 @@ function subIovaToPhysLength(pt: PtTable, iova: Addr, out: PhysLength): void {
 }
 
 /**
- * `IOMMU_PT_DOMAIN_OPS(fmt).iova_to_phys` / `.iova_to_phys_length`: the domain ops
- * (`NS(iova_to_phys)`), made once per format like the kernel's per-format instantiation. They
- * repeat {@link ptIovaToPhys} / {@link ptIovaToPhysLength} instead of calling them: one call
- * level less on the lookup path (2–4 ns, 5–10% per lookup, when running from source). A
- * format with a granule below 4 KiB gets the converting versions instead.
+ * `IOMMU_PT_DOMAIN_OPS(fmt).iova_to_phys_length` (the series' op; it replaced `NS(iova_to_phys)`),
+ * made once per format like the kernel's per-format instantiation. It repeats
+ * {@link ptIovaToPhysLength} instead of calling it: one call level less on the lookup path
+ * (2–4 ns, 5–10% per lookup, when running from source). A format with a granule below 4 KiB
+ * gets the converting version instead.
  */
 export function lookupOps(fmt: PtFormat): {
-  iovaToPhys(d: PtIommu, iova: Addr): Addr;
   iovaToPhysLength(d: PtIommu, iova: Addr, out: PhysLength): void;
 } {
   if (fmt.granuleLg2 !== 12)
-    return {
-      iovaToPhys: (d, iova) => subIovaToPhys(d.pt, iova),
-      iovaToPhysLength: (d, iova, out) => subIovaToPhysLength(d.pt, iova, out),
-    };
+    return { iovaToPhysLength: (d, iova, out) => subIovaToPhysLength(d.pt, iova, out) };
   return {
-    iovaToPhys(d: PtIommu, iova: Addr): Addr {
-      const pt = d.pt;
-      const pfn = pfnOf(iova);
-      const off = offOf(iova);
-      const r = lookup(pt, pfn, off);
-      if (r === 0) return fromPfn(pt.lPhysPfn, off);
-      if (r === ERANGE) return ERANGE_PHYS;
-      return 0;
-    },
     iovaToPhysLength(d: PtIommu, iova: Addr, out: PhysLength): void {
       const pt = d.pt;
       const pfn = pfnOf(iova);

@@ -36,7 +36,7 @@ import { ptReadAndClearDirty, ptSetDirty } from "./dirty.js";
 import { cContig, cFieldHi, cFieldLo, cPfn, EntryCodec } from "./entry-codec.js";
 import { bit, PT_FEAT_FULL_VA } from "./features.js";
 import { type PtWalkStep, ptWalkSteps } from "./inspector.js";
-import { ptIovaToPhys, ptIovaToPhysLength } from "./lookup.js";
+import { ptIovaToPhysLength } from "./lookup.js";
 import { ptMapPages, ptMapPagesPfn } from "./map.js";
 import type { PtFormat } from "./pt-common.js";
 import { IncoherentStats, PtAttrs, type PtDriverHooks, type PtHwInfoField } from "./pt-defs.js";
@@ -52,7 +52,7 @@ const NO_WORDS = new Uint32Array(0);
  * `struct pt_iommu` (with its `struct pt_common`): one live generic_pt table of one format.
  * Construct with {@link ptIommuInit}.
  *
- * The public methods are the ops (`mapPages`, `unmapPages`, `iovaToPhys`, …) and the
+ * The public methods are the ops (`mapPages`, `unmapPages`, `iovaToPhysLength`, …) and the
  * geometry; the remaining fields and methods are the walker's state, shared with the op files
  * of this package (not API: they may change in any release).
  */
@@ -478,11 +478,6 @@ export class PtTable extends PtRange {
   }
 
   // ---------------------------------------------------------------- ops (lookup.ts, map.ts, ...)
-
-  /** `iova_to_phys`: 0 if unmapped, `(phys_addr_t)-ERANGE` (a bigint) outside the table. */
-  iovaToPhys(iova: Addr): Addr {
-    return ptIovaToPhys(this, iova);
-  }
 
   /** `iova_to_phys_length`: phys + translation-unit size, or the size of the hole. */
   iovaToPhysLength(iova: Addr, out: PhysLength): void {

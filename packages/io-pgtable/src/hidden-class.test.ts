@@ -7,11 +7,13 @@
  * pass. Two tables are made with the same cfg; one does all the work, the other stays
  * untouched; afterwards both must still share one class.
  */
+
 import { IotlbGather, PhysLength, SizeOut, SZ_1M, SZ_2M, SZ_4K, SZ_16K } from "@iommu/core";
 import { sameHiddenClass } from "@iommu/testing";
 import { describe, expect, it } from "vitest";
 import { ioPgtableOpsToPgtable } from "./alloc.js";
 import { type IoPgtableCfg, IoPgtableFmt, type IoPgtableOps } from "./io-pgtable.js";
+import { ioPgtableIovaToPhys } from "./iova-to-phys.js";
 import { tryAlloc } from "./testing/lpae-harness.js";
 
 interface Case {
@@ -85,7 +87,7 @@ function work(ops: IoPgtableOps, c: Case): void {
       expect(ops.mapPages(c.iova + i * size, c.pa + i * size, size, 1, 3, 0, mapped)).toBe(0);
     }
     for (let i = 0; i < 600; i++) {
-      expect(ops.iovaToPhys(c.iova + i * size + 5)).toBe(c.pa + i * size + 5);
+      expect(ioPgtableIovaToPhys(ops, c.iova + i * size + 5)).toBe(c.pa + i * size + 5);
       ops.iovaToPhysLength(c.iova + i * size, out);
       expect(out.mapped).toBe(true);
     }

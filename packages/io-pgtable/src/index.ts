@@ -68,3 +68,4 @@ export {
   type IoPgtableDomainOpsExtra,
   ioPgtableDomainOps,
 } from "./io-pgtable-domain-ops.js";
+export { ioPgtableIovaToPhys } from "./iova-to-phys.js";

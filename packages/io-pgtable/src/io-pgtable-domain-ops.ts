@@ -116,13 +116,6 @@ function iovaToPhysRuns(d: IoPgtableDomain, runs: PhysRunCollector): void {
   }
 }
 
-/** `arm_smmu_iova_to_phys` & co. (legacy): no page table → 0. */
-function iovaToPhys(d: IoPgtableDomain, iova: Addr): Addr {
-  const ops = d.pgtblOps;
-  if (!ops) return 0;
-  return ops.iovaToPhys(iova);
-}
-
 /** Model-only: the format's inspector, or null without a page table. */
 function inspect(d: IoPgtableDomain): PageTableInspector | null {
   const ops = d.pgtblOps;
@@ -131,9 +124,9 @@ function inspect(d: IoPgtableDomain): PageTableInspector | null {
 
 /**
  * Model-only (the kernel repeats it in every io-pgtable driver): a `struct iommu_domain_ops`
- * with `map_pages`, `unmap_pages`, `iova_to_phys_length`, `iova_to_phys` and `inspect`
- * forwarding to `domain.pgtblOps` behind the kernel's null guards (-ENODEV, 0 bytes,
- * unmapped, 0, null), plus the driver's own members from `extra`. Build it once per driver
+ * with `map_pages`, `unmap_pages`, `iova_to_phys_length` (the drivers' `*_iova_to_phys` since
+ * the series) and `inspect` forwarding to `domain.pgtblOps` behind the kernel's null guards
+ * (-ENODEV, 0 bytes, unmapped, null), plus the driver's own members from `extra`. Build it once per driver
  * (or driver instance): the forwarding members are shared functions, so a call costs one
  * null check and one call, with nothing allocated.
  */
@@ -141,7 +134,7 @@ export function ioPgtableDomainOps<D extends IoPgtableDomain>(
   name: string,
   extra: IoPgtableDomainOpsExtra<D> = {},
 ): IommuDomainOps<D> {
-  return { name, mapPages, unmapPages, iovaToPhysLength, iovaToPhys, iovaToPhysRuns, inspect, ...extra };
+  return { name, mapPages, unmapPages, iovaToPhysLength, iovaToPhysRuns, inspect, ...extra };
 }
 
 /**

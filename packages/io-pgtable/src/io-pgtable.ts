@@ -136,8 +136,9 @@ export interface ArmLpaeWalkData {
 }
 
 /**
- * `struct io_pgtable_ops`. Kernel conventions: 0 / -errno returns, bytes for sizes,
- * `iovaToPhys` answers 0 when unmapped. Counting: every call that reads an entry adds to
+ * `struct io_pgtable_ops` as the series leaves it: the legacy `iova_to_phys` is gone, callers
+ * take the address from `iovaToPhysLength` (`ioPgtableIovaToPhys` where only the address
+ * matters). Kernel conventions: 0 / -errno returns, bytes for sizes. Counting: every call that reads an entry adds to
  * `cfg.counters.pteReads`, every entry store to `pteWrites`.
  */
 export interface IoPgtableOps {
@@ -153,8 +154,6 @@ export interface IoPgtableOps {
   unmapPages(iova: Addr, pgsize: number, pgcount: number, gather: IotlbGather | null): number;
   /** One walk: physical address and leaf size, or the size of the empty span (core contract). */
   iovaToPhysLength(iova: Addr, out: PhysLength): void;
-  /** Legacy: 0 when unmapped. */
-  iovaToPhys(iova: Addr): Addr;
   /**
    * Model-only (issue 17): report the leaves and empty entries of the collector's range in one
    * descent (each entry read once). Optional: without it the domain op steps with

@@ -750,7 +750,7 @@ export class Iommufd implements IommufdContext {
       const pa = this.mm.memory.translate(uptr);
       if (pa === undefined) return EFAULT;
       let io: number;
-      if (this.readBack !== "legacy" && ops.iovaToPhysLength) {
+      if (this.readBack !== "legacy") {
         if (off >= leafEnd) {
           const a = at(off);
           ops.iovaToPhysLength(d, a, r);
@@ -763,9 +763,11 @@ export class Iommufd implements IommufdContext {
         }
         io = leafPhys + (off - leafOff);
       } else {
-        const p = ops.iovaToPhys ? ops.iovaToPhys(d, at(off)) : 0;
+        // Today's selftest: one lookup per page, only its address used (the series' "switch to
+        // iommu_iova_to_phys_length" keeps the per-page loop; the length mode above drops it).
+        ops.iovaToPhysLength(d, at(off), r);
         if (walks) walks.n++;
-        io = typeof p === "number" ? p : Number(p);
+        io = r.mapped ? r.physNumber : 0;
       }
       if (io !== pa) return EINVAL;
     }

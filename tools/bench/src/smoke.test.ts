@@ -26,12 +26,12 @@ describe("bench sections on a 4 MiB region, one run each", () => {
     }
     const reads = runLpaePteReads(REGION)!;
     expect(reads.map((r) => r.leaf)).toEqual(["4K", "2M"]);
-    for (const r of reads) expect([r.length, r.legacy, r.scanWalks].every(finitePositive), r.leaf).toBe(true);
+    for (const r of reads) expect([r.length, r.scanWalks].every(finitePositive), r.leaf).toBe(true);
     // A 4 MiB region of 2M leaves is covered by 2 length-stepped walks, of 4K leaves by 1024.
     expect(reads.map((r) => r.scanWalks)).toEqual([1024, 2]);
     const scan = runLpaeScanBench(ONCE, REGION)!;
     expect(scan.map((r) => r.lengthWalks)).toEqual([1024, 2]);
-    for (const r of scan) expect([r.legacy4kUs, r.lengthUs].every(finitePositive), r.leaf).toBe(true);
+    for (const r of scan) expect([r.perPage4kUs, r.lengthUs].every(finitePositive), r.leaf).toBe(true);
   });
 
   it("io-pgtable v7s / DART: three rows per registry format, none failed", () => {

@@ -50,12 +50,6 @@ describe("each check catches the bug it is for", () => {
     );
   });
 
-  it("length contract: legacy iova_to_phys disagreeing with iova_to_phys_length", () => {
-    expect(failure("length-contract", { legacyOffByPage: true }).message).toMatch(
-      /^length-contract: .*legacy iova_to_phys/,
-    );
-  });
-
   it("walk cache: a lookup cache that unmap does not drop", () => {
     expect(failure("walk-cache", { staleCache: true }).message).toMatch(
       /^reference: .*unmapped in the reference, the domain maps it/,

@@ -27,8 +27,6 @@ import {
 export interface FakeFaults {
   /** iova_to_phys_length reports 8 KiB for a 4 KiB leaf. */
   wrongLength?: boolean;
-  /** Legacy iova_to_phys answers one page further on. */
-  legacyOffByPage?: boolean;
   /** Lookups are cached per page and unmap forgets to drop the cache. */
   staleCache?: boolean;
   /** A map that fails for lack of memory keeps the tables it had allocated (unreachable). */
@@ -172,12 +170,6 @@ const ops: IommuDomainOps<FakeDomain> = {
     const len = w.length === K4 && d.faults.wrongLength ? 2 * K4 : w.length;
     d.cache.set(Math.floor(va / K4), [w.phys - (va % K4), len]);
     out.setMapped(Math.floor(w.phys / K4), va % K4, len);
-  },
-  iovaToPhys(d, iova: Addr) {
-    const va = Number(iova);
-    if (va >= G1) return 0;
-    const w = walk(d, va);
-    return w.mapped ? w.phys + (d.faults.legacyOffByPage ? K4 : 0) : 0;
   },
   inspect(d) {
     return inspector(d);

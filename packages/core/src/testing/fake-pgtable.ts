@@ -3,7 +3,7 @@
  * from a real TableAllocator per 2 MiB region touched, so allocation failure and rollback
  * behave like a real format's. Not exported from the package.
  */
-import { type Addr, fromPfn, offOf, pfnOf, toNumber } from "../addr.js";
+import { type Addr, offOf, pfnOf, toNumber } from "../addr.js";
 import { IommuCounters } from "../counters.js";
 import { IOMMU_DOMAIN_UNMANAGED, type IommuDomain, type IommuDomainOps, type SizeOut } from "../domain.js";
 import { type IotlbGather, iotlbGatherAddPage } from "../gather.js";
@@ -25,8 +25,8 @@ function leafAt(d: FakeDomain, iova: number) {
   return undefined;
 }
 
-export function makeOps(opts: { withLength?: boolean; withLegacy?: boolean; useGather?: boolean } = {}) {
-  const { withLength = true, withLegacy = true, useGather = true } = opts;
+export function makeOps(opts: { useGather?: boolean } = {}) {
+  const { useGather = true } = opts;
   const ops: IommuDomainOps<FakeDomain> = {
     name: "fake",
     mapPages(d, iova, paddr, pgsize, pgcount, prot, _gfp, mapped: SizeOut) {
@@ -67,22 +67,15 @@ export function makeOps(opts: { withLength?: boolean; withLegacy?: boolean; useG
     iotlbSync(d, gather) {
       d.synced.push({ start: gather.start, endExcl: gather.endExcl });
     },
-  };
-  // Lookups take any exact address: split into frame + offset, compute on frames.
-  if (withLength)
-    ops.iovaToPhysLength = (d: FakeDomain, iova: Addr, out: PhysLength) => {
+    // Lookups take any exact address: split into frame + offset, compute on frames.
+    iovaToPhysLength(d, iova: Addr, out: PhysLength) {
       d.counters.pteReads++;
       const pfn = pfnOf(iova);
       const l = leafAt(d, pfn * 4096);
       if (!l) out.setUnmapped(4096);
       else out.setMapped(pfnOf(l.pa) + (pfn - pfnOf(l.iova)), offOf(iova), l.size);
-    };
-  if (withLegacy)
-    ops.iovaToPhys = (d: FakeDomain, iova: Addr) => {
-      const pfn = pfnOf(iova);
-      const l = leafAt(d, pfn * 4096);
-      return l ? fromPfn(pfnOf(l.pa) + (pfn - pfnOf(l.iova)), offOf(iova)) : 0;
-    };
+    },
+  };
   return ops;
 }
 

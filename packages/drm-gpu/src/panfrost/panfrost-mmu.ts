@@ -35,6 +35,7 @@ import {
   type IoPgtableCfg,
   IoPgtableFmt,
   type IoPgtableOps,
+  ioPgtableIovaToPhys,
 } from "@iommu/io-pgtable";
 import type { GpuBo } from "../gem.js";
 import { alignBits, getPgsize, PgCount } from "../get-pgsize.js";
@@ -429,7 +430,7 @@ export function panfrostMmuUnmap(
           step = Math.max(step, Math.min(holeEnd, mapping.start + len) - iova);
         }
       } else {
-        const phys = ops.iovaToPhys(iova);
+        const phys = ioPgtableIovaToPhys(ops, iova);
         present = phys !== 0 && phys !== 0n;
       }
     }

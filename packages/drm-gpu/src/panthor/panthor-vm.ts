@@ -34,6 +34,7 @@ import {
   type IoPgtableCfg,
   IoPgtableFmt,
   type IoPgtableOps,
+  ioPgtableIovaToPhys,
   ioPgtableOpsToPgtable,
 } from "@iommu/io-pgtable";
 import type { GpuBo } from "../gem.js";
@@ -400,7 +401,7 @@ function probeMapped(vm: PanthorVm, at: number | bigint): boolean {
     vm.ops.iovaToPhysLength(at, vm.probe);
     return vm.probe.mapped;
   }
-  const phys = vm.ops.iovaToPhys(at);
+  const phys = ioPgtableIovaToPhys(vm.ops, at);
   return phys !== 0 && phys !== 0n;
 }
 

@@ -323,18 +323,6 @@ export class AppleDartIoPgtable implements IoPgtable, IoPgtableOps {
     return i * pgsize;
   }
 
-  /** `dart_iova_to_phys`: a non-zero leaf (VALID is not checked) translates; 0 otherwise. */
-  iovaToPhys(iova: Addr): Addr {
-    const pfn = typeof iova === "number" ? Math.floor(iova / PAGE) : Number(iova >> 12n);
-    if (!this.getLast(pfn)) return 0;
-    const w = this.lastBase + 2 * this.index(pfn, 1);
-    const lo = this.lastWords[w]!;
-    const hi = this.lastWords[w + 1]!;
-    this.counters.pteReads++;
-    if (lo === 0 && hi === 0) return 0;
-    return this.physOf(lo, hi, pfn, typeof iova === "number" ? iova & 0xfff : Number(iova & 0xfffn));
-  }
-
   /**
    * `iopte_to_paddr(pte) | (iova & (pgsize - 1))`. An OR, not a sum: DART1 keeps PA bits 13:12
    * of a 16K page, and they merge with the iova's offset bits. The remainders by powers of two

@@ -3,11 +3,13 @@
  * memory, TLB callbacks and counters whether or not the cache is dropped before each one;
  * and the reads counted follow the kernel's walk (one per table level, then the leaves).
  */
+
 import { IotlbGather, PhysLength, SizeOut } from "@iommu/core";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { allocIoPgtableOps, ioPgtableOpsToPgtable } from "../alloc.js";
 import { IoPgtableFmt } from "../io-pgtable.js";
+import { ioPgtableIovaToPhys } from "../iova-to-phys.js";
 import { testCfg } from "../testing/table-harness.js";
 import type { AppleDartIoPgtable } from "./apple-dart.js";
 
@@ -46,7 +48,7 @@ for (const [name, fmt] of [
                 out.push(ops.unmapPages(iova, PG, count, new IotlbGather()));
               } else {
                 ops.iovaToPhysLength(iova + 0x123, pl);
-                out.push(pl.mapped, pl.physPfn, pl.physOffset, pl.length, ops.iovaToPhys(iova));
+                out.push(pl.mapped, pl.physPfn, pl.physOffset, pl.length, ioPgtableIovaToPhys(ops, iova));
               }
             }
             const mem = cfg.allocator.mem

@@ -66,12 +66,7 @@ import { armLpaeMapPages } from "./map.js";
 import { ArmLpaeIoPgtable } from "./pgtable.js";
 import { armLpaeIovaToPhysRuns } from "./runs.js";
 import { armLpaeUnmapPages } from "./unmap.js";
-import {
-  armLpaeIovaToPhys,
-  armLpaeIovaToPhysLength,
-  armLpaePgtableWalk,
-  armLpaeReadAndClearDirty,
-} from "./walk.js";
+import { armLpaeIovaToPhysLength, armLpaePgtableWalk, armLpaeReadAndClearDirty } from "./walk.js";
 
 /** The host's PAGE_SIZE, which the granule choice prefers (the reference harness runs on 4 KiB pages). */
 const PAGE_SIZE = SZ_4K;
@@ -153,7 +148,6 @@ function allocPgd(d: ArmLpaeIoPgtable, cfg: IoPgtableCfg): boolean {
       armLpaeMapPages(d, iova, paddr, pgsize, pgcount, prot, mapped),
     unmapPages: (iova, pgsize, pgcount, gather) => armLpaeUnmapPages(d, iova, pgsize, pgcount, gather),
     iovaToPhysLength: (iova, out) => armLpaeIovaToPhysLength(d, iova, out),
-    iovaToPhys: (iova) => armLpaeIovaToPhys(d, iova),
     iovaToPhysRuns: (runs) => armLpaeIovaToPhysRuns(d, runs),
     pgtableWalk: (iova, wd) => armLpaePgtableWalk(d, iova, wd),
     readAndClearDirty: (iova, size, flags, dirty) => armLpaeReadAndClearDirty(d, iova, size, flags, dirty),

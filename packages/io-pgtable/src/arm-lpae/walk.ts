@@ -1,10 +1,10 @@
 /**
  * drivers/iommu/io-pgtable-arm.c: the walker (`__arm_lpae_iopte_walk`) behind
- * `arm_lpae_iova_to_phys()`, `arm_lpae_pgtable_walk()` and `arm_lpae_read_and_clear_dirty()`,
- * and the series' iova_to_phys_length.
+ * `arm_lpae_pgtable_walk()`, `arm_lpae_read_and_clear_dirty()` and the series'
+ * iova_to_phys_length (which replaced `arm_lpae_iova_to_phys()`).
  */
 import type { Addr, IommuDirtyBitmap, PhysLength } from "@iommu/core";
-import { fromPfn, holeSpanOutside, IOMMU_DIRTY_NO_CLEAR } from "@iommu/core";
+import { holeSpanOutside, IOMMU_DIRTY_NO_CLEAR } from "@iommu/core";
 import type { ArmLpaeWalkData } from "../io-pgtable.js";
 import { IoPgtableFmt } from "../io-pgtable.js";
 import { ARM_LPAE_MAX_LEVELS, HI_DBM, LO_AP_RDONLY } from "./constants.js";
@@ -17,7 +17,7 @@ const MAX_LEVELS = 4;
 const U64_MAX_BIG = (1n << 64n) - 1n;
 
 /**
- * The single-address walk behind iova_to_phys and pgtable_walk (`__arm_lpae_iopte_walk`
+ * The single-address walk behind iova_to_phys_length and pgtable_walk (`__arm_lpae_iopte_walk`
  * with end = iova + 1): visit one entry per level, stop at a leaf (0) or at an entry that
  * is neither leaf nor table (-EINVAL). The last entry visited is left in
  * `d.walkLo/walkHi/walkLevel`; `record`, when given, receives every entry by level.
@@ -82,19 +82,10 @@ function leafPhysPfn(d: ArmLpaeIoPgtable, pfn: number): number {
   return ptePfn <= 0x7fffffff && blockPfns <= 2 ** 31 ? ptePfn | inBlock : orPfn(ptePfn, inBlock);
 }
 
-/** `arm_lpae_iova_to_phys()`: 0 when unmapped. The iova is not range-checked (the index masks alias). */
-export function armLpaeIovaToPhys(d: ArmLpaeIoPgtable, iova: Addr): Addr {
-  if (isU64Max(iova)) return 0;
-  const pfn = pfnOfAddr(iova);
-  if (walkOne(d, pfn, null) !== 0) return 0;
-  const off = typeof iova === "number" ? iova - Math.floor(iova * INV_4K) * 4096 : Number(iova & 0xfffn);
-  return fromPfn(leafPhysPfn(d, pfn), off);
-}
-
 /**
  * `iova_to_phys_length` (the series' op, core contract): mapped → phys and the size of the
  * leaf's level; unmapped → the span of the empty entry where the walk stopped. Unlike the
- * legacy op, an iova outside the input range (the IAS check, TTBR1-aware) is reported unmapped
+ * removed legacy op, an iova outside the input range (the IAS check, TTBR1-aware) is reported unmapped
  * instead of aliasing through the masked top-level index, with length = the largest naturally
  * aligned block around it that misses the translatable range (`holeSpanOutside`: up to the
  * aperture edge).

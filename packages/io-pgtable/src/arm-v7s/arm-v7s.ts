@@ -246,20 +246,6 @@ export class ArmV7sIoPgtable implements IoPgtable, IoPgtableOps {
   }
 
   /**
-   * `arm_v7s_iova_to_phys`: 0 when unmapped. Like the kernel it does not check ias: the L1
-   * index is masked, so iovas alias modulo 2^ias.
-   */
-  iovaToPhys(iova: Addr): Addr {
-    const pfn = pfnOfAddr(iova);
-    const pte = this.walk(pfn);
-    if ((pte & 3) === 0) return 0;
-    const lvl = this.wLvl;
-    // iova & ~LVL_MASK(lvl) (×16 when contiguous): the offset inside the translation unit.
-    const len = this.unitLength(pte, lvl);
-    return armV7sIopteToPaddr(pte, lvl, this.mtk) + (pfn & (len / PAGE - 1)) * PAGE + offOfAddr(iova);
-  }
-
-  /**
    * iova_to_phys_length: one walk gives the phys and the translation unit (16M / 64K for the
    * replicated supersection / large page entries), or the empty slot's span (1M at L1, 4K at
    * L2). An iova beyond 2^ias is outside the table: unmapped, with length the largest naturally

@@ -167,15 +167,6 @@ function ops(name: string): IommuDomainOps<LpaeLikeDomain> {
         ipfn += step;
       }
     },
-    iovaToPhys(d, iova) {
-      const a = num(iova);
-      const ipfn = Math.floor(a / PAGE_SIZE);
-      const base = leafCovering(d, ipfn);
-      if (base === undefined) return 0;
-      const [p, b, ppfn] = base;
-      void p;
-      return (ppfn + (ipfn - b)) * PAGE_SIZE + (a % PAGE_SIZE);
-    },
     iotlbSync() {},
     free(d) {
       d.freed = true;

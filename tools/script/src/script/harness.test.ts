@@ -37,6 +37,11 @@ function driverFamily(): ScriptFamily {
         }
         return leaves.delete(Number(iova)) ? pgsize : 0;
       },
+      iovaToPhysLength(_d, iova, out) {
+        const pa = leaves.get(Number(iova));
+        if (pa === undefined) out.setUnmapped(0x1000);
+        else out.setMapped(Math.floor(pa / 0x1000), 0, 0x1000);
+      },
     };
     const domain: IommuDomain = {
       type: IOMMU_DOMAIN_UNMANAGED,

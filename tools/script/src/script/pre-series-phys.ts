@@ -15,9 +15,12 @@
  * | mtk_iommu_v1 | `pte & ~(page size − 1)`: the page offset is dropped | {@link dropPageOffset} |
  * | sprd | `(pte << 12) + offset`: an empty entry in the aperture answers the offset | {@link sprdPreSeriesPhys} |
  *
- * Every other family's legacy op answered exactly what the wrapper answers (DART's TTBR-index
- * alias lives in its length op too). Proof: the vectors, and `pre-series-phys.test.ts`, which
- * replays ≈ 20,000 probes recorded from the legacy ops before their removal.
+ * The driver families that replay io-pgtable vectors through a driver (ipmmu: LPAE; msm and
+ * mtk_iommu: v7s) fold like the bare format. Every other family's legacy op answered exactly
+ * what the wrapper answers (DART's TTBR-index alias lives in its length op too); the driver
+ * families with no kernel vectors (arm-smmu, apple-dart, fsl-pamu, virtio-iommu, …) answer the
+ * wrapper. Proof: the vectors, and `pre-series-phys.test.ts`, which replays 2,693 probes
+ * recorded from the legacy ops before their removal (the quirks among them).
  */
 import { type Addr, fromPfn, type IommuDomainGeometry, type IovaRange, pfnOf, toBigInt } from "@iommu/core";
 

@@ -475,12 +475,10 @@ export class VfioScript {
   }
 }
 
-/** The driver's iova_to_phys straight from the ops table: not a vfio lookup, not counted. */
+const uncounted = new PhysLength();
+
+/** The driver's lookup straight from the ops table (its address, 0 when unmapped): not a vfio lookup, not counted. */
 function uncountedIovaToPhys(d: IommuDomain, iova: number | bigint): number | bigint {
-  const ops = d.ops!;
-  if (ops.iovaToPhys) return ops.iovaToPhys(d, iova);
-  if (!ops.iovaToPhysLength) return 0;
-  const out = new PhysLength();
-  ops.iovaToPhysLength(d, iova, out);
-  return out.mapped ? out.phys : 0;
+  d.ops!.iovaToPhysLength(d, iova, uncounted);
+  return uncounted.mapped ? uncounted.phys : 0;
 }

@@ -7,6 +7,7 @@
  * calls = `ops->unmap_pages` calls; IOTLB syncs = MMU flushes (panfrost AS_COMMAND_FLUSH_PT,
  * panthor the cache flush + AS_COMMAND_UNLOCK of each locked region).
  */
+
 import { SZ_1G, SZ_1M, SZ_2M, SZ_4K, SZ_64K, SZ_64M } from "@iommu/core";
 import {
   type BackingKind,
@@ -25,6 +26,7 @@ import {
   panthorVmCreate,
   panthorVmMapBoRange,
 } from "@iommu/drm-gpu";
+import { ioPgtableIovaToPhys } from "@iommu/io-pgtable";
 import { type Clock, performanceClock } from "../../clock.js";
 import type { CallerScenario, LookupMode } from "../caller.js";
 import type { Measurement } from "../run.js";
@@ -60,7 +62,7 @@ function measurePanfrost(c: PanfrostCase, mode: LookupMode, clock: Clock): Measu
   const t0 = clock();
   panfrostMmuUnmap(m);
   const ns = Number(clock() - t0);
-  if (Number(mmu.ops.iovaToPhys(c.va)) !== 0) throw new Error(`demo: ${c.id}: still mapped`);
+  if (Number(ioPgtableIovaToPhys(mmu.ops, c.va)) !== 0) throw new Error(`demo: ${c.id}: still mapped`);
   return {
     walks: k.walks - before.walks,
     pteReads: k.pteReads - before.reads,

@@ -249,8 +249,8 @@ const LOW_RAM = { base: SZ_1G, end: 4 * SZ_1G } as const;
 /**
  * `iommu demo` targets: a master behind an SMMUv2 (its domains come back attached, so the
  * table, page sizes and geometry exist when VFIO reads them), at each AArch64 granule, the
- * AArch32-S context of a 32-bit kernel (v7s leaves 64K/1M/16M). Legacy
- * lookups take the hardware path (ATS1PR/PAR); iova_to_phys_length the table walk. The driver
+ * AArch32-S context of a 32-bit kernel (v7s leaves 64K/1M/16M). Lookups are the table walk
+ * (iova_to_phys_length; the legacy op's hardware ATS1PR/PAR path went with it). The driver
  * invalidates each leaf as io-pgtable clears it and never touches the gather: no gap syncs.
  * (qcom_iommu's target is {@link qcomIommuDemoTargets}.)
  */

@@ -44,6 +44,7 @@ import {
 import { type ArmLpaeIoPgtable, ioPgtableOpsToPgtable } from "@iommu/io-pgtable";
 import { leafProtOf, lpaeDumpLines, lpaeWalkLine } from "../../inspect-text.js";
 import { parseHex, parseNum } from "../../parse.js";
+import { foldIntoRange, isU64Max } from "../../pre-series-phys.js";
 import type { FmtResult, ScriptEnv, ScriptFamily, ScriptTable } from "../../target.js";
 import { DEFAULT_PTBASE, PTBASE_ALIGN } from "../io-pgtable-harness.js";
 
@@ -149,8 +150,10 @@ class IpmmuScriptTable implements ScriptTable {
     return d.ops!.unmapPages(d, iova, pgsize, pgcount, this.gather.init());
   }
 
+  /** The vectors' `phys`, as the `lpae` family answers it (pre-series-phys.ts: the LPAE fold). */
   phys(iova: Addr): Addr {
-    return iommuIovaToPhys(this.domain, iova);
+    if (isU64Max(iova)) return 0;
+    return iommuIovaToPhys(this.domain, foldIntoRange(iova, this.iop.translatableRanges[0]!));
   }
 
   walk(iova: Addr): string {

@@ -2,8 +2,9 @@
  * drivers/iommu/msm_iommu.c in the script engine — the `msm` script family: an
  * @iommu/drivers-msm IOMMU, a paging domain allocated and attached (msm_iommu_domain_config:
  * ARM_V7S, ias = oas = 32, no quirks, non-coherent walk, msm_iommu_flush_ops), behind the
- * kernel io-pgtable harness's protocol (v7s-driver-table.ts). `phys` is the driver's
- * **hardware** V2PPR/PAR path.
+ * kernel io-pgtable harness's protocol (v7s-driver-table.ts). `phys` answers through
+ * `iommu_iova_to_phys()`, i.e. the driver's iova_to_phys_length (the legacy op and its hardware
+ * V2PPR/PAR path are gone with the series).
  *
  * `fmt msm [ptbase H] [length software|checked] [ncb N]` (also `fmt driver=msm …`, with
  * `key=value` tokens): `length checked` makes iova_to_phys_length cross-check the hardware.

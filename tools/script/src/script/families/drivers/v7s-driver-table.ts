@@ -2,7 +2,7 @@
  * io-pgtable ARM_V7S tables owned by a driver (mtk_iommu, msm_iommu) in the script engine:
  * the kernel io-pgtable harness's protocol (SCRIPT-FORMAT.md §3–§9, the `v7s` family's
  * output lines) with every command going through the driver's domain ops instead of the
- * bare format — the driver's cfg, its map/unmap wrappers, its legacy iova_to_phys — so the
+ * bare format — the driver's cfg, its map/unmap wrappers, its iova_to_phys_length — so the
  * io-pgtable vectors replay through the driver's cfg path (msm.ts, mtk-iommu.ts).
  */
 import {
@@ -20,6 +20,7 @@ import type { ArmV7sIoPgtable, IoPgtableOps } from "@iommu/io-pgtable";
 import { ioPgtableOpsToPgtable } from "@iommu/io-pgtable";
 import { leafProtOf, v7sDumpLines } from "../../inspect-text.js";
 import { parseHex } from "../../parse.js";
+import { foldIntoRange } from "../../pre-series-phys.js";
 import type { ScriptEnv, ScriptTable } from "../../target.js";
 import { PTBASE_ALIGN } from "../io-pgtable-harness.js";
 
@@ -95,9 +96,12 @@ export class V7sDriverScriptTable implements ScriptTable {
     return n;
   }
 
-  /** The driver's legacy `iova_to_phys` (msm: the hardware V2P path). */
+  /**
+   * The vectors' `phys`, as the `v7s` family answers it: `iommu_iova_to_phys()` (the driver's
+   * iova_to_phys_length) where the pre-series walk went (pre-series-phys.ts: the L1 fold).
+   */
   phys(iova: Addr): Addr {
-    return iommuIovaToPhys(this.domain, iova);
+    return iommuIovaToPhys(this.domain, foldIntoRange(iova, [0n, (1n << BigInt(this.iop.cfg.ias)) - 1n]));
   }
 
   walk(): string | null {
