@@ -154,6 +154,25 @@ describe("OmapIommu (IommuDriver)", () => {
     expect(iommuIovaToPhysLength(t.d, 0x10_0000).length).toBe(0x1000);
     expect(iommuIovaToPhysLength(t.d, 0x10_f000).phys).toBe(0x7000_0000);
   });
+
+  it("a lookup reads one entry per level until an overwrite could have split a group", () => {
+    const t = makeOmap();
+    iommuMap(t.d, 0x100_0000, 0x8100_0000, 0x100_0000, RW); // a 16M supersection
+    iommuMap(t.d, 0x10_0000, 0x5000_0000, 0x1_0000, RW); // a 64K large page
+    const reads = (iova: number) => {
+      const before = t.d.counters.pteReads;
+      const out = iommuIovaToPhysLength(t.d, iova);
+      return [t.d.counters.pteReads - before, out.length];
+    };
+    expect(reads(0x1ab_cdef)).toEqual([1, 0x100_0000]); // the L1 entry
+    expect(reads(0x10_2000)).toEqual([2, 0x1_0000]); // L1 + L2
+    expect(t.d.quirks.overwrite).toBe(0);
+    iommuMap(t.d, 0x30_0000, 0x6000_0000, 0x1000, RW);
+    iommuMap(t.d, 0x30_0000, 0x6100_0000, 0x1000, RW); // an overwrite: groups may now disagree
+    expect(t.d.quirks.overwrite).toBeGreaterThan(0);
+    expect(reads(0x1ab_cdef)).toEqual([1 + 16, 0x100_0000]); // the 16 copies compared
+    expect(reads(0x10_2000)).toEqual([2 + 16, 0x1_0000]);
+  });
 });
 
 describe("known kernel quirks, default (kernel) mode and strict mode", () => {

@@ -86,7 +86,7 @@ import {
   PTRS_PER_IOPGD,
   PTRS_PER_IOPTE,
 } from "./omap-iopgtable.js";
-import { omapIovaToPhysRuns } from "./runs.js";
+import { omapIovaToPhysRuns, replicasMayDisagree } from "./runs.js";
 
 const EINVAL = -ERRNO.EINVAL;
 const ENOMEM = -ERRNO.ENOMEM;
@@ -817,7 +817,9 @@ const STRICT_RANGES: readonly IovaRange[] = [[0n, 0xffff_ffffn]];
  * `iova_to_phys_length` (the series' op, and since its last step the only lookup:
  * `iommu_iova_to_phys()` answers through it) for omap, on the first MMU's tables: the IOVA's PA
  * (page offset kept) and the leaf's size — 4 KiB, 64 KiB, 1 MiB or 16 MiB (replicated entries:
- * the large size when all 16 copies agree, else the one copy); an empty or bogus L1 entry →
+ * the large size; once an `overwrite` or `wild-write` may have split a group — the only ways its
+ * 16 copies can disagree — only when all 16 agree, else the one copy, as the run lookup does.
+ * Otherwise one entry per level is read, as the removed legacy op did); an empty or bogus L1 entry →
  * 1 MiB, an empty or bogus L2 entry → 4 KiB. IOVAs above 4 GiB answer for their 32-bit alias; a strict
  * domain does not alias them: unmapped, the largest naturally aligned block around the IOVA
  * above 4 GiB.
@@ -846,7 +848,7 @@ function omapIovaToPhysLength(d: OmapDomain, iova: Addr, out: PhysLength): void 
     if (iopteIsSmall(pte)) out.setMapped(pte >>> 12, off, SZ_4K);
     else if (iopteIsLarge(pte)) {
       const pfn = ((pte & IOLARGE_MASK) >>> 12) + (j & 0xf);
-      out.setMapped(pfn, off, l2ReplicasAgree(d, pt, j) ? SZ_64K : SZ_4K);
+      out.setMapped(pfn, off, !replicasMayDisagree(d) || l2ReplicasAgree(d, pt, j) ? SZ_64K : SZ_4K);
     } else out.setUnmapped(SZ_4K);
     return;
   }
@@ -854,7 +856,7 @@ function omapIovaToPhysLength(d: OmapDomain, iova: Addr, out: PhysLength): void 
   if (iopgdIsSection(e)) out.setMapped(((e & IOSECTION_MASK) >>> 12) + sub, off, SZ_1M);
   else if (iopgdIsSuper(e)) {
     const pfn = ((e & IOSUPER_MASK) >>> 12) + (i & 0xf) * 256 + sub;
-    out.setMapped(pfn, off, l1ReplicasAgree(d, w, b, i) ? SZ_16M : SZ_1M);
+    out.setMapped(pfn, off, !replicasMayDisagree(d) || l1ReplicasAgree(d, w, b, i) ? SZ_16M : SZ_1M);
   } else out.setUnmapped(SZ_1M);
 }
 

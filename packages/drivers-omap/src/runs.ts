@@ -33,6 +33,14 @@ import {
 } from "./omap-iopgtable.js";
 
 const TWO52 = 2 ** 52;
+/**
+ * Model-only: the 16 copies of a large page or supersection can differ only after an overwrite
+ * or a wild write (counted kernel quirks of a non-strict domain); until then one copy is the group.
+ */
+export function replicasMayDisagree(d: OmapDomain): boolean {
+  return !d.strict && d.quirks.overwrite + d.quirks["wild-write"] > 0;
+}
+
 /** No descriptor carries permissions (as the inspector reports them). */
 const RW = IOMMU_READ | IOMMU_WRITE;
 
@@ -65,7 +73,7 @@ function windowRuns(
   const mem = d.allocator.mem;
   const view = d.l2View;
   // Replicas can disagree only after an overwrite or a wild write (kernel mode).
-  const verify = !d.strict && d.quirks.overwrite + d.quirks["wild-write"] > 0;
+  const verify = replicasMayDisagree(d);
   let live = 0;
   for (let i = (fromPfn - window) >>> 8; i < PTRS_PER_IOPGD; i++) {
     const first = window + i * 256;
