@@ -11,7 +11,14 @@ import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { createFamilies } from "../registry.js";
 import { runScript } from "./engine.js";
-import { dropPageOffset, foldIntoRange, inAperture, isU64Max, sprdPreSeriesPhys } from "./pre-series-phys.js";
+import {
+  dropPageOffset,
+  foldIntoRange,
+  IovaRanges,
+  inAperture,
+  isU64Max,
+  sprdPreSeriesPhys,
+} from "./pre-series-phys.js";
 
 const fixtures = join(dirname(fileURLToPath(import.meta.url)), "../fixtures");
 
@@ -79,13 +86,38 @@ describe("replay helpers", () => {
     expect(dropPageOffset(0x9000_0123)).toBe(0x9000_0000);
     expect(dropPageOffset(0x123)).toBe(0);
     expect(dropPageOffset((1n << 60n) + 0xabcn)).toBe(1n << 60n);
-    expect(sprdPreSeriesPhys(0x4000_0123, 0x123, true)).toBe(0x4000_0123);
-    expect(sprdPreSeriesPhys(0, 0x10_0abc, true)).toBe(0xabc);
-    expect(sprdPreSeriesPhys(0, 0x10_0abc, false)).toBe(0);
     const g = { apertureStart: 0x1000, apertureEnd: 0xfff_ffff, forceAperture: true };
+    expect(sprdPreSeriesPhys(0x4000_0123, 0x10_0123, g)).toBe(0x4000_0123);
+    expect(sprdPreSeriesPhys(0, 0x10_0abc, g)).toBe(0xabc);
+    expect(sprdPreSeriesPhys(0, 0x1000_0abc, g)).toBe(0);
     expect(inAperture(g, 0x1000)).toBe(true);
     expect(inAperture(g, 0xfff_ffff)).toBe(true);
     expect(inAperture(g, 0x1000_0000)).toBe(false);
     expect(inAperture(g, 0)).toBe(false);
+  });
+
+  it("IovaRanges: number fast path and bigint path agree, edges included", () => {
+    const lower = new IovaRanges([[0n, (1n << 48n) - 1n]]);
+    const upper = new IovaRanges([[(1n << 64n) - (1n << 48n), (1n << 64n) - 1n]]);
+    const both = new IovaRanges([
+      [0n, (1n << 47n) - 1n],
+      [(1n << 64n) - (1n << 47n), (1n << 64n) - 1n],
+    ]);
+    const odd = new IovaRanges([[0n, (1n << 60n) + 5n]]); // a bound no double holds: bigint path
+    for (const [r, iova, want] of [
+      [lower, 2 ** 48 - 0x1000, true],
+      [lower, 2 ** 48, false],
+      [lower, 2n ** 48n - 1n, true],
+      [upper, 2 ** 64 - 2 ** 48, true],
+      [upper, 2 ** 64 - 2 ** 48 - 0x1000, false],
+      [upper, (1n << 64n) - 1n, true],
+      [both, 2 ** 47, false],
+      [both, 2 ** 64 - 0x1000, true],
+      [odd, 2 ** 60, true],
+      [odd, 2 ** 60 + 0x1000, false],
+    ] as const)
+      expect(r.contains(iova), `${iova}`).toBe(want);
+    expect(lower.fold(2 ** 48 + 0x5000)).toBe(0x5000);
+    expect(upper.fold(0x5000)).toBe((1n << 64n) - (1n << 48n) + 0x5000n);
   });
 });

@@ -7,10 +7,10 @@
 import {
   type Addr,
   hex,
-  holeSpanOutside,
   type IommuDomainOps,
   IotlbGather,
   iommuIovaToPhys,
+  PhysLength,
   type PhysMem,
   type SizeOut,
   TableAllocator,
@@ -35,7 +35,7 @@ import {
 import { formatErrno } from "../errno-names.js";
 import { genericPtDumpLines, genericPtWalkLine, leafProtOf } from "../inspect-text.js";
 import { parseNum } from "../parse.js";
-import { GENERIC_PT_ERANGE_PHYS } from "../pre-series-phys.js";
+import { GENERIC_PT_ERANGE_PHYS, IovaRanges } from "../pre-series-phys.js";
 import type { FmtResult, ScriptEnv, ScriptFamily, ScriptTable, TableImage } from "../target.js";
 
 const PTBASE = 0x8000_0000;
@@ -142,6 +142,9 @@ export class GenericPtScriptTable implements ScriptTable {
   private lastGatherEnd = 0;
   private readonly rawGather = new IotlbGather();
   private insp: PtInspector | undefined;
+  /** The table's translatable ranges, for `phys` (pre-series-phys.ts). */
+  private reach: IovaRanges;
+  private readonly lookup = new PhysLength();
 
   constructor(
     domain: PtScriptDomain,
@@ -155,6 +158,7 @@ export class GenericPtScriptTable implements ScriptTable {
     this.lastGatherEnd = 0;
     this.domain = domain;
     this.pt = domain.pt;
+    this.reach = new IovaRanges(domain.pt.translatableRanges);
     this.alloc = alloc;
     this.env = env;
     // Wrap the format's ops so the harness's iotlb_sync accounting sees every sync.
@@ -197,8 +201,17 @@ export class GenericPtScriptTable implements ScriptTable {
 
   /** The vectors' `phys` (pre-series-phys.ts): the wrapper's answer; -ERANGE outside the top range. */
   phys(iova: Addr): Addr {
-    if (holeSpanOutside(iova, this.pt.translatableRanges) !== 0) return GENERIC_PT_ERANGE_PHYS;
-    return iommuIovaToPhys(this.domain, iova);
+    // The wrapper's answer (`iommu_iova_to_phys()` without its walk count: the harness calls the
+    // table's op, as the kernel's does).
+    const pl = this.lookup;
+    this.pt.iovaToPhysLength(iova, pl);
+    const p = pl.mapped ? pl.phys : 0;
+    if (p !== 0) return p;
+    // Unmapped (or physical 0): outside the top range the pre-series op answered -ERANGE. The
+    // ranges change when an amdv1 table grows its top.
+    if (this.reach.ranges !== this.pt.translatableRanges)
+      this.reach = new IovaRanges(this.pt.translatableRanges);
+    return this.reach.contains(iova) ? 0 : GENERIC_PT_ERANGE_PHYS;
   }
 
   /** The table's inspector (live: it reads the table as it is at each call). */

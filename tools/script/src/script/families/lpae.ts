@@ -12,6 +12,7 @@ import {
   IotlbGather,
   iommuIovaToPhys,
   type PageTableInspector,
+  PhysLength,
   PhysMem,
   type SizeOut,
   TableAllocator,
@@ -25,10 +26,11 @@ import {
   type IoPgtableCfg,
   IoPgtableFmt,
   type IoPgtableOps,
+  ioPgtableIovaToPhys,
   ioPgtableOpsToPgtable,
 } from "@iommu/io-pgtable";
 import { leafProtOf, lpaeDumpLines, lpaeWalkLine } from "../inspect-text.js";
-import { foldIntoRange, isU64Max } from "../pre-series-phys.js";
+import { IovaRanges, isU64Max } from "../pre-series-phys.js";
 import type { FmtResult, ScriptEnv, ScriptFamily, ScriptTable, TableImage } from "../target.js";
 import {
   DEFAULT_PTBASE,
@@ -100,6 +102,11 @@ function fmtLine(name: string, cfg: IoPgtableCfg, d: ArmLpaeIoPgtable): string {
 /** A live LPAE table of the script engine. */
 class LpaeTable implements ScriptTable {
   readonly domain;
+  /** The one range the table translates; the pre-series walk folded other IOVAs onto it. */
+  private readonly reach: IovaRanges;
+  /** 2^ias for a lower-half table, else 0: number IOVAs below it need no fold. */
+  private readonly lowerLimit: number;
+  private readonly lookup = new PhysLength();
   private readonly gather = new IotlbGather();
   private destroyed = false;
 
@@ -111,6 +118,9 @@ class LpaeTable implements ScriptTable {
     private readonly env: ScriptEnv,
   ) {
     this.domain = createIoPgtableDomain(ops, env.counters);
+    this.reach = new IovaRanges(d.translatableRanges);
+    const [first, last] = d.translatableRanges[0]!;
+    this.lowerLimit = first === 0n ? Number(last) + 1 : 0;
   }
 
   mapPages(iova: Addr, paddr: Addr, pgsize: number, pgcount: number, prot: number, mapped: SizeOut): number {
@@ -124,12 +134,19 @@ class LpaeTable implements ScriptTable {
   }
 
   /**
-   * The vectors' `phys` (pre-series-phys.ts): the wrapper's answer where the pre-series walk went
+   * The vectors' `phys` (pre-series-phys.ts): the io-pgtable wrapper's answer (`ioPgtableIovaToPhys`:
+   * the harness calls the io-pgtable ops, as the kernel's does) where the pre-series walk went
    * (the masked top-level index folds the IOVA onto the table); 2^64 − 1 walks nothing.
    */
   phys(iova: Addr): Addr {
+    // bench-walk's loop: a number IOVA inside a lower-half table goes straight to the op.
+    if (typeof iova === "number" && iova < this.lowerLimit) {
+      const pl = this.lookup;
+      this.ops.iovaToPhysLength(iova, pl);
+      return pl.mapped ? pl.physPfn * 4096 + pl.physOffset : 0; // oas ≤ 52: exact
+    }
     if (isU64Max(iova)) return 0;
-    return iommuIovaToPhys(this.domain, foldIntoRange(iova, this.d.translatableRanges[0]!));
+    return ioPgtableIovaToPhys(this.ops, this.reach.fold(iova));
   }
 
   /** The kernel's `pgtable_walk` op (with its quirks: out-of-range IOVAs alias, 2^64 − 1 walks nothing). */

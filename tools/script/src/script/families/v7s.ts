@@ -24,10 +24,11 @@ import {
   type IoPgtable,
   type IoPgtableCfg,
   IoPgtableFmt,
+  ioPgtableIovaToPhys,
   ioPgtableOpsToPgtable,
 } from "@iommu/io-pgtable";
 import { leafProtOf, v7sDumpLines } from "../inspect-text.js";
-import { foldIntoRange } from "../pre-series-phys.js";
+import { IovaRanges } from "../pre-series-phys.js";
 import type { FmtResult, ScriptEnv, ScriptFamily, ScriptTable, TableImage } from "../target.js";
 import {
   DEFAULT_PTBASE,
@@ -69,9 +70,9 @@ export abstract class IoPgtableScriptTable<T extends CountedIoPgtable> implement
     return this.iop.ops.unmapPages(iova, pgsize, pgcount, this.gather.init());
   }
 
-  /** The vectors' `phys`: the wrapper's answer at {@link legacyIova} (pre-series-phys.ts). */
+  /** The vectors' `phys`: `ioPgtableIovaToPhys` (the io-pgtable wrapper) at {@link legacyIova} (pre-series-phys.ts). */
   phys(iova: Addr): Addr {
-    return iommuIovaToPhys(this.domain, this.legacyIova(iova));
+    return ioPgtableIovaToPhys(this.iop.ops, this.legacyIova(iova));
   }
 
   /** Where the pre-series `iova_to_phys` walked for `iova` (the IOVA itself unless overridden). */
@@ -146,11 +147,11 @@ export function allocScriptPgtable(
 const V7S_DEFAULT_BITMAP = 0x111_1000;
 
 class V7sScriptTable extends IoPgtableScriptTable<ArmV7sIoPgtable> {
-  private readonly reach: IovaRange = [0n, (1n << BigInt(this.iop.cfg.ias)) - 1n];
+  private readonly reach = new IovaRanges([[0n, (1n << BigInt(this.iop.cfg.ias)) - 1n]]);
 
   /** pre-series-phys.ts: the L1 index mask folds the IOVA onto [0, 2^ias). */
   protected override legacyIova(iova: Addr): Addr {
-    return foldIntoRange(iova, this.reach);
+    return this.reach.fold(iova);
   }
 
   dump(): string[] {

@@ -44,7 +44,7 @@ import {
 import { type ArmLpaeIoPgtable, ioPgtableOpsToPgtable } from "@iommu/io-pgtable";
 import { leafProtOf, lpaeDumpLines, lpaeWalkLine } from "../../inspect-text.js";
 import { parseHex, parseNum } from "../../parse.js";
-import { foldIntoRange, isU64Max } from "../../pre-series-phys.js";
+import { IovaRanges, isU64Max } from "../../pre-series-phys.js";
 import type { FmtResult, ScriptEnv, ScriptFamily, ScriptTable } from "../../target.js";
 import { DEFAULT_PTBASE, PTBASE_ALIGN } from "../io-pgtable-harness.js";
 
@@ -124,6 +124,8 @@ function fmtLine(iop: ArmLpaeIoPgtable): string {
 /** An IPMMU, a device on it and the paging domain it is attached to. */
 class IpmmuScriptTable implements ScriptTable {
   private readonly gather = new IotlbGather();
+  /** The table's one range; the pre-series walk folded other IOVAs onto it (made on first use). */
+  private reach: IovaRanges | undefined;
   private destroyed = false;
   /** env.counters.flushWalk when the table was built (the counters are the run's). */
   private readonly walkBase: number;
@@ -153,7 +155,8 @@ class IpmmuScriptTable implements ScriptTable {
   /** The vectors' `phys`, as the `lpae` family answers it (pre-series-phys.ts: the LPAE fold). */
   phys(iova: Addr): Addr {
     if (isU64Max(iova)) return 0;
-    return iommuIovaToPhys(this.domain, foldIntoRange(iova, this.iop.translatableRanges[0]!));
+    this.reach ??= new IovaRanges(this.iop.translatableRanges);
+    return iommuIovaToPhys(this.domain, this.reach.fold(iova));
   }
 
   walk(iova: Addr): string {

@@ -13,7 +13,7 @@ import {
 } from "@iommu/core";
 import { type SprdDomain, SprdIommu, type SprdIommuVersion } from "@iommu/drivers-sprd";
 import { DRIVER_HARNESS } from "../../harness.js";
-import { inAperture, sprdPreSeriesPhys } from "../../pre-series-phys.js";
+import { sprdPreSeriesPhys } from "../../pre-series-phys.js";
 import type { FmtResult, ScriptEnv, ScriptFamily, ScriptTable } from "../../target.js";
 
 /** The `fmt` names of the family. */
@@ -70,7 +70,7 @@ class SprdScriptTable implements ScriptTable {
   phys(iova: Addr): Addr {
     // pre-series-phys.ts: an empty entry in the aperture answered the page offset.
     const d = this.domain;
-    return sprdPreSeriesPhys(iommuIovaToPhys(d, iova), iova, inAperture(d.geometry, iova));
+    return sprdPreSeriesPhys(iommuIovaToPhys(d, iova), iova, d.geometry);
   }
 
   walk(): string | null {

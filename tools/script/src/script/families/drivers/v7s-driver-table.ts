@@ -20,7 +20,7 @@ import type { ArmV7sIoPgtable, IoPgtableOps } from "@iommu/io-pgtable";
 import { ioPgtableOpsToPgtable } from "@iommu/io-pgtable";
 import { leafProtOf, v7sDumpLines } from "../../inspect-text.js";
 import { parseHex } from "../../parse.js";
-import { foldIntoRange } from "../../pre-series-phys.js";
+import { IovaRanges } from "../../pre-series-phys.js";
 import type { ScriptEnv, ScriptTable } from "../../target.js";
 import { PTBASE_ALIGN } from "../io-pgtable-harness.js";
 
@@ -73,6 +73,8 @@ export class V7sDriverScriptTable implements ScriptTable {
   private readonly gather = new IotlbGather();
   private destroyed = false;
   readonly iop: ArmV7sIoPgtable;
+  /** What the pre-series walk folded IOVAs onto: [0, 2^ias). */
+  private readonly reach: IovaRanges;
 
   constructor(
     readonly domain: V7sDriverDomain,
@@ -83,6 +85,7 @@ export class V7sDriverScriptTable implements ScriptTable {
     private readonly teardown: () => void,
   ) {
     this.iop = ioPgtableOpsToPgtable(domain.pgtblOps!) as ArmV7sIoPgtable;
+    this.reach = new IovaRanges([[0n, (1n << BigInt(this.iop.cfg.ias)) - 1n]]);
   }
 
   mapPages(iova: Addr, paddr: Addr, pgsize: number, pgcount: number, prot: number, mapped: SizeOut): number {
@@ -101,7 +104,7 @@ export class V7sDriverScriptTable implements ScriptTable {
    * iova_to_phys_length) where the pre-series walk went (pre-series-phys.ts: the L1 fold).
    */
   phys(iova: Addr): Addr {
-    return iommuIovaToPhys(this.domain, foldIntoRange(iova, [0n, (1n << BigInt(this.iop.cfg.ias)) - 1n]));
+    return iommuIovaToPhys(this.domain, this.reach.fold(iova));
   }
 
   walk(): string | null {
