@@ -9,7 +9,6 @@ import {
   hex,
   type IommuDomainOps,
   IotlbGather,
-  iommuIovaToPhys,
   PhysLength,
   type PhysMem,
   type SizeOut,

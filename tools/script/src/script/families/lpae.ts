@@ -10,7 +10,6 @@ import {
   GFP_KERNEL,
   hex,
   IotlbGather,
-  iommuIovaToPhys,
   type PageTableInspector,
   PhysLength,
   PhysMem,

@@ -8,8 +8,6 @@ import {
   hex,
   type IommuDomain,
   IotlbGather,
-  type IovaRange,
-  iommuIovaToPhys,
   type PageTableInspector,
   type PhysMem,
   type SizeOut,
