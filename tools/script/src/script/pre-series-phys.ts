@@ -1,8 +1,10 @@
 /**
  * The golden vectors' `phys` line (SCRIPT-FORMAT.md: "calls `ops->iova_to_phys(iova)`"): the raw
  * legacy op of the kernel that recorded them, before the series removed it. No driver or format
- * declares that op any more (issue 18); every family answers `phys` through the core wrapper
- * `iommuIovaToPhys` (one `iova_to_phys_length` walk, `mapped ? phys : 0`) and this file replays,
+ * declares that op any more (issue 18); every family answers `phys` with the address of one
+ * `iova_to_phys_length` walk, 0 when unmapped — the driver families through `iommuIovaToPhys`,
+ * the bare formats through their table's op as the kernel harness calls it (`ioPgtableIovaToPhys`,
+ * `PtTable.iovaToPhysLength`) — and this file replays,
  * per format family, the legacy op's documented differences from that answer, each a fact of
  * the pre-series kernel:
  *
