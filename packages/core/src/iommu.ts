@@ -5,6 +5,7 @@ import {
   fromPfn,
   modPow2,
   offOf,
+  PAGE_SIZE,
   POW2,
   pfnOf,
   toNumber,
@@ -261,7 +262,9 @@ export function iommuIovaToPhys(domain: IommuDomain, iova: Addr): Addr {
   if (domain.type === IOMMU_DOMAIN_IDENTITY) return iova;
   if (domain.type === IOMMU_DOMAIN_BLOCKED || !domain.ops) return 0;
   domain.ops.iovaToPhysLength(domain, iova, lookup);
-  return lookup.mapped ? lookup.phys : 0;
+  if (!lookup.mapped) return 0;
+  // Below 2^52 the sum is exact (the `phys` getter's bigint case is not needed on the hot path).
+  return lookup.physPfn < 2 ** 40 ? lookup.physPfn * PAGE_SIZE + lookup.physOffset : lookup.phys;
 }
 
 /**

@@ -97,6 +97,8 @@ export class ArmLpaeIoPgtable implements IoPgtable {
   oasFrames = 0;
   /** No TTBR1 and ias, oas ≥ 12: both range checks are a frame-number comparison. */
   simpleRanges = false;
+  /** Number IOVAs below this are inside the table (no TTBR1, ias ≥ 12: 2^ias; else 0): the lookup's fast path. */
+  lookupLimit = 0;
   /**
    * Model-only: the IOVAs the table translates (the IAS check): `[0, 2^ias − 1]`, or
    * `[2^64 − 2^ias, 2^64 − 1]` with TTBR1. Set once by {@link finishGeometry}; only an
@@ -141,9 +143,9 @@ export class ArmLpaeIoPgtable implements IoPgtable {
     // Fields that may hold a double (an address ≥ 2^31, a u32 word with bit 31 set, a frame
     // count) get one first, so the object's hidden class never changes once ops are
     // optimised: a change then would deoptimise every op mid-pass (hidden-class.test.ts).
-    this.pgdPa = this.walkLo = this.walkHi = this.iasFrames = this.oasFrames = 0.5;
+    this.pgdPa = this.walkLo = this.walkHi = this.iasFrames = this.oasFrames = this.lookupLimit = 0.5;
     this.pgdPa = -1;
-    this.walkLo = this.walkHi = this.iasFrames = this.oasFrames = 0;
+    this.walkLo = this.walkHi = this.iasFrames = this.oasFrames = this.lookupLimit = 0;
     this.fmt = fmt;
     this.cookie = cookie;
     this.cfg = cfg;
@@ -212,6 +214,8 @@ export class ArmLpaeIoPgtable implements IoPgtable {
     this.iasFrames = 2 ** (this.ias - 12);
     this.oasFrames = 2 ** (this.oas - 12);
     this.simpleRanges = !this.ttbr1 && this.ias >= 12 && this.oas >= 12;
+    this.lookupLimit =
+      !this.ttbr1 && this.ias >= 12 && this.startLevel < ARM_LPAE_MAX_LEVELS ? 2 ** this.ias : 0;
     const span = 1n << BigInt(this.ias);
     this.translatableRanges = this.ttbr1 ? [[(1n << 64n) - span, (1n << 64n) - 1n]] : [[0n, span - 1n]];
   }

@@ -91,6 +91,19 @@ function leafPhysPfn(d: ArmLpaeIoPgtable, pfn: number): number {
  * aperture edge).
  */
 export function armLpaeIovaToPhysLength(d: ArmLpaeIoPgtable, iova: Addr, out: PhysLength): void {
+  // The common case in few bytecodes, so that a caller's loop inlines the whole walk: a number
+  // IOVA inside a lower-half table.
+  if (typeof iova === "number" && iova < d.lookupLimit) {
+    const pfn = Math.floor(iova * INV_4K);
+    if (walkOne(d, pfn, null) !== 0) out.setUnmapped(d.blockSize[d.walkLevel]!);
+    else out.setMapped(leafPhysPfn(d, pfn), iova - pfn * 4096, d.blockSize[d.walkLevel]!);
+    return;
+  }
+  lookupOther(d, iova, out);
+}
+
+/** {@link armLpaeIovaToPhysLength} for a bigint IOVA, a TTBR1 table, or an IOVA out of range. */
+function lookupOther(d: ArmLpaeIoPgtable, iova: Addr, out: PhysLength): void {
   let pfn: number;
   let off: number;
   if (typeof iova === "number") {
