@@ -161,7 +161,7 @@ export { KmemCache, type KmemCacheOptions } from "./kmem-cache.js";
 // A fake device's 32-bit register file (drivers that model their MMIO).
 export { MmioRegs } from "./mmio-regs.js";
 export { iommuPgsize, PgsizeResult } from "./pgsize.js";
-export { PhysLength } from "./phys-length.js";
+export { PhysLength, physOrZero } from "./phys-length.js";
 // Simulated physical memory and page-table allocation.
 export { type MemChunk, PhysMem } from "./phys-mem.js";
 // The user process callers pin memory for (shared by @iommu/vfio and @iommu/iommufd).

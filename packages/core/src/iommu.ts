@@ -5,7 +5,6 @@ import {
   fromPfn,
   modPow2,
   offOf,
-  PAGE_SIZE,
   POW2,
   pfnOf,
   toNumber,
@@ -24,7 +23,7 @@ import {
 import { IommuError } from "./errno.js";
 import { IotlbGather, iotlbGatherAddRange } from "./gather.js";
 import { iommuPgsize, PgsizeResult } from "./pgsize.js";
-import { PhysLength } from "./phys-length.js";
+import { PhysLength, physOrZero } from "./phys-length.js";
 import { GFP_BAD_FOR_IOMMU_MAP, GFP_KERNEL } from "./prot.js";
 
 // Scratch records: the core is single-threaded like the model's users, and no core function
@@ -262,9 +261,7 @@ export function iommuIovaToPhys(domain: IommuDomain, iova: Addr): Addr {
   if (domain.type === IOMMU_DOMAIN_IDENTITY) return iova;
   if (domain.type === IOMMU_DOMAIN_BLOCKED || !domain.ops) return 0;
   domain.ops.iovaToPhysLength(domain, iova, lookup);
-  if (!lookup.mapped) return 0;
-  // Below 2^52 the sum is exact (the `phys` getter's bigint case is not needed on the hot path).
-  return lookup.physPfn < 2 ** 40 ? lookup.physPfn * PAGE_SIZE + lookup.physOffset : lookup.phys;
+  return physOrZero(lookup);
 }
 
 /**

@@ -3,7 +3,7 @@
  * they called `ops->iova_to_phys`, they now take the address from `iova_to_phys_length`. Hot
  * in the callers' per-page loops, so it reuses one result record (nothing allocated per call).
  */
-import { type Addr, PhysLength } from "@iommu/core";
+import { type Addr, PhysLength, physOrZero } from "@iommu/core";
 import type { IoPgtableOps } from "./io-pgtable.js";
 
 const lookup = new PhysLength();
@@ -15,8 +15,5 @@ const lookup = new PhysLength();
  */
 export function ioPgtableIovaToPhys(ops: IoPgtableOps, iova: Addr): Addr {
   ops.iovaToPhysLength(iova, lookup);
-  if (!lookup.mapped) return 0;
-  // Below 2^52 the sum is exact; the `phys` getter (which also builds bigints) costs callers'
-  // loops ≈ 7 ns per lookup when it is not inlined.
-  return lookup.physPfn < 2 ** 40 ? lookup.physPfn * 4096 + lookup.physOffset : lookup.phys;
+  return physOrZero(lookup);
 }

@@ -11,6 +11,7 @@ import {
   IotlbGather,
   PhysLength,
   type PhysMem,
+  physOrZero,
   type SizeOut,
   TableAllocator,
   toBigInt,
@@ -204,9 +205,7 @@ export class GenericPtScriptTable implements ScriptTable {
     // table's op, as the kernel's does).
     const pl = this.lookup;
     this.pt.iovaToPhysLength(iova, pl);
-    // The address without the `phys` getter below 2^52 (measured: the getter costs bench-walk
-    // ≈ 7 ns per lookup here).
-    const p = !pl.mapped ? 0 : pl.physPfn < 2 ** 40 ? pl.physPfn * 4096 + pl.physOffset : pl.phys;
+    const p = physOrZero(pl);
     if (p !== 0) return p;
     // Unmapped (or physical 0): outside the top range the pre-series op answered -ERANGE. The
     // ranges change when an amdv1 table grows its top.

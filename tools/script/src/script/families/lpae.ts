@@ -13,6 +13,7 @@ import {
   type PageTableInspector,
   PhysLength,
   PhysMem,
+  physOrZero,
   type SizeOut,
   TableAllocator,
 } from "@iommu/core";
@@ -142,7 +143,7 @@ class LpaeTable implements ScriptTable {
     if (typeof iova === "number" && iova < this.lowerLimit) {
       const pl = this.lookup;
       this.ops.iovaToPhysLength(iova, pl);
-      return pl.mapped ? pl.physPfn * 4096 + pl.physOffset : 0; // oas ≤ 52: exact
+      return physOrZero(pl);
     }
     if (isU64Max(iova)) return 0;
     return ioPgtableIovaToPhys(this.ops, this.reach.fold(iova));
