@@ -11,14 +11,7 @@ import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { createFamilies } from "../registry.js";
 import { runScript } from "./engine.js";
-import {
-  dropPageOffset,
-  foldIntoRange,
-  IovaRanges,
-  inAperture,
-  isU64Max,
-  sprdPreSeriesPhys,
-} from "./pre-series-phys.js";
+import { dropPageOffset, IovaRanges, inAperture, isU64Max, sprdPreSeriesPhys } from "./pre-series-phys.js";
 
 const fixtures = join(dirname(fileURLToPath(import.meta.url)), "../fixtures");
 
@@ -66,14 +59,14 @@ describe("phys replays the legacy ops' recorded answers", () => {
 });
 
 describe("replay helpers", () => {
-  it("foldIntoRange keeps an IOVA in range and folds the rest onto the range's low bits", () => {
+  it("IovaRanges.fold keeps an IOVA in range and folds the rest onto the range's low bits", () => {
     const low: [bigint, bigint] = [0n, (1n << 48n) - 1n];
-    expect(foldIntoRange(0x1234, low)).toBe(0x1234);
-    expect(foldIntoRange(2 ** 48 + 0x5000, low)).toBe(0x5000);
-    expect(foldIntoRange((1n << 64n) - 0x1000n, low)).toBe(2 ** 48 - 0x1000);
+    expect(new IovaRanges([low]).fold(0x1234)).toBe(0x1234);
+    expect(new IovaRanges([low]).fold(2 ** 48 + 0x5000)).toBe(0x5000);
+    expect(new IovaRanges([low]).fold((1n << 64n) - 0x1000n)).toBe(2 ** 48 - 0x1000);
     const upper: [bigint, bigint] = [(1n << 64n) - (1n << 48n), (1n << 64n) - 1n];
-    expect(foldIntoRange(0x5000, upper)).toBe((1n << 64n) - (1n << 48n) + 0x5000n);
-    expect(foldIntoRange(0xffff_0000_0000_5000n, upper)).toBe(0xffff_0000_0000_5000n);
+    expect(new IovaRanges([upper]).fold(0x5000)).toBe((1n << 64n) - (1n << 48n) + 0x5000n);
+    expect(new IovaRanges([upper]).fold(0xffff_0000_0000_5000n)).toBe(0xffff_0000_0000_5000n);
   });
 
   it("isU64Max only at 2^64 − 1", () => {

@@ -10,8 +10,8 @@
  *
  * | family | the pre-series op | replayed as |
  * |---|---|---|
- * | ARM LPAE (every format) | no IAS check: the masked top-level index folds any IOVA onto the table; `iova + 1` wraps at 2^64 − 1 and the walk visits nothing | {@link foldIntoRange}; 0 at 2^64 − 1 |
- * | ARMv7s | the L1 index mask folds any IOVA onto [0, 2^ias) | {@link foldIntoRange} |
+ * | ARM LPAE (every format) | no IAS check: the masked top-level index folds any IOVA onto the table; `iova + 1` wraps at 2^64 − 1 and the walk visits nothing | {@link IovaRanges.fold}; 0 at 2^64 − 1 |
+ * | ARMv7s | the L1 index mask folds any IOVA onto [0, 2^ias) | {@link IovaRanges.fold} |
  * | generic_pt | `make_range` fails outside the top range and its `-ERANGE` is returned as the address | {@link GENERIC_PT_ERANGE_PHYS} |
  * | s390 | `*pte & ZPCI_PTE_ADDR_MASK`: the page offset is dropped | {@link dropPageOffset} |
  * | mtk_iommu_v1 | `pte & ~(page size − 1)`: the page offset is dropped | {@link dropPageOffset} |
@@ -84,11 +84,6 @@ export class IovaRanges {
     const folded = first | (toBigInt(iova) & (last - first));
     return folded <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(folded) : folded;
   }
-}
-
-/** Model-only: the fold of {@link IovaRanges.fold} for a one-off range (tests, cold paths). */
-export function foldIntoRange(iova: Addr, range: IovaRange): Addr {
-  return new IovaRanges([range]).fold(iova);
 }
 
 /** Model-only: generic_pt's pre-series answer outside the top range, `(phys_addr_t)-ERANGE`. */
