@@ -8,7 +8,7 @@ import type { PtIommu } from "./domain.js";
 import { cContig, cPfn, cType } from "./entry-codec.js";
 import { gFrameOf, gOffOf, gSetMapped } from "./granule.js";
 import type { PtFormat } from "./pt-common.js";
-import { PT_ENTRY_EMPTY, PT_ENTRY_TABLE } from "./pt-defs.js";
+import { PT_ENTRY_EMPTY, PT_ENTRY_OA, PT_ENTRY_TABLE } from "./pt-defs.js";
 import { P2, P2INV } from "./pt-log2.js";
 import type { PtTable } from "./pt-table.js";
 
@@ -60,6 +60,31 @@ export function lookup(pt: PtTable, vaPfn: number, vaOff: number): number {
   }
 }
 
+/**
+ * {@link lookup} when the walk cache holds the level-0 table of `vaPfn` and its item there is a
+ * plain leaf: true with lPhysPfn/lLenLg2/lLevel and the reads as the walk leaves them; false,
+ * nothing counted, when the full walk must run. No loop: an op inlines it and {@link lookup}
+ * is compiled only if it runs, which shortens a process's first pass (it waits for that code).
+ */
+function lookupCachedLeaf(pt: PtTable, vaPfn: number, vaOff: number): boolean {
+  const top = pt.topLevel;
+  if (top === 0 || pt.wcKey[0] !== Math.floor(vaPfn * pt.invScale[1]!)) return false;
+  if (vaPfn >= pt.lkLow && vaPfn < pt.lkHigh) return false;
+  pt.curPfn = pt.lastPfn = vaPfn;
+  pt.curOff = pt.lastOff = vaOff;
+  const words = pt.wcWords[0]!;
+  const w = 2 * pt.idxAt(0);
+  const lo = words[w]!;
+  const hi = words[w + 1]!;
+  const codec = pt.codec;
+  if (cType(codec, lo, hi, 0) !== PT_ENTRY_OA || cContig(codec, lo, hi)) return false;
+  pt.counters.pteReads += top + 1;
+  pt.lLevel = 0;
+  pt.lLenLg2 = pt.gLg2;
+  pt.lPhysPfn = cPfn(codec, lo, hi);
+  return true;
+}
+
 /** `__iova_to_phys` at a contiguous leaf entry (out of line, see {@link lookup}). */
 export function lookupContig(pt: PtTable, vaPfn: number, lo: number, hi: number, level: number): number {
   const lg2 = pt.gLg2 + 9 * level + pt.contigLg2(lo, hi, level);
@@ -81,6 +106,10 @@ export function ptIovaToPhysLength(pt: PtTable, iova: Addr, out: PhysLength): vo
   if (typeof iova === "number" && iova <= MAX_SAFE && pt.gLg2 === 12) {
     const pfn = Math.floor(iova * INV_4K);
     const off = iova - pfn * 4096;
+    if (lookupCachedLeaf(pt, pfn, off)) {
+      out.setMapped(pt.lPhysPfn, off, 4096);
+      return;
+    }
     const r = lookup(pt, pfn, off);
     if (r === 0) out.setMapped(pt.lPhysPfn, off, P2[pt.lLenLg2]!);
     else lengthMiss(pt, iova, r, out);
@@ -133,6 +162,10 @@ export function lookupOps(fmt: PtFormat): {
       if (typeof iova === "number" && iova <= MAX_SAFE) {
         pfn = Math.floor(iova * INV_4K);
         off = iova - pfn * 4096;
+        if (lookupCachedLeaf(pt, pfn, off)) {
+          out.setMapped(pt.lPhysPfn, off, 4096);
+          return;
+        }
       } else {
         pfn = pfnOf(iova);
         off = offOf(iova);

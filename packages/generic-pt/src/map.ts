@@ -53,15 +53,43 @@ export function mapOps(fmt: PtFormat): {
     mapPages(d, iova, paddr, pgsize, pgcount, prot, _gfp, mapped) {
       const pt = d.pt;
       pt.setDomainBitmap(d.pgsizeBitmap);
-      // ptMapPages' number path, one call level less.
+      // ptMapPages' number path, without its granule dispatch.
       if (typeof iova === "number" && typeof paddr === "number") {
-        const vp = Math.floor(iova / PAGE);
-        const pp = Math.floor(paddr / PAGE);
-        return ptMapPagesPfn(pt, vp, iova - vp * PAGE, pp, paddr - pp * PAGE, pgsize, pgcount, prot, mapped);
+        return mapPagesNumber(pt, iova, paddr, pgsize, pgcount, prot, mapped);
       }
       return ptMapPages(pt, iova, paddr, pgsize, pgcount, prot, mapped);
     },
   };
+}
+
+/**
+ * `map_pages` of one aligned 4 KiB page when `__map_single_page` would succeed from the walk
+ * cache: the level-0 table of `vaPfn` is cached, its item is empty, `prot` is the encoded one,
+ * the tables are coherent and the OA fits. True with the entry, counters and cursor state
+ * {@link ptMapPagesPfn} leaves; false, nothing changed, when the full path must run (it then
+ * reports any error). No loop: the op inlines it, and the full path is compiled only if it
+ * runs, which shortens a process's first pass (it waits for that code).
+ */
+function mapCachedLeaf(pt: PtTable, vaPfn: number, paPfn: number, prot: number): boolean {
+  const top = pt.topLevel;
+  if (top === 0 || pt.fIncoherent || prot !== pt.attrsProt) return false;
+  if (pt.wcKey[0] !== Math.floor(vaPfn * pt.invScale[1]!)) return false;
+  if (pt.maxOasz < 64 && paPfn >= P2[pt.maxOasz - 12]!) return false;
+  // The cursor makeRange sets for [vaPfn·4K, +4K).
+  pt.curPfn = pt.lastPfn = vaPfn;
+  pt.curOff = 0;
+  pt.lastOff = PAGE - 1;
+  const words = pt.wcWords[0]!;
+  const w = 2 * pt.idxAt(0);
+  if (cType(pt.codec, words[w]!, words[w + 1]!, 0) !== PT_ENTRY_EMPTY) return false;
+  pt.mLeafLg2 = 12;
+  pt.mLeafLevel = 0;
+  pt.putLeaf(words, w, 0, paPfn, 12);
+  const c = pt.counters;
+  c.pteReads += top + 1;
+  c.pteWrites++;
+  pt.mOaPfn = paPfn + 1;
+  return true;
 }
 
 /**
@@ -92,9 +120,7 @@ export function ptMapPages(
     );
   }
   if (typeof iova === "number" && typeof paddr === "number") {
-    const vp = Math.floor(iova / PAGE);
-    const pp = Math.floor(paddr / PAGE);
-    return ptMapPagesPfn(pt, vp, iova - vp * PAGE, pp, paddr - pp * PAGE, pgsize, pgcount, prot, mapped);
+    return mapPagesNumber(pt, iova, paddr, pgsize, pgcount, prot, mapped);
   }
   return ptMapPagesPfn(
     pt,
@@ -107,6 +133,31 @@ export function ptMapPages(
     prot,
     mapped,
   );
+}
+
+/** `map_pages` of number addresses, 4 KiB granule: a single page from the walk cache in line, else the full path. */
+function mapPagesNumber(
+  pt: PtTable,
+  iova: number,
+  paddr: number,
+  pgsize: number,
+  pgcount: number,
+  prot: number,
+  mapped: SizeOut,
+): number {
+  const vp = Math.floor(iova / PAGE);
+  const pp = Math.floor(paddr / PAGE);
+  if (
+    pgsize === PAGE &&
+    pgcount === 1 &&
+    iova === vp * PAGE &&
+    paddr === pp * PAGE &&
+    mapCachedLeaf(pt, vp, pp, prot)
+  ) {
+    mapped.value += PAGE;
+    return 0;
+  }
+  return ptMapPagesPfn(pt, vp, iova - vp * PAGE, pp, paddr - pp * PAGE, pgsize, pgcount, prot, mapped);
 }
 
 /** `map_pages` on frame-split addresses (iova = vaPfn·G + vaOff, paddr likewise; G = the granule). */
@@ -348,6 +399,9 @@ export function mapRange(pt: PtTable): number {
 /** `__map_range_leaf`: install leaves of mLeafLg2 at `level`, clearing what they cover. */
 export function mapLeaf(pt: PtTable, level: number, words: Uint32Array): number {
   const c = pt.counters;
+  // The level-0 table of the range's first item is where a single-address walk to it would end:
+  // the walk cache then serves the next pages (mapCachedLeaf) without a walk from the top.
+  if (level === 0 && pt.topLevel !== 0) pt.rememberWalk(pt.curPfn, 0, words);
   const leafLg2 = pt.mLeafLg2;
   const isz = pt.gLg2 + 9 * level;
   const step = 1 << (leafLg2 - isz);

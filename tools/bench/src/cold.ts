@@ -8,7 +8,9 @@
  * repository's `prepare`) on a script of three passes of the three commands over 262,144 4K
  * pages from 0x40000000 (the kernel harness's layout); the figure is the median over the
  * processes. Same clock and loops as the script's commands: this section only adds fresh
- * processes and the median.
+ * processes and the median. Beside them, the engine's floor (cold-floor.ts): the same passes
+ * over a minimal table of arm64-s1's shape: the runtime's own cost, below which no model of
+ * the real formats is expected to go.
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -55,37 +57,59 @@ export function parseColdOutput(stdout: string): number[] {
   return [...stdout.matchAll(/ns\/op=([0-9.]+)/g)].map((m) => Number(m[1]));
 }
 
+/** The floor program (cold-floor.ts), run through tsx in fresh processes. */
+export const FLOOR_MAIN = join(dirname(fileURLToPath(import.meta.url)), "cold-floor.ts");
+/** The floor's rows: arm64-s1's shape, so its kernel figures. */
+export const FLOOR_NAME = "floor: minimal table";
+
 /**
- * Run `processes` fresh processes per format; undefined when the CLI is not built.
- * `n` is the page count per pass (262,144 for the kernel layout).
+ * Run `processes` fresh processes per format, then as many of the engine floor
+ * (cold-floor.ts: a minimal table of arm64-s1's shape, the same loops); undefined when the CLI
+ * is not built. `n` is the page count per pass (262,144 for the kernel layout).
  */
 export function runColdBench(processes = 7, n = 262_144, formats = COLD_FORMATS): ColdRow[] | undefined {
   if (!existsSync(CLI_MAIN)) return undefined;
   const dir = mkdtempSync(join(tmpdir(), "iommu-cold-"));
   try {
     const rows: ColdRow[] = [];
-    for (const f of formats) {
-      const file = join(dir, "cold.txt");
-      writeFileSync(file, coldScript(f.fmt, n));
+    const collect = (
+      name: string,
+      kernel: readonly number[],
+      run: () => { status: number | null; out: string },
+    ) => {
       const runs: number[][] = [];
       for (let p = 0; p < processes; p++) {
-        const r = spawnSync(process.execPath, [CLI_MAIN, "script", file], { encoding: "utf8" });
-        const figs = parseColdOutput(r.stdout);
-        if (r.status !== 0 || figs.length !== 9)
-          throw new Error(`cold bench: ${f.name}: ${r.stderr || r.stdout}`);
+        const r = run();
+        const figs = parseColdOutput(r.out);
+        if (r.status !== 0 || figs.length !== 9) throw new Error(`cold bench: ${name}: ${r.out}`);
         runs.push(figs);
       }
       COLD_OPS.forEach((op, i) => {
         rows.push({
-          format: f.name,
+          format: name,
           op,
           cold: median(runs.map((r) => r[i]!)),
           steady: median(runs.map((r) => r[6 + i]!)),
-          kernel: f.kernel[i]!,
+          kernel: kernel[i]!,
           samples: processes,
         });
       });
+    };
+    for (const f of formats) {
+      const file = join(dir, "cold.txt");
+      writeFileSync(file, coldScript(f.fmt, n));
+      collect(f.name, f.kernel, () => {
+        const r = spawnSync(process.execPath, [CLI_MAIN, "script", file], { encoding: "utf8" });
+        return { status: r.status, out: r.status === 0 ? r.stdout : r.stderr || r.stdout };
+      });
     }
+    collect(FLOOR_NAME, COLD_FORMATS[0]!.kernel, () => {
+      const r = spawnSync(process.execPath, ["--import", "tsx", FLOOR_MAIN, String(n)], {
+        encoding: "utf8",
+        cwd: dirname(FLOOR_MAIN),
+      });
+      return { status: r.status, out: r.status === 0 ? r.stdout : r.stderr || r.stdout };
+    });
     return rows;
   } finally {
     rmSync(dir, { recursive: true, force: true });

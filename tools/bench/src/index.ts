@@ -7,7 +7,7 @@
 import { existsSync } from "node:fs";
 import Table from "cli-table3";
 import { runAddrBench } from "./addr.js";
-import { CLI_MAIN, runColdBench } from "./cold.js";
+import { CLI_MAIN, FLOOR_NAME, runColdBench } from "./cold.js";
 import { runDriversBench } from "./drivers.js";
 import { runLpaeBench, runLpaePteReads, runLpaeScanBench, runOtherFormatsBench } from "./io-pgtable.js";
 import type { BenchRow } from "./measure.js";
@@ -149,7 +149,7 @@ function printCold(): void {
       r.kernel.toString(),
     ]);
   console.log(
-    `\ncold vs steady: \`iommu script\` bench-map/-walk/-unmap, 262,144 × 4K, first and third pass, median of ${rows[0]?.samples ?? 0} fresh processes`,
+    `\ncold vs steady: \`iommu script\` bench-map/-walk/-unmap, 262,144 × 4K, first and third pass, median of ${rows[0]?.samples ?? 0} fresh processes; "${FLOOR_NAME}" = the same passes over cold-floor.ts's minimal table (the runtime's floor)`,
   );
   console.log(t.toString());
 }

@@ -101,7 +101,32 @@ describe("cold section", () => {
       expect(rows).toBeUndefined();
       return;
     }
-    expect(rows!.map((r) => r.op)).toEqual(["map", "walk", "unmap"]);
+    // The format's three rows, then the engine floor's (fresh processes of cold-floor.ts).
+    expect(rows!.map((r) => `${r.format} ${r.op}`)).toEqual([
+      "arm64-s1 4K map",
+      "arm64-s1 4K walk",
+      "arm64-s1 4K unmap",
+      "floor: minimal table map",
+      "floor: minimal table walk",
+      "floor: minimal table unmap",
+    ]);
     for (const r of rows!) expect([r.cold, r.steady].every(finitePositive), r.op).toBe(true);
+  });
+
+  it("the floor's minimal table translates what it maps and unmaps it again, every pass", async () => {
+    const { FloorTable, floorPasses } = await import("./cold-floor.js");
+    const { nsPerOp, failed } = floorPasses(1024);
+    expect(failed).toBe(0);
+    expect(nsPerOp).toHaveLength(9);
+    expect(nsPerOp.every(finitePositive)).toBe(true);
+    const t = new FloorTable();
+    expect(t.walk(0x4000_0000)).toBe(-1);
+    expect(t.map(0x4000_0000, 0x7654_3000)).toBe(0);
+    expect(t.map(0x4000_0000, 0x1000)).toBe(-17);
+    expect(t.walk(0x4000_0abc)).toBe(0x7654_3abc);
+    expect(t.walk(0x4000_1000)).toBe(-1);
+    expect(t.unmap(0x4000_0000)).toBe(4096);
+    expect(t.unmap(0x4000_0000)).toBe(0);
+    expect(t.walk(0x4000_0000)).toBe(-1);
   });
 });

@@ -18,10 +18,9 @@ const EEXIST = -17;
 const ENOMEM = -12;
 const TWO20 = 2 ** 20;
 const TWO52 = 2 ** 52;
-/** Output frames below 2^36 (PA below 2^48): no PA bits to fold into descriptor bits 15:12. */
-const TWO36 = 2 ** 36;
 // Local copies: hot paths avoid cross-module bindings (slow when transpiled to CommonJS).
 const MAX_LEVELS = 4;
+const LAST = MAX_LEVELS - 1;
 const SW_SYNC_HI = HI_SW_SYNC;
 const TABLE_TYPE = PTE_TYPE_TABLE;
 const PROT_BITS = PROT_BITS_;
@@ -41,7 +40,54 @@ export function armLpaeMapPages(
   prot: number,
   mapped: SizeOut,
 ): number {
-  // Fast path: number inputs, a small pgsize, no TTBR1. Same checks in the same order.
+  // The common case in few bytecodes (V8 then inlines the op into a caller's loop), the rest out
+  // of line (mapChecked): one last-level page (`d.leafSize`), number addresses in range, into
+  // the table the walk cache knows, over an entry that is neither leaf nor table — what
+  // __arm_lpae_map ends up doing for a growing mapping. Any check that fails goes the full way,
+  // which reports it in the kernel's order.
+  if (
+    pgcount === 1 &&
+    pgsize === d.leafSize &&
+    typeof iova === "number" &&
+    typeof paddr === "number" &&
+    (prot & PROT_RW) !== 0
+  ) {
+    const pfn = Math.floor(iova * INV_4K);
+    const ppfn = Math.floor(paddr * INV_4K);
+    if (
+      pfn < d.iasFrames &&
+      ppfn < d.leafOasFrames &&
+      d.walkKey[LAST] === Math.floor(pfn * d.pfnScale[LAST - 1]!)
+    ) {
+      const words = d.walkWords[LAST]!;
+      const w = d.walkBase[LAST]! + 2 * (Math.floor(pfn * d.pfnScale[LAST]!) & d.idxMask[LAST]!);
+      if ((words[w]! & 1) === 0) {
+        const p = prot & PROT_BITS;
+        const counters = d.counters;
+        counters.pteReads += d.leafReads;
+        const hiPart = Math.floor(ppfn * INV_2_20);
+        words[w] = d.protLo[p]! | d.leafType[LAST]! | ((ppfn - hiPart * TWO20) << 12);
+        words[w + 1] = d.protHi[p]! | hiPart;
+        counters.pteWrites++;
+        mapped.value += pgsize;
+        return 0;
+      }
+    }
+  }
+  return mapChecked(d, iova, paddr, pgsize, pgcount, prot, mapped);
+}
+
+/** {@link armLpaeMapPages} beyond its common case: every check in the kernel's order. */
+function mapChecked(
+  d: ArmLpaeIoPgtable,
+  iova: Addr,
+  paddr: Addr,
+  pgsize: number,
+  pgcount: number,
+  prot: number,
+  mapped: SizeOut,
+): number {
+  // Number inputs, a small pgsize, no TTBR1: the range checks on frame numbers.
   if (
     typeof iova === "number" &&
     typeof paddr === "number" &&
@@ -58,26 +104,6 @@ export function armLpaeMapPages(
     }
     if (!(prot & PROT_RW)) return EINVAL;
     const p = prot & PROT_BITS;
-    const target = d.levelOfSize(pgsize);
-    const start = d.startLevel;
-    // One page into a table the walk cache knows, over an entry that is neither leaf nor
-    // table (the common case of a growing mapping): what __arm_lpae_map ends up doing.
-    if (pgcount === 1 && target > start && d.walkKey[target] === Math.floor(pfn * d.pfnScale[target - 1]!)) {
-      const words = d.walkWords[target]!;
-      const w = d.walkBase[target]! + 2 * (Math.floor(pfn * d.pfnScale[target]!) & d.idxMask[target]!);
-      const lo = words[w]!;
-      if ((lo & 1) === 0 && ppfn < TWO36) {
-        const counters = d.counters;
-        counters.pteReads += target - start + 1;
-        const hiPart = Math.floor(ppfn * INV_2_20);
-        words[w] = d.protLo[p]! | d.leafType[target]! | ((ppfn - hiPart * TWO20) << 12);
-        words[w + 1] = d.protHi[p]! | hiPart;
-        counters.pteWrites++;
-        if (!d.coherent) d.syncPte(words, w, 1);
-        mapped.value += pgsize;
-        return 0;
-      }
-    }
     return mapAt(d, pfn, ppfn, pgsize, pgcount, d.protLo[p]!, d.protHi[p]!, mapped);
   }
   if (!d.pgsizeOk(pgsize)) {

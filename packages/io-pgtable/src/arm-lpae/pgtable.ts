@@ -100,6 +100,19 @@ export class ArmLpaeIoPgtable implements IoPgtable {
   /** Number IOVAs below this are inside the table (no TTBR1, ias ≥ 12: 2^ias; else 0): the lookup's fast path. */
   lookupLimit = 0;
   /**
+   * The page size the single-page fast paths of map and unmap take: the granule (a last-level
+   * leaf) when it is in pgsize_bitmap, the range checks are simple, the walk is coherent and the
+   * table starts above its last level; 0 otherwise (every call goes the full way).
+   */
+  leafSize = 0;
+  /** With {@link leafSize}: the entries a walk to a last-level leaf reads (4 − start level). */
+  leafReads = 0;
+  /**
+   * With {@link leafSize}: output frames the fast map takes, min(2^(oas − 12), 2^36): below 2^36
+   * (PA below 2^48) no PA bits fold into descriptor bits 15:12.
+   */
+  leafOasFrames = 0;
+  /**
    * Model-only: the IOVAs the table translates (the IAS check): `[0, 2^ias − 1]`, or
    * `[2^64 − 2^ias, 2^64 − 1]` with TTBR1. Set once by {@link finishGeometry}; only an
    * out-of-range iova_to_phys_length reads it (`holeSpanOutside`).
@@ -144,8 +157,9 @@ export class ArmLpaeIoPgtable implements IoPgtable {
     // count) get one first, so the object's hidden class never changes once ops are
     // optimised: a change then would deoptimise every op mid-pass (hidden-class.test.ts).
     this.pgdPa = this.walkLo = this.walkHi = this.iasFrames = this.oasFrames = this.lookupLimit = 0.5;
+    this.leafOasFrames = 0.5;
     this.pgdPa = -1;
-    this.walkLo = this.walkHi = this.iasFrames = this.oasFrames = this.lookupLimit = 0;
+    this.walkLo = this.walkHi = this.iasFrames = this.oasFrames = this.lookupLimit = this.leafOasFrames = 0;
     this.fmt = fmt;
     this.cookie = cookie;
     this.cfg = cfg;
@@ -216,6 +230,15 @@ export class ArmLpaeIoPgtable implements IoPgtable {
     this.simpleRanges = !this.ttbr1 && this.ias >= 12 && this.oas >= 12;
     this.lookupLimit =
       !this.ttbr1 && this.ias >= 12 && this.startLevel < ARM_LPAE_MAX_LEVELS ? 2 ** this.ias : 0;
+    this.leafSize =
+      this.simpleRanges &&
+      this.coherent &&
+      this.startLevel < LAST_LEVEL &&
+      (this.granule & this.bitmapLow) === this.granule
+        ? this.granule
+        : 0;
+    this.leafReads = LAST_LEVEL + 1 - this.startLevel;
+    this.leafOasFrames = Math.min(this.oasFrames, 2 ** 36);
     const span = 1n << BigInt(this.ias);
     this.translatableRanges = this.ttbr1 ? [[(1n << 64n) - span, (1n << 64n) - 1n]] : [[0n, span - 1n]];
   }

@@ -8,6 +8,7 @@ import type { ArmLpaeIoPgtable } from "./pgtable.js";
 const INV_4K = 1 / 4096;
 const ENOENT = -2;
 const MAX_LEVELS = 4;
+const LAST = MAX_LEVELS - 1;
 
 /**
  * `arm_lpae_unmap_pages()`: returns bytes unmapped. Kernel behaviours kept: an empty entry
@@ -16,6 +17,37 @@ const MAX_LEVELS = 4;
  * (blocks are never split); unmapping a table entry at its own size frees the subtree.
  */
 export function armLpaeUnmapPages(
+  d: ArmLpaeIoPgtable,
+  iova: Addr,
+  pgsize: number,
+  pgcount: number,
+  gather: IotlbGather | null,
+): number {
+  // The common case in few bytecodes (V8 then inlines the op into a caller's loop), the rest out
+  // of line (unmapChecked): one last-level page (`d.leafSize`), a number IOVA in a lower-half
+  // table, a leaf in the table the walk cache knows — what __arm_lpae_unmap ends up doing.
+  if (pgcount === 1 && pgsize === d.leafSize && typeof iova === "number" && iova < d.lookupLimit) {
+    const pfn = Math.floor(iova * INV_4K);
+    if (d.walkKey[LAST] === Math.floor(pfn * d.pfnScale[LAST - 1]!)) {
+      const words = d.walkWords[LAST]!;
+      const w = d.walkBase[LAST]! + 2 * (Math.floor(pfn * d.pfnScale[LAST]!) & d.idxMask[LAST]!);
+      if ((words[w]! & 3) === d.leafType[LAST]) {
+        const counters = d.counters;
+        counters.pteReads += d.leafReads + 1; // the kernel reads the entry twice
+        words[w] = 0;
+        words[w + 1] = 0;
+        counters.pteWrites++;
+        const tlb = d.tlb;
+        if (gather && !gather.queued && tlb?.tlbAddPage) tlb.tlbAddPage(gather, iova, pgsize, d.cookie);
+        return pgsize;
+      }
+    }
+  }
+  return unmapChecked(d, iova, pgsize, pgcount, gather);
+}
+
+/** {@link armLpaeUnmapPages} beyond its common case: every check in the kernel's order. */
+function unmapChecked(
   d: ArmLpaeIoPgtable,
   iova: Addr,
   pgsize: number,
@@ -44,25 +76,20 @@ export function armLpaeUnmapPages(
   }
   const start = d.startLevel;
   const target = d.levelOfSize(pgsize);
+  // A walk-cache hit starts at the target level (the skipped entries are tables).
   if (target > start && d.walkKey[target] === Math.floor(pfn * d.pfnScale[target - 1]!)) {
-    const words = d.walkWords[target]!;
-    if (pgcount === 1) {
-      // One leaf in a table the walk cache knows: what __arm_lpae_unmap ends up doing.
-      const w = d.walkBase[target]! + 2 * (Math.floor(pfn * d.pfnScale[target]!) & d.idxMask[target]!);
-      if ((words[w]! & 3) === d.leafType[target]) {
-        const counters = d.counters;
-        counters.pteReads += target - start + 2; // the kernel reads the entry twice
-        words[w] = 0;
-        words[w + 1] = 0;
-        counters.pteWrites++;
-        if (!d.coherent) d.syncPte(words, w, 1);
-        const tlb = d.tlb;
-        if (gather && !gather.queued && tlb?.tlbAddPage) tlb.tlbAddPage(gather, iovaNum, pgsize, d.cookie);
-        return pgsize;
-      }
-    }
     d.counters.pteReads += target - start;
-    return unmapAt(d, gather, pfn, iovaNum, pgsize, pgcount, target, words, d.walkBase[target]!);
+    return unmapAt(
+      d,
+      gather,
+      pfn,
+      iovaNum,
+      pgsize,
+      pgcount,
+      target,
+      d.walkWords[target]!,
+      d.walkBase[target]!,
+    );
   }
   return unmapAt(d, gather, pfn, iovaNum, pgsize, pgcount, start, d.pgdWords, d.pgdBase);
 }
