@@ -1,8 +1,9 @@
 /**
- * The walk cache and the fresh-table shortcut are invisible: random map / unmap / lookup
- * sequences (single pages, runs, blocks over tables, unmaps that free tables) give the
- * same results, table memory, TLB callbacks and counters whether or not the cache is
- * dropped before every operation. And a run mapped into tables this call allocates counts
+ * The walk cache, the fresh-table shortcut and the single-page fast paths built on the cache are
+ * invisible: random map / unmap / lookup sequences (single pages, runs, blocks over tables,
+ * unmaps that free tables) give the same results, table memory, TLB callbacks and counters
+ * whether or not the cache is dropped before every operation (dropped, no fast path can run), in
+ * every granule, with a non-coherent walk, and in the S2 and Mali formats. And a run mapped into tables this call allocates counts
  * its entry checks like any other run.
  */
 
@@ -15,28 +16,70 @@ import { alloc } from "../testing/lpae-harness.js";
 
 const K4 = 0x1000;
 const M2 = 0x20_0000;
-const SIZES = [K4, M2];
 
-/** op: 0 map, 1 unmap, 2 lookup; size index; which 2M of four; page within it; count. */
-const opArb = fc.tuple(fc.nat(2), fc.nat(1), fc.nat(3), fc.nat(511), fc.integer({ min: 1, max: 600 }));
+/**
+ * Configurations: each granule (its page and block sizes), a non-coherent walk (the fast paths
+ * decline, the full path syncs), and the other LPAE formats (their leaf types and prot).
+ */
+const CONFIGS = [
+  { name: "S1 4K", fmt: IoPgtableFmt.ARM_64_LPAE_S1, bitmap: 0x40201000, page: K4, block: M2 },
+  { name: "S1 16K", fmt: IoPgtableFmt.ARM_64_LPAE_S1, bitmap: 0x02004000, page: 0x4000, block: 0x200_0000 },
+  {
+    name: "S1 64K",
+    fmt: IoPgtableFmt.ARM_64_LPAE_S1,
+    bitmap: 0x20010000,
+    page: 0x1_0000,
+    block: 0x2000_0000,
+  },
+  {
+    name: "S1 4K non-coherent",
+    fmt: IoPgtableFmt.ARM_64_LPAE_S1,
+    bitmap: 0x40201000,
+    page: K4,
+    block: M2,
+    incoherent: true,
+  },
+  { name: "S2 4K", fmt: IoPgtableFmt.ARM_64_LPAE_S2, bitmap: 0x40201000, page: K4, block: M2 },
+  // Mali takes no quirks and at most a 40-bit output.
+  { name: "Mali 4K", fmt: IoPgtableFmt.ARM_MALI_LPAE, bitmap: 0x40201000, page: K4, block: M2, mali: true },
+] as const;
+
+/**
+ * op: 0 map, 1 unmap, 2 lookup; page or block; which block of four; page within it; count (one
+ * page half the time: the single-page fast paths).
+ */
+const opArb = fc.tuple(
+  fc.nat(2),
+  fc.nat(1),
+  fc.nat(3),
+  fc.nat(511),
+  fc.oneof(fc.constant(1), fc.integer({ min: 1, max: 600 })),
+);
 
 describe("ARM LPAE walk cache", () => {
-  it("changes nothing observable", () => {
+  it.each(CONFIGS)("changes nothing observable: $name", (c) => {
     fc.assert(
       fc.property(fc.array(opArb, { minLength: 20, maxLength: 50 }), (seq) => {
         const runs = [false, true].map((drop) => {
-          const h = alloc(IoPgtableFmt.ARM_64_LPAE_S1, { quirks: IO_PGTABLE_QUIRK_NO_WARN });
+          const h = alloc(c.fmt, {
+            quirks: "mali" in c ? 0 : IO_PGTABLE_QUIRK_NO_WARN,
+            oas: "mali" in c ? 40 : 48,
+            pgsizeBitmap: c.bitmap,
+            coherentWalk: !("incoherent" in c),
+          });
           const out: unknown[] = [];
           const mapped = new SizeOut();
           const pl = new PhysLength();
           for (const [kind, s, block, page, n] of seq) {
             if (drop) h.iop.invalidateCache();
-            const size = SIZES[s]!;
-            const count = size === M2 ? 1 + (n % 3) : n;
-            const iova = Math.floor((0x4000_0000 + block * M2 + page * K4) / size) * size;
+            const size = s === 0 ? c.page : c.block;
+            const count = size === c.block ? 1 + (n % 3) : n;
+            const iova =
+              Math.floor((c.block * 32 + block * c.block + (page % (c.block / c.page)) * c.page) / size) *
+              size;
             if (kind === 0) {
               mapped.value = 0;
-              out.push(h.ops.mapPages(iova, iova + 0x1_0000_0000, size, count, 3, 0, mapped), mapped.value);
+              out.push(h.ops.mapPages(iova, iova + 2 ** 32, size, count, 3, 0, mapped), mapped.value);
             } else if (kind === 1) {
               out.push(h.ops.unmapPages(iova, size, count, new IotlbGather()));
             } else {
