@@ -67,22 +67,32 @@ export function lookup(pt: PtTable, vaPfn: number, vaOff: number): number {
  * is compiled only if it runs, which shortens a process's first pass (it waits for that code).
  */
 function lookupCachedLeaf(pt: PtTable, vaPfn: number, vaOff: number): boolean {
-  const top = pt.topLevel;
-  if (top === 0 || pt.wcKey[0] !== Math.floor(vaPfn * pt.invScale[1]!)) return false;
   if (vaPfn >= pt.lkLow && vaPfn < pt.lkHigh) return false;
-  pt.curPfn = pt.lastPfn = vaPfn;
-  pt.curOff = pt.lastOff = vaOff;
+  const w = pt.cachedItem0(vaPfn, vaOff, vaOff);
+  if (w < 0) return false;
   const words = pt.wcWords[0]!;
-  const w = 2 * pt.idxAt(0);
   const lo = words[w]!;
   const hi = words[w + 1]!;
   const codec = pt.codec;
   if (cType(codec, lo, hi, 0) !== PT_ENTRY_OA || cContig(codec, lo, hi)) return false;
-  pt.counters.pteReads += top + 1;
+  pt.counters.pteReads += pt.topLevel + 1;
   pt.lLevel = 0;
   pt.lLenLg2 = pt.gLg2;
   pt.lPhysPfn = cPfn(codec, lo, hi);
   return true;
+}
+
+/** `iova_to_phys_length` of a number IOVA below 2^53, 4 KiB granule: a cached leaf in line, else the walk. */
+function iovaToPhysLengthNumber(pt: PtTable, iova: number, out: PhysLength): void {
+  const pfn = Math.floor(iova * INV_4K);
+  const off = iova - pfn * 4096;
+  if (lookupCachedLeaf(pt, pfn, off)) {
+    out.setMapped(pt.lPhysPfn, off, 4096);
+    return;
+  }
+  const r = lookup(pt, pfn, off);
+  if (r === 0) out.setMapped(pt.lPhysPfn, off, P2[pt.lLenLg2]!);
+  else lengthMiss(pt, iova, r, out);
 }
 
 /** `__iova_to_phys` at a contiguous leaf entry (out of line, see {@link lookup}). */
@@ -104,15 +114,7 @@ export function ptIovaToPhysLength(pt: PtTable, iova: Addr, out: PhysLength): vo
   // A number IOVA below 2^53 with the 4 KiB granule, in few bytecodes so that callers' loops
   // inline the whole lookup; the rest out of line.
   if (typeof iova === "number" && iova <= MAX_SAFE && pt.gLg2 === 12) {
-    const pfn = Math.floor(iova * INV_4K);
-    const off = iova - pfn * 4096;
-    if (lookupCachedLeaf(pt, pfn, off)) {
-      out.setMapped(pt.lPhysPfn, off, 4096);
-      return;
-    }
-    const r = lookup(pt, pfn, off);
-    if (r === 0) out.setMapped(pt.lPhysPfn, off, P2[pt.lLenLg2]!);
-    else lengthMiss(pt, iova, r, out);
+    iovaToPhysLengthNumber(pt, iova, out);
     return;
   }
   if (pt.gLg2 !== 12) {
@@ -144,10 +146,10 @@ function subIovaToPhysLength(pt: PtTable, iova: Addr, out: PhysLength): void {
 
 /**
  * `IOMMU_PT_DOMAIN_OPS(fmt).iova_to_phys_length` (the series' op; it replaced `NS(iova_to_phys)`),
- * made once per format like the kernel's per-format instantiation. It repeats
- * {@link ptIovaToPhysLength} instead of calling it: one call level less on the lookup path
- * (2–4 ns, 5–10% per lookup, when running from source). A format with a granule below 4 KiB
- * gets the converting version instead.
+ * made once per format like the kernel's per-format instantiation. A number IOVA goes straight
+ * to the 4 KiB number path, skipping {@link ptIovaToPhysLength}'s granule dispatch (a call level
+ * less on the lookup path: 2–4 ns, 5–10% per lookup, when running from source). A format with a
+ * granule below 4 KiB gets the converting version instead.
  */
 export function lookupOps(fmt: PtFormat): {
   iovaToPhysLength(d: PtIommu, iova: Addr, out: PhysLength): void;
@@ -156,23 +158,8 @@ export function lookupOps(fmt: PtFormat): {
     return { iovaToPhysLength: (d, iova, out) => subIovaToPhysLength(d.pt, iova, out) };
   return {
     iovaToPhysLength(d: PtIommu, iova: Addr, out: PhysLength): void {
-      const pt = d.pt;
-      let pfn: number;
-      let off: number;
-      if (typeof iova === "number" && iova <= MAX_SAFE) {
-        pfn = Math.floor(iova * INV_4K);
-        off = iova - pfn * 4096;
-        if (lookupCachedLeaf(pt, pfn, off)) {
-          out.setMapped(pt.lPhysPfn, off, 4096);
-          return;
-        }
-      } else {
-        pfn = pfnOf(iova);
-        off = offOf(iova);
-      }
-      const r = lookup(pt, pfn, off);
-      if (r === 0) out.setMapped(pt.lPhysPfn, off, P2[pt.lLenLg2]!);
-      else lengthMiss(pt, iova, r, out);
+      if (typeof iova === "number" && iova <= MAX_SAFE) iovaToPhysLengthNumber(d.pt, iova, out);
+      else ptIovaToPhysLength(d.pt, iova, out);
     },
   };
 }

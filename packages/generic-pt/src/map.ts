@@ -66,27 +66,23 @@ export function mapOps(fmt: PtFormat): {
  * `map_pages` of one aligned 4 KiB page when `__map_single_page` would succeed from the walk
  * cache: the level-0 table of `vaPfn` is cached, its item is empty, `prot` is the encoded one,
  * the tables are coherent and the OA fits. True with the entry, counters and cursor state
- * {@link ptMapPagesPfn} leaves; false, nothing changed, when the full path must run (it then
- * reports any error). No loop: the op inlines it, and the full path is compiled only if it
+ * {@link ptMapPagesPfn} leaves; false, nothing written or counted, when the full path must run
+ * (it then reports any error). No loop: the op inlines it, and the full path is compiled only if it
  * runs, which shortens a process's first pass (it waits for that code).
  */
 function mapCachedLeaf(pt: PtTable, vaPfn: number, paPfn: number, prot: number): boolean {
-  const top = pt.topLevel;
-  if (top === 0 || pt.fIncoherent || prot !== pt.attrsProt) return false;
-  if (pt.wcKey[0] !== Math.floor(vaPfn * pt.invScale[1]!)) return false;
+  if (pt.fIncoherent || prot !== pt.attrsProt) return false;
   if (pt.maxOasz < 64 && paPfn >= P2[pt.maxOasz - 12]!) return false;
   // The cursor makeRange sets for [vaPfn·4K, +4K).
-  pt.curPfn = pt.lastPfn = vaPfn;
-  pt.curOff = 0;
-  pt.lastOff = PAGE - 1;
+  const w = pt.cachedItem0(vaPfn, 0, PAGE - 1);
+  if (w < 0) return false;
   const words = pt.wcWords[0]!;
-  const w = 2 * pt.idxAt(0);
   if (cType(pt.codec, words[w]!, words[w + 1]!, 0) !== PT_ENTRY_EMPTY) return false;
   pt.mLeafLg2 = 12;
   pt.mLeafLevel = 0;
   pt.putLeaf(words, w, 0, paPfn, 12);
   const c = pt.counters;
-  c.pteReads += top + 1;
+  c.pteReads += pt.topLevel + 1;
   c.pteWrites++;
   pt.mOaPfn = paPfn + 1;
   return true;

@@ -399,6 +399,20 @@ export class PtTable extends PtRange {
   }
 
   /**
+   * Where the single-page fast paths start (mapCachedLeaf, unmapCachedLeaf, lookupCachedLeaf):
+   * when the walk cache holds the level-0 table of frame `pfn` (below a higher top), the word
+   * index of `pfn`'s item in `wcWords[0]`, with the cursor set to [pfn·G + off, pfn·G + lastOff];
+   * otherwise -1 and nothing set. No loop, unlike {@link cachedLevel}.
+   */
+  cachedItem0(pfn: number, off: number, lastOff: number): number {
+    if (this.topLevel === 0 || this.wcKey[0] !== Math.floor(pfn * this.invScale[1]!)) return -1;
+    this.curPfn = this.lastPfn = pfn;
+    this.curOff = off;
+    this.lastOff = lastOff;
+    return 2 * this.idxAt(0);
+  }
+
+  /**
    * The deepest cached table on the walk to frame `pfn` (levels below `top`): its level, or
    * `top` on a miss. The table is left in `wcHit`.
    */

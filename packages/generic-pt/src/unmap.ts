@@ -29,13 +29,8 @@ export function unmapOps(fmt: PtFormat): {
     };
   return {
     unmapPages(d, iova, pgsize, pgcount, gather) {
-      // ptUnmapPages' number path, one call level less.
-      if (typeof iova === "number") {
-        const vp = Math.floor(iova / PAGE);
-        if (pgsize === PAGE && pgcount === 1 && iova === vp * PAGE && unmapCachedLeaf(d.pt, vp, iova, gather))
-          return PAGE;
-        return ptUnmapPagesPfn(d.pt, vp, iova - vp * PAGE, iova, sizeTimes(pgsize, pgcount), gather);
-      }
+      // ptUnmapPages' number path, without its granule dispatch.
+      if (typeof iova === "number") return unmapPagesNumber(d.pt, iova, pgsize, pgcount, gather);
       return ptUnmapPages(d.pt, iova, pgsize, pgcount, gather);
     },
   };
@@ -44,26 +39,23 @@ export function unmapOps(fmt: PtFormat): {
 /**
  * `unmap_pages` of one aligned 4 KiB page when {@link unmapFast} would clear a plain level-0
  * leaf from the walk cache, with coherent tables: true with the entry cleared, the counters,
- * cursor and gather as {@link ptUnmapPagesPfn} leaves them; false, nothing changed, when the
- * full path must run. No loop: the op inlines it, and the full path is compiled only if it
+ * cursor and gather as {@link ptUnmapPagesPfn} leaves them; false, nothing written or counted,
+ * when the full path must run. No loop: the op inlines it, and the full path is compiled only if it
  * runs, which shortens a process's first pass (it waits for that code).
  */
 function unmapCachedLeaf(pt: PtTable, vaPfn: number, iova: number, gather: IotlbGather | null): boolean {
-  const top = pt.topLevel;
-  if (top === 0 || pt.fIncoherent || pt.wcKey[0] !== Math.floor(vaPfn * pt.invScale[1]!)) return false;
-  const words = pt.wcWords[0]!;
+  if (pt.fIncoherent) return false;
   // The cursor makeRange sets for [vaPfn·4K, +4K).
-  pt.curPfn = pt.lastPfn = vaPfn;
-  pt.curOff = 0;
-  pt.lastOff = PAGE - 1;
-  const w = 2 * pt.idxAt(0);
+  const w = pt.cachedItem0(vaPfn, 0, PAGE - 1);
+  if (w < 0) return false;
+  const words = pt.wcWords[0]!;
   const lo = words[w]!;
   const hi = words[w + 1]!;
   if (cType(pt.codec, lo, hi, 0) !== PT_ENTRY_OA || cContig(pt.codec, lo, hi)) return false;
   words[w] = 0;
   words[w + 1] = 0;
   const c = pt.counters;
-  c.pteReads += top + 1;
+  c.pteReads += pt.topLevel + 1;
   c.pteWrites++;
   pt.uUnmapped = PAGE;
   pt.gatherRangePages(gather ?? pt.scratchGather.init(), iova, PAGE, pt.uFree);
@@ -92,13 +84,22 @@ export function ptUnmapPages(
       gather,
     );
   }
-  if (typeof iova === "number") {
-    const vp = Math.floor(iova / PAGE);
-    if (pgsize === PAGE && pgcount === 1 && iova === vp * PAGE && unmapCachedLeaf(pt, vp, iova, gather))
-      return PAGE;
-    return ptUnmapPagesPfn(pt, vp, iova - vp * PAGE, iova, sizeTimes(pgsize, pgcount), gather);
-  }
+  if (typeof iova === "number") return unmapPagesNumber(pt, iova, pgsize, pgcount, gather);
   return ptUnmapPagesPfn(pt, pfnOf(iova), offOf(iova), Number(iova), sizeTimes(pgsize, pgcount), gather);
+}
+
+/** `unmap_pages` of a number IOVA, 4 KiB granule: a single cached leaf in line, else the full path. */
+function unmapPagesNumber(
+  pt: PtTable,
+  iova: number,
+  pgsize: number,
+  pgcount: number,
+  gather: IotlbGather | null,
+): number {
+  const vp = Math.floor(iova / PAGE);
+  if (pgsize === PAGE && pgcount === 1 && iova === vp * PAGE && unmapCachedLeaf(pt, vp, iova, gather))
+    return PAGE;
+  return ptUnmapPagesPfn(pt, vp, iova - vp * PAGE, iova, sizeTimes(pgsize, pgcount), gather);
 }
 
 /** `unmap_pages` on a frame-split iova (`iovaNum` = the iova as the gather records it). */

@@ -54,13 +54,9 @@ export function armLpaeMapPages(
   ) {
     const pfn = Math.floor(iova * INV_4K);
     const ppfn = Math.floor(paddr * INV_4K);
-    if (
-      pfn < d.iasFrames &&
-      ppfn < d.leafOasFrames &&
-      d.walkKey[LAST] === Math.floor(pfn * d.pfnScale[LAST - 1]!)
-    ) {
+    const w = pfn < d.iasFrames && ppfn < d.leafOasFrames ? d.cachedLeafSlot(pfn) : -1;
+    if (w >= 0) {
       const words = d.walkWords[LAST]!;
-      const w = d.walkBase[LAST]! + 2 * (Math.floor(pfn * d.pfnScale[LAST]!) & d.idxMask[LAST]!);
       if ((words[w]! & 1) === 0) {
         const p = prot & PROT_BITS;
         const counters = d.counters;

@@ -105,7 +105,7 @@ export class ArmLpaeIoPgtable implements IoPgtable {
    * table starts above its last level; 0 otherwise (every call goes the full way).
    */
   leafSize = 0;
-  /** With {@link leafSize}: the entries a walk to a last-level leaf reads (4 − start level). */
+  /** The entries a walk to a last-level leaf reads, cached levels included (4 − start level). */
   leafReads = 0;
   /**
    * With {@link leafSize}: output frames the fast map takes, min(2^(oas − 12), 2^36): below 2^36
@@ -255,6 +255,19 @@ export class ArmLpaeIoPgtable implements IoPgtable {
     }
     for (let l = LAST_LEVEL; l >= this.startLevel; l--) if (this.blockSize[l] === pgsize) return l;
     return -1;
+  }
+
+  /**
+   * Where the single-page fast paths of map, unmap and lookup start: when the walk cache holds
+   * the last-level table of frame `pfn`, the word index of `pfn`'s entry in
+   * `walkWords[LAST_LEVEL]`; otherwise -1.
+   */
+  cachedLeafSlot(pfn: number): number {
+    if (this.walkKey[LAST_LEVEL] !== Math.floor(pfn * this.pfnScale[LAST_LEVEL - 1]!)) return -1;
+    return (
+      this.walkBase[LAST_LEVEL]! +
+      2 * (Math.floor(pfn * this.pfnScale[LAST_LEVEL]!) & this.idxMask[LAST_LEVEL]!)
+    );
   }
 
   /** Remember that the table at level `lvl` (words/base) serves the region of frame `pfn`. */

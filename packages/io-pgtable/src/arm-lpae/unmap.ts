@@ -27,10 +27,9 @@ export function armLpaeUnmapPages(
   // of line (unmapChecked): one last-level page (`d.leafSize`), a number IOVA in a lower-half
   // table, a leaf in the table the walk cache knows — what __arm_lpae_unmap ends up doing.
   if (pgcount === 1 && pgsize === d.leafSize && typeof iova === "number" && iova < d.lookupLimit) {
-    const pfn = Math.floor(iova * INV_4K);
-    if (d.walkKey[LAST] === Math.floor(pfn * d.pfnScale[LAST - 1]!)) {
+    const w = d.cachedLeafSlot(Math.floor(iova * INV_4K));
+    if (w >= 0) {
       const words = d.walkWords[LAST]!;
-      const w = d.walkBase[LAST]! + 2 * (Math.floor(pfn * d.pfnScale[LAST]!) & d.idxMask[LAST]!);
       if ((words[w]! & 3) === d.leafType[LAST]) {
         const counters = d.counters;
         counters.pteReads += d.leafReads + 1; // the kernel reads the entry twice

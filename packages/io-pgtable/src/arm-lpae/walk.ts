@@ -95,15 +95,14 @@ export function armLpaeIovaToPhysLength(d: ArmLpaeIoPgtable, iova: Addr, out: Ph
   // IOVA inside a lower-half table.
   if (typeof iova === "number" && iova < d.lookupLimit) {
     const pfn = Math.floor(iova * INV_4K);
-    // A last-level leaf in the table the walk cache holds: the whole walk in line.
-    const start = d.startLevel;
-    if (d.granule === 4096 && start < 3 && d.walkKey[3] === Math.floor(pfn * d.pfnScale[2]!)) {
+    // A 4 KiB leaf in the last-level table the walk cache holds: the whole walk in line.
+    const w = d.granule === 4096 ? d.cachedLeafSlot(pfn) : -1;
+    if (w >= 0) {
       const words = d.walkWords[3]!;
-      const w = d.walkBase[3]! + 2 * (Math.floor(pfn * d.pfnScale[3]!) & d.idxMask[3]!);
       const lo = words[w]!;
       if ((lo & 3) === d.leafType[3]) {
         const hi = words[w + 1]!;
-        d.counters.pteReads += 4 - start;
+        d.counters.pteReads += d.leafReads;
         d.walkLo = lo;
         d.walkHi = hi;
         d.walkLevel = 3;
